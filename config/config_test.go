@@ -1,0 +1,141 @@
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// testToken is shaped like a bot token (first part: base64 of an application id).
+var testToken = base64.RawStdEncoding.EncodeToString([]byte("1234567890123456789")) + ".GhIjK.secretsecretsecret"
+
+const valid = `
+poll_interval = "5s"
+[[guilds]]
+id = "111111111111111111"
+timezone = "Europe/Moscow"
+report_channels = ["222222222222222222"]
+  [[guilds.schedules]]
+  name = "БЗС"
+  times = ["07:00", "16:00", "21:00", "23:00"]
+  voice_channel_names = ["БЗС"]
+`
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+var okEnv = env(map[string]string{"DISCORD_TOKEN": testToken, "DATABASE_URL": "postgres://u:pw@h/db"})
+
+func TestParseValid(t *testing.T) {
+	c, err := Parse(valid, okEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Guilds[0].Schedules[0]
+	if s.Duration.Minutes() != 60 || len(s.Parsed.Starts) != 4 || s.ReportChannels[0] != 222222222222222222 {
+		t.Fatalf("defaults not applied: %+v", s)
+	}
+	if c.Guilds[0].Location.String() != "Europe/Moscow" || c.PollInterval.D().Seconds() != 5 {
+		t.Fatalf("guild: %+v", c.Guilds[0])
+	}
+	if strings.Contains(c.String(), "secret") || strings.Contains(c.String(), "pw") || strings.Contains(fmtAll(c), "secret") {
+		t.Fatalf("String leaks a secret: %s", c.String())
+	}
+}
+
+func fmtAll(c *Config) string {
+	return strings.Join([]string{c.Token.String(), c.Token.GoString(), c.DatabaseURL.String()}, " ")
+}
+
+func TestParseErrorsNameTheKey(t *testing.T) {
+	sched := func(extra string) string {
+		return `
+[[guilds]]
+id = "111111111111111111"
+timezone = "Europe/Moscow"
+report_channels = ["222222222222222222"]
+  [[guilds.schedules]]
+  name = "БЗС"
+  times = ["16:00"]
+  voice_channel_names = ["БЗС"]
+` + extra
+	}
+	for _, tc := range []struct {
+		name, text string
+		env        func(string) string
+		key        string
+	}{
+		{"bad time zone", strings.Replace(valid, "Europe/Moscow", "Europe/Mordor", 1), okEnv, "guilds[0].timezone"},
+		{"duration zero", strings.Replace(valid, `times =`, `duration = "0m"`+"\n  times =", 1), okEnv, "guilds[0].schedules[0].duration"},
+		{"duration too long", strings.Replace(valid, `times =`, `duration = "25h"`+"\n  times =", 1), okEnv, "guilds[0].schedules[0].duration"},
+		{"bad duration text", strings.Replace(valid, `times =`, `duration = "an hour"`+"\n  times =", 1), okEnv, "duration"},
+		{"bad time", strings.Replace(valid, `"16:00"`, `"16:60"`, 1), okEnv, "guilds[0].schedules[0].times[1]"},
+		{"bad day", strings.Replace(valid, `times =`, `days = ["mon", "funday"]`+"\n  times =", 1), okEnv, "guilds[0].schedules[0].days[1]"},
+		{"no token", valid, env(map[string]string{"DATABASE_URL": "x"}), "token"},
+		{"malformed token", valid, env(map[string]string{"DISCORD_TOKEN": "not-a-token", "DATABASE_URL": "x"}), "token"},
+		{"no database", valid, env(map[string]string{"DISCORD_TOKEN": testToken}), "database_url"},
+		{"unknown key", valid + "\npoll_intervall = \"5s\"\n", okEnv, "poll_intervall"},
+		{"bad id", strings.Replace(valid, `"111111111111111111"`, `"my server"`, 1), okEnv, "id"},
+		{"poll too fast", strings.Replace(valid, `"5s"`, `"10ms"`, 1), okEnv, "poll_interval"},
+		{"no schedules", "[[guilds]]\nid = \"1\"\ntimezone = \"UTC\"\nreport_channels=[\"2\"]\n", okEnv, "guilds[0].schedules"},
+		{"no voice channels", strings.Replace(valid, `voice_channel_names = ["БЗС"]`, ``, 1), okEnv, "guilds[0].schedules[0]"},
+		{"self overlap", strings.Replace(valid, `"07:00"`, `"06:30"`, 1) + "", okEnv, ""},
+		{"overlapping schedules", sched(`
+  [[guilds.schedules]]
+  name = "Late"
+  times = ["16:30"]
+  voice_channel_names = ["бзс"]
+`), okEnv, "guilds[0].schedules[1]"},
+		{"duplicate schedule name", sched(`
+  [[guilds.schedules]]
+  name = "бзс"
+  times = ["10:00"]
+  voice_channel_names = ["other"]
+`), okEnv, "guilds[0].schedules[1].name"},
+		{"empty report", strings.Replace(valid, `report_channels`, `empty_report = "maybe"`+"\nreport_channels", 1), okEnv, "guilds[0].empty_report"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "self overlap" {
+				// 06:30 + 60m does not overlap 16:00; make a real one.
+				tc.text = strings.Replace(valid, `"16:00"`, `"07:30"`, 1)
+				tc.key = "guilds[0].schedules[0].times"
+			}
+			_, err := Parse(tc.text, tc.env)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tc.key) {
+				t.Fatalf("error %q does not name key %q", err, tc.key)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Fatalf("error leaks the token: %v", err)
+			}
+			var ke *KeyError
+			if strings.HasPrefix(tc.key, "guilds[") && !errors.As(err, &ke) {
+				t.Fatalf("want a *KeyError, got %T", err)
+			}
+		})
+	}
+}
+
+func TestNonOverlappingSchedulesOnDifferentDays(t *testing.T) {
+	text := valid + `
+  [[guilds.schedules]]
+  name = "Weekend"
+  days = ["sat"]
+  times = ["12:00"]
+  voice_channel_names = ["БЗС"]
+`
+	if _, err := Parse(text, okEnv); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTokenNeverInParseErrors(t *testing.T) {
+	// A syntax error on the token's own line must not echo the line.
+	text := "token = \"" + testToken + "\" oops\n"
+	_, err := Parse(text, env(nil))
+	if err == nil || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("err = %v", err)
+	}
+}
