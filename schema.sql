@@ -1,0 +1,76 @@
+-- rollcall's schema. Applied at start-up by store.Migrate: each block below a
+-- "-- migrate: N" line runs once, in order, in its own transaction, and is
+-- recorded in schema_migrations. Never edit a block that has shipped; add a
+-- new one.
+
+-- migrate: 1
+
+-- Members as last seen on the gateway. Kept after they leave (left_at) so
+-- history keeps its names and "expected" can respect join and leave dates.
+CREATE TABLE members (
+    guild_id     bigint      NOT NULL,
+    user_id      bigint      NOT NULL,
+    username     text        NOT NULL DEFAULT '',
+    display_name text        NOT NULL DEFAULT '',
+    bot          boolean     NOT NULL DEFAULT false,
+    roles        bigint[]    NOT NULL DEFAULT '{}',
+    joined_at    timestamptz,
+    left_at      timestamptz,
+    updated_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (guild_id, user_id)
+);
+
+-- One row per event occurrence: all attendance hangs off it.
+CREATE TABLE occurrences (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    guild_id   bigint      NOT NULL,
+    schedule   text        NOT NULL,
+    starts_at  timestamptz NOT NULL,
+    ends_at    timestamptz NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (guild_id, schedule, starts_at),
+    CHECK (ends_at > starts_at)
+);
+CREATE INDEX occurrences_guild_time ON occurrences (guild_id, starts_at);
+
+-- Minutes a member was seen, as bit masks of 64 minutes (chunk 0 holds
+-- minutes 0-63 of the occurrence). A one-hour event is one row per member.
+-- Voice states are kept as separate masks so an attendance rule about them
+-- can change later and recompute history.
+CREATE TABLE attendance (
+    occurrence_id bigint   NOT NULL REFERENCES occurrences (id) ON DELETE CASCADE,
+    guild_id      bigint   NOT NULL,
+    user_id       bigint   NOT NULL,
+    chunk         smallint NOT NULL CHECK (chunk BETWEEN 0 AND 22),
+    present       bigint   NOT NULL DEFAULT 0,
+    self_mute     bigint   NOT NULL DEFAULT 0,
+    self_deaf     bigint   NOT NULL DEFAULT 0,
+    server_mute   bigint   NOT NULL DEFAULT 0,
+    server_deaf   bigint   NOT NULL DEFAULT 0,
+    PRIMARY KEY (occurrence_id, user_id, chunk)
+);
+CREATE INDEX attendance_member ON attendance (guild_id, user_id);
+
+-- Minutes of an occurrence in which the bot was sampling at all, so a report
+-- can say which minutes were not recorded (the bot was down).
+CREATE TABLE coverage (
+    occurrence_id bigint   NOT NULL REFERENCES occurrences (id) ON DELETE CASCADE,
+    chunk         smallint NOT NULL CHECK (chunk BETWEEN 0 AND 22),
+    sampled       bigint   NOT NULL DEFAULT 0,
+    PRIMARY KEY (occurrence_id, chunk)
+);
+
+-- Automatic posts. The primary key makes a post unique per report and
+-- channel across restarts and processes: a process claims a row before
+-- posting and marks it posted after.
+CREATE TABLE posts (
+    kind       text        NOT NULL,  -- 'event' or 'weekly'
+    ref        text        NOT NULL,  -- occurrence id, or guild and week
+    channel_id bigint      NOT NULL,
+    guild_id   bigint      NOT NULL,
+    claimed_by text        NOT NULL,
+    claimed_at timestamptz NOT NULL,
+    posted_at  timestamptz,
+    message_id bigint,
+    PRIMARY KEY (kind, ref, channel_id)
+);
