@@ -1,0 +1,548 @@
+package discordsim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif"  // register decoders so attachments get width/height
+	_ "image/jpeg" // as Discord reports them
+	_ "image/png"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/disgoorg/disgo/discord"
+	"github.com/disgoorg/snowflake/v2"
+)
+
+// File is an uploaded attachment. ContentType is what Discord would report:
+// sniffed from the data, not taken from the part header (disgo always sends
+// application/octet-stream).
+type File struct {
+	Name, ContentType string
+	Data              []byte
+}
+
+// Message is a message the bot created, in its current (possibly edited) state.
+type Message struct {
+	ID, ChannelID snowflake.ID
+	Content       string
+	Embeds        []discord.Embed
+	Files         []File
+	Flags         discord.MessageFlags
+	Interaction   bool // an interaction response or follow-up, not a channel post
+	Timestamp     time.Time
+	Edited        bool
+}
+
+type attachment struct {
+	id          snowflake.ID
+	file        File
+	description string
+	width       int
+	height      int
+}
+
+type message struct {
+	id, channelID, guildID snowflake.ID
+	content                string
+	embeds                 []json.RawMessage
+	components             []json.RawMessage
+	attachments            []attachment
+	flags                  int64
+	inter                  *interaction // nil for channel posts
+	timestamp              time.Time
+	edited                 *time.Time
+	deleted                bool
+}
+
+// msgPayload is the message body Discord accepts on create and edit routes.
+type msgPayload struct {
+	Content     *string           `json:"content"`
+	Embeds      []json.RawMessage `json:"embeds"`
+	Components  []json.RawMessage `json:"components"`
+	StickerIDs  []json.RawMessage `json:"sticker_ids"`
+	Poll        json.RawMessage   `json:"poll"`
+	Flags       *int64            `json:"flags"`
+	TTS         bool              `json:"tts"`
+	Attachments *[]struct {
+		ID          json.RawMessage `json:"id"`
+		Filename    string          `json:"filename"`
+		Description string          `json:"description"`
+	} `json:"attachments"`
+	AllowedMentions json.RawMessage `json:"allowed_mentions"`
+	// Interaction callback fields.
+	Choices  json.RawMessage `json:"choices"`
+	CustomID string          `json:"custom_id"`
+	Title    string          `json:"title"`
+}
+
+type upload struct {
+	index int
+	name  string
+	data  []byte
+}
+
+// httpError is a ready-made Discord error answer.
+type httpError struct {
+	status int
+	body   obj
+}
+
+func (e *httpError) Error() string { return fmt.Sprint(e.body) }
+
+func badJSON() *httpError {
+	return &httpError{http.StatusBadRequest, apiError(50109, "The request body contains invalid JSON.")}
+}
+
+// decodeBody reads a JSON or multipart (payload_json + files[n]) body into v.
+func decodeBody(r *http.Request, body []byte, v any) ([]upload, *httpError) {
+	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var payload []byte
+	var files []upload
+	switch ct {
+	case "multipart/form-data":
+		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, badJSON()
+			}
+			data, err := io.ReadAll(p)
+			if err != nil {
+				return nil, badJSON()
+			}
+			name := p.FormName()
+			switch {
+			case name == "payload_json":
+				payload = data
+			case strings.HasPrefix(name, "files[") && strings.HasSuffix(name, "]"):
+				idx, err := strconv.Atoi(name[len("files[") : len(name)-1])
+				if err != nil || p.FileName() == "" {
+					return nil, &httpError{http.StatusBadRequest, formError(obj{name: fieldError("BASE_TYPE_REQUIRED", "This field is required")})}
+				}
+				files = append(files, upload{index: idx, name: p.FileName(), data: data})
+			}
+		}
+		if payload == nil {
+			payload = []byte("{}")
+		}
+	case "application/json":
+		payload = body
+	default:
+		if len(body) == 0 {
+			payload = []byte("{}")
+		} else {
+			return nil, badJSON()
+		}
+	}
+	if err := json.Unmarshal(payload, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, &httpError{http.StatusBadRequest, formError(nestError(te.Field, fieldError("MODEL_TYPE_CONVERT", "Could not interpret the value as the expected type.")))}
+		}
+		return nil, badJSON()
+	}
+	return files, nil
+}
+
+// nestError turns "a.b" into {"a":{"b": e}} as Discord nests form errors.
+func nestError(path string, e obj) obj {
+	parts := strings.Split(path, ".")
+	out := e
+	for i := len(parts) - 1; i >= 0; i-- {
+		out = obj{parts[i]: out}
+	}
+	return out
+}
+
+// validateMessage applies Discord's documented message limits.
+func validateMessage(p *msgPayload) obj {
+	errs := obj{}
+	if p.Content != nil && utf8.RuneCountInString(*p.Content) > 2000 {
+		errs["content"] = fieldError("BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
+	}
+	if len(p.Embeds) > 10 {
+		errs["embeds"] = fieldError("BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
+	}
+	total := 0
+	for i, raw := range p.Embeds {
+		var e struct {
+			Title       string `json:"title"`
+			Description string `json:"description"`
+			Fields      []struct {
+				Name  string `json:"name"`
+				Value string `json:"value"`
+			} `json:"fields"`
+			Footer *struct {
+				Text string `json:"text"`
+			} `json:"footer"`
+			Author *struct {
+				Name string `json:"name"`
+			} `json:"author"`
+			Timestamp *string `json:"timestamp"`
+		}
+		if err := json.Unmarshal(raw, &e); err != nil {
+			errs["embeds"] = obj{strconv.Itoa(i): fieldError("MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")}
+			continue
+		}
+		ee := obj{}
+		limit := func(key, v string, n int) {
+			total += utf8.RuneCountInString(v)
+			if utf8.RuneCountInString(v) > n {
+				ee[key] = fieldError("BASE_TYPE_MAX_LENGTH", fmt.Sprintf("Must be %d or fewer in length.", n))
+			}
+		}
+		limit("title", e.Title, 256)
+		limit("description", e.Description, 4096)
+		if len(e.Fields) > 25 {
+			ee["fields"] = fieldError("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+		}
+		for j, f := range e.Fields {
+			fe := obj{}
+			total += utf8.RuneCountInString(f.Name) + utf8.RuneCountInString(f.Value)
+			if f.Name == "" || utf8.RuneCountInString(f.Name) > 256 {
+				fe["name"] = fieldError("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 256 in length.")
+			}
+			if f.Value == "" || utf8.RuneCountInString(f.Value) > 1024 {
+				fe["value"] = fieldError("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 1024 in length.")
+			}
+			if len(fe) > 0 {
+				if ee["fields"] == nil {
+					ee["fields"] = obj{}
+				}
+				if m, ok := ee["fields"].(obj); ok {
+					m[strconv.Itoa(j)] = fe
+				}
+			}
+		}
+		if e.Footer != nil {
+			limit("footer", e.Footer.Text, 2048)
+		}
+		if e.Author != nil {
+			limit("author", e.Author.Name, 256)
+		}
+		if e.Timestamp != nil {
+			if _, err := time.Parse(time.RFC3339, *e.Timestamp); err != nil {
+				ee["timestamp"] = fieldError("DATE_TIME_TYPE_PARSE", "Could not parse "+*e.Timestamp+". Should be ISO8601.")
+			}
+		}
+		if len(ee) > 0 {
+			if errs["embeds"] == nil {
+				errs["embeds"] = obj{}
+			}
+			if m, ok := errs["embeds"].(obj); ok {
+				m[strconv.Itoa(i)] = ee
+			}
+		}
+	}
+	if total > 6000 {
+		errs["embeds"] = fieldError("MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func (m *message) empty() bool {
+	return m.content == "" && len(m.embeds) == 0 && len(m.attachments) == 0 && len(m.components) == 0
+}
+
+// applyPayloadLocked writes a create or edit body into m. Attachment rules
+// (API v10): without an "attachments" array existing files stay and new
+// uploads are added; with one, only listed existing attachments stay.
+func (s *Server) applyPayloadLocked(m *message, p *msgPayload, files []upload) {
+	if p.Content != nil {
+		m.content = *p.Content
+	}
+	if p.Embeds != nil {
+		m.embeds = p.Embeds
+	}
+	if p.Components != nil {
+		m.components = p.Components
+	}
+	if p.Flags != nil {
+		// Only some flags can be set by a client; keep the ones the server owns.
+		const settable = int64(discord.MessageFlagSuppressEmbeds | discord.MessageFlagEphemeral | discord.MessageFlagSuppressNotifications | discord.MessageFlagIsComponentsV2)
+		m.flags = m.flags&^settable | *p.Flags&settable
+	}
+	meta := map[int]struct{ name, desc string }{}
+	if p.Attachments != nil {
+		keep := map[snowflake.ID]bool{}
+		for _, a := range *p.Attachments {
+			// An upload is referenced by its files[n] index (a number, or a
+			// digit string); an existing attachment by its snowflake.
+			var n json.Number
+			var sid string
+			switch {
+			case json.Unmarshal(a.ID, &n) == nil:
+				sid = n.String()
+			case json.Unmarshal(a.ID, &sid) == nil:
+			default:
+				continue
+			}
+			v, err := strconv.ParseUint(sid, 10, 64)
+			if err != nil {
+				continue
+			}
+			if v < 1<<22 {
+				meta[int(v)] = struct{ name, desc string }{a.Filename, a.Description}
+			} else {
+				keep[snowflake.ID(v)] = true
+			}
+		}
+		kept := m.attachments[:0:0]
+		for _, a := range m.attachments {
+			if keep[a.id] {
+				kept = append(kept, a)
+			}
+		}
+		m.attachments = kept
+	}
+	for _, f := range files {
+		name := f.name
+		md := meta[f.index]
+		if md.name != "" {
+			name = md.name
+		}
+		a := attachment{id: s.newIDLocked(), description: md.desc,
+			file: File{Name: name, ContentType: sniff(f.data, name), Data: f.data}}
+		if cfg, _, err := image.DecodeConfig(bytes.NewReader(f.data)); err == nil {
+			a.width, a.height = cfg.Width, cfg.Height
+		}
+		m.attachments = append(m.attachments, a)
+	}
+}
+
+func sniff(data []byte, name string) string {
+	ct := http.DetectContentType(data)
+	if strings.HasPrefix(ct, "text/plain") || ct == "application/octet-stream" {
+		if ext := strings.LastIndex(name, "."); ext >= 0 {
+			if t := mime.TypeByExtension(name[ext:]); t != "" {
+				return t
+			}
+		}
+	}
+	return ct
+}
+
+var safeName = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+
+func (s *Server) messageJSONLocked(m *message) obj {
+	atts := make([]any, 0, len(m.attachments))
+	for _, a := range m.attachments {
+		fn := safeName.ReplaceAllString(a.file.Name, "_")
+		url := fmt.Sprintf("%s/attachments/%s/%s/%s", s.base, m.channelID, a.id, fn)
+		ao := obj{
+			"id":           a.id.String(),
+			"filename":     fn,
+			"size":         len(a.file.Data),
+			"url":          url,
+			"proxy_url":    url,
+			"content_type": a.file.ContentType,
+		}
+		if a.description != "" {
+			ao["description"] = a.description
+		}
+		if a.width > 0 {
+			ao["width"], ao["height"] = a.width, a.height
+		}
+		if m.flags&int64(discord.MessageFlagEphemeral) != 0 {
+			ao["ephemeral"] = true
+		}
+		atts = append(atts, ao)
+	}
+	embeds := make([]any, 0, len(m.embeds))
+	for _, e := range m.embeds {
+		embeds = append(embeds, e)
+	}
+	components := make([]any, 0, len(m.components))
+	for _, c := range m.components {
+		components = append(components, c)
+	}
+	var edited any
+	if m.edited != nil {
+		edited = timestamp(*m.edited)
+	}
+	o := obj{
+		"id":               m.id.String(),
+		"channel_id":       m.channelID.String(),
+		"type":             0,
+		"content":          m.content,
+		"author":           userJSON(s.users[s.botID]),
+		"attachments":      atts,
+		"embeds":           embeds,
+		"components":       components,
+		"mentions":         []any{},
+		"mention_roles":    []any{},
+		"mention_everyone": false,
+		"pinned":           false,
+		"tts":              false,
+		"timestamp":        timestamp(m.timestamp),
+		"edited_timestamp": edited,
+		"flags":            m.flags,
+	}
+	if it := m.inter; it != nil {
+		// Interaction messages are sent by the application's webhook.
+		o["type"] = 20
+		o["webhook_id"] = s.appID.String()
+		o["application_id"] = s.appID.String()
+		u := userJSON(s.users[it.userID])
+		owners := obj{}
+		if it.guildID != 0 {
+			owners["0"] = it.guildID.String()
+		} else {
+			owners["1"] = it.userID.String()
+		}
+		o["interaction_metadata"] = obj{"id": it.id.String(), "type": it.typ, "user": u,
+			"authorizing_integration_owners": owners, "name": it.command}
+		o["interaction"] = obj{"id": it.id.String(), "type": it.typ, "name": it.command, "user": u}
+	}
+	return o
+}
+
+func (s *Server) publicMessageLocked(m *message) Message {
+	out := Message{ID: m.id, ChannelID: m.channelID, Content: m.content, Flags: discord.MessageFlags(m.flags),
+		Interaction: m.inter != nil, Timestamp: m.timestamp, Edited: m.edited != nil}
+	for _, raw := range m.embeds {
+		var e discord.Embed
+		if json.Unmarshal(raw, &e) == nil {
+			out.Embeds = append(out.Embeds, e)
+		}
+	}
+	for _, a := range m.attachments {
+		out.Files = append(out.Files, a.file)
+	}
+	return out
+}
+
+// Messages returns the live messages (channel posts and interaction
+// responses) in a channel, oldest first. Deferred responses still
+// "thinking" are included with the Loading flag.
+func (s *Server) Messages(channelID snowflake.ID) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.messagesLocked(channelID)
+}
+
+func (s *Server) messagesLocked(channelID snowflake.ID) []Message {
+	var out []Message
+	for _, m := range s.messages[channelID] {
+		if !m.deleted {
+			out = append(out, s.publicMessageLocked(m))
+		}
+	}
+	return out
+}
+
+// WaitMessages waits until a channel has at least n messages and returns them.
+func (s *Server) WaitMessages(ctx context.Context, channelID snowflake.ID, n int) ([]Message, error) {
+	var out []Message
+	err := s.waitFor(ctx, func() bool {
+		out = s.messagesLocked(channelID)
+		return len(out) >= n
+	})
+	if err != nil {
+		return out, fmt.Errorf("wait for %d messages in %s (have %d): %w", n, channelID, len(out), err)
+	}
+	return out, nil
+}
+
+// handleCreateMessage serves POST /channels/{channel}/messages.
+func (s *Server) handleCreateMessage(rc *reqCtx) {
+	chID, err := snowflake.Parse(rc.param("channel"))
+	if err != nil {
+		writeJSON(rc.w, http.StatusNotFound, apiError(10003, "Unknown Channel"))
+		return
+	}
+	var p msgPayload
+	files, herr := decodeBody(rc.r, rc.body, &p)
+	if herr != nil {
+		writeJSON(rc.w, herr.status, herr.body)
+		return
+	}
+	if errs := validateMessage(&p); errs != nil {
+		writeJSON(rc.w, http.StatusBadRequest, formError(errs))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ch := s.findChannelLocked(chID)
+	if ch == nil {
+		writeJSON(rc.w, http.StatusNotFound, apiError(10003, "Unknown Channel"))
+		return
+	}
+	if ch.typ == discord.ChannelTypeGuildCategory || ch.typ == discord.ChannelTypeGuildForum || ch.typ == discord.ChannelTypeGuildMedia {
+		writeJSON(rc.w, http.StatusBadRequest, apiError(50008, "Cannot send messages in a non-text channel"))
+		return
+	}
+	perms := g.permissions(s.botID)
+	need := discord.PermissionViewChannel | discord.PermissionSendMessages
+	if len(files) > 0 {
+		need |= discord.PermissionAttachFiles
+	}
+	if !perms.Has(need) {
+		writeJSON(rc.w, http.StatusForbidden, apiError(50013, "Missing Permissions"))
+		return
+	}
+	m := &message{id: s.newIDLocked(), channelID: chID, guildID: g.id, timestamp: s.opts.Now()}
+	if p.Flags != nil && *p.Flags&int64(discord.MessageFlagEphemeral) != 0 {
+		// Only interaction responses can be ephemeral.
+		writeJSON(rc.w, http.StatusBadRequest, formError(obj{"flags": fieldError("MESSAGE_FLAGS_INVALID", "Invalid flags")}))
+		return
+	}
+	s.applyPayloadLocked(m, &p, files)
+	if m.empty() {
+		writeJSON(rc.w, http.StatusBadRequest, apiError(50006, "Cannot send an empty message"))
+		return
+	}
+	s.messages[chID] = append(s.messages[chID], m)
+	out := s.messageJSONLocked(m)
+	ev := s.messageJSONLocked(m)
+	ev["guild_id"] = g.id.String()
+	ev["member"] = s.memberJSONLocked(g, g.members[s.botID])
+	delete(ev["member"].(obj), "user")
+	s.dispatchGuildLocked(g.id, 1<<9, "MESSAGE_CREATE", func(*session) any { return ev })
+	s.notifyLocked()
+	writeJSON(rc.w, http.StatusOK, out)
+}
+
+// serveAttachment serves uploaded files at the URLs messages advertise.
+func (s *Server) serveAttachment(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/attachments/"), "/")
+	if len(parts) != 3 {
+		http.NotFound(w, r)
+		return
+	}
+	chID, _ := snowflake.Parse(parts[0])
+	attID, _ := snowflake.Parse(parts[1])
+	s.mu.Lock()
+	var file *File
+	for _, m := range s.messages[chID] {
+		for i := range m.attachments {
+			if m.attachments[i].id == attID {
+				file = &m.attachments[i].file
+			}
+		}
+	}
+	s.mu.Unlock()
+	if file == nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", file.ContentType)
+	_, _ = w.Write(file.Data)
+}

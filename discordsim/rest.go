@@ -1,0 +1,446 @@
+package discordsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RequestRecord is one REST request in the transcript.
+type RequestRecord struct {
+	Time        time.Time
+	Method      string
+	Path        string // URL path below /api/v10, with the query if any
+	Route       string // matched route pattern, e.g. "/channels/{channel}/messages"; "" if unknown
+	Status      int
+	ContentType string
+	Body        string // request body, trimmed past 16 KiB
+}
+
+// route is one REST route the simulator serves.
+type route struct {
+	method  string
+	pattern string
+	auth    bool   // needs "Authorization: Bot <token>"
+	major   string // name of the param that scopes its rate-limit bucket
+	handle  func(rc *reqCtx)
+	segs    []string
+	literal int // count of literal segments, to prefer specific routes
+}
+
+// reqCtx carries one request through its handler.
+type reqCtx struct {
+	s      *Server
+	w      http.ResponseWriter
+	r      *http.Request
+	body   []byte
+	params map[string]string
+	route  *route
+	status int
+}
+
+func (rc *reqCtx) param(name string) string { return rc.params[name] }
+
+func (s *Server) routes() []*route {
+	rs := []*route{
+		{method: "GET", pattern: "/gateway", handle: s.handleGetGateway},
+		{method: "GET", pattern: "/gateway/bot", auth: true, handle: s.handleGetGatewayBot},
+		{method: "GET", pattern: "/users/@me", auth: true, handle: s.handleGetMe},
+		{method: "GET", pattern: "/applications/@me", auth: true, handle: s.handleGetApplication},
+		{method: "GET", pattern: "/applications/{app}/commands", auth: true, handle: s.handleListCommands},
+		{method: "PUT", pattern: "/applications/{app}/commands", auth: true, handle: s.handlePutCommands},
+		{method: "GET", pattern: "/applications/{app}/guilds/{guild}/commands", auth: true, major: "guild", handle: s.handleListCommands},
+		{method: "PUT", pattern: "/applications/{app}/guilds/{guild}/commands", auth: true, major: "guild", handle: s.handlePutCommands},
+		{method: "GET", pattern: "/channels/{channel}", auth: true, major: "channel", handle: s.handleGetChannel},
+		{method: "POST", pattern: "/channels/{channel}/messages", auth: true, major: "channel", handle: s.handleCreateMessage},
+		{method: "POST", pattern: "/interactions/{interaction}/{token}/callback", major: "interaction", handle: s.handleCallback},
+		{method: "GET", pattern: "/webhooks/{app}/{token}/messages/@original", major: "token", handle: s.handleGetOriginal},
+		{method: "PATCH", pattern: "/webhooks/{app}/{token}/messages/@original", major: "token", handle: s.handleEditOriginal},
+		{method: "DELETE", pattern: "/webhooks/{app}/{token}/messages/@original", major: "token", handle: s.handleDeleteOriginal},
+		{method: "POST", pattern: "/webhooks/{app}/{token}", major: "token", handle: s.handleFollowup},
+		{method: "GET", pattern: "/webhooks/{app}/{token}/messages/{message}", major: "token", handle: s.handleGetFollowup},
+		{method: "PATCH", pattern: "/webhooks/{app}/{token}/messages/{message}", major: "token", handle: s.handleEditFollowup},
+		{method: "GET", pattern: "/guilds/{guild}", auth: true, major: "guild", handle: s.handleGetGuild},
+		{method: "GET", pattern: "/guilds/{guild}/channels", auth: true, major: "guild", handle: s.handleGetGuildChannels},
+		{method: "GET", pattern: "/guilds/{guild}/members", auth: true, major: "guild", handle: s.handleListMembers},
+		{method: "GET", pattern: "/guilds/{guild}/members/{user}", auth: true, major: "guild", handle: s.handleGetMember},
+		{method: "GET", pattern: "/guilds/{guild}/scheduled-events", auth: true, major: "guild", handle: s.handleListEvents},
+		{method: "GET", pattern: "/guilds/{guild}/scheduled-events/{event}", auth: true, major: "guild", handle: s.handleGetEvent},
+		{method: "GET", pattern: "/guilds/{guild}/scheduled-events/{event}/users", auth: true, major: "guild", handle: s.handleEventUsers},
+	}
+	for _, r := range rs {
+		r.segs = strings.Split(strings.Trim(r.pattern, "/"), "/")
+		for _, sg := range r.segs {
+			if !strings.HasPrefix(sg, "{") {
+				r.literal++
+			}
+		}
+	}
+	return rs
+}
+
+// match finds the most specific route for path; methodOK reports whether
+// some route matched the path with another method.
+func matchRoute(routes []*route, method, path string) (best *route, params map[string]string, pathKnown bool) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for _, r := range routes {
+		if len(r.segs) != len(segs) {
+			continue
+		}
+		p := map[string]string{}
+		ok := true
+		for i, sg := range r.segs {
+			if strings.HasPrefix(sg, "{") {
+				if segs[i] == "" {
+					ok = false
+					break
+				}
+				p[strings.Trim(sg, "{}")] = segs[i]
+			} else if sg != segs[i] {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		pathKnown = true
+		if r.method != method {
+			continue
+		}
+		if best == nil || r.literal > best.literal {
+			best, params = r, p
+		}
+	}
+	return best, params, pathKnown
+}
+
+// samePattern compares route patterns ignoring parameter names, so a test
+// may write "/channels/{id}/messages" for "/channels/{channel}/messages".
+func samePattern(a, b string) bool {
+	as := strings.Split(strings.Trim(a, "/"), "/")
+	bs := strings.Split(strings.Trim(b, "/"), "/")
+	if len(as) != len(bs) {
+		return false
+	}
+	for i := range as {
+		ap, bp := strings.HasPrefix(as[i], "{"), strings.HasPrefix(bs[i], "{")
+		if ap != bp || (!ap && as[i] != bs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter remembers the status for the transcript.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/attachments/") {
+		s.serveAttachment(w, r)
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	// Discord's edge always answers with this header; disgo treats a 429
+	// without it as a Cloudflare ban and applies it globally.
+	sw.Header().Set("Via", "1.1 google")
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	rec := RequestRecord{Time: time.Now(), Method: r.Method, ContentType: r.Header.Get("Content-Type"), Body: trim(body, 16<<10)}
+	defer func() {
+		rec.Status = sw.status
+		s.mu.Lock()
+		s.requests = append(s.requests, rec)
+		s.notifyLocked()
+		s.mu.Unlock()
+	}()
+
+	const prefix = "/api/v10"
+	path := strings.TrimPrefix(r.URL.Path, prefix)
+	rec.Path = path
+	if r.URL.RawQuery != "" {
+		rec.Path += "?" + r.URL.RawQuery
+	}
+	if !strings.HasPrefix(r.URL.Path, prefix+"/") {
+		s.unknownRoute(sw, r.Method+" "+r.URL.Path, http.StatusNotFound)
+		return
+	}
+	rt, params, known := matchRoute(s.routeTable(), r.Method, path)
+	if rt == nil {
+		status := http.StatusNotFound
+		if known {
+			status = http.StatusMethodNotAllowed
+		}
+		s.unknownRoute(sw, r.Method+" "+path, status)
+		return
+	}
+	rec.Route = rt.pattern
+	if rt.auth && r.Header.Get("Authorization") != "Bot "+s.token {
+		writeJSON(sw, http.StatusUnauthorized, apiError(0, "401: Unauthorized"))
+		return
+	}
+	if s.opts.CheckRequest != nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err := s.opts.CheckRequest(r, body); err != nil {
+			s.mu.Lock()
+			s.conformance = append(s.conformance, fmt.Sprintf("%s %s: %v", r.Method, path, err))
+			s.mu.Unlock()
+			writeJSON(sw, http.StatusBadRequest, formError(obj{"_conformance": fieldError("CONFORMANCE", err.Error())}))
+			return
+		}
+	}
+	if s.injectFault(sw, r.Method, rt, params) {
+		return
+	}
+	if !s.applyRateLimit(sw, r.Method, rt, params) {
+		return
+	}
+	rt.handle(&reqCtx{s: s, w: sw, r: r, body: body, params: params, route: rt})
+}
+
+func (s *Server) routeTable() []*route {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.routeCache == nil {
+		s.routeCache = s.routes()
+	}
+	return s.routeCache
+}
+
+func (s *Server) unknownRoute(w http.ResponseWriter, what string, status int) {
+	s.mu.Lock()
+	s.unknown = append(s.unknown, what)
+	s.mu.Unlock()
+	if status == http.StatusMethodNotAllowed {
+		writeJSON(w, status, apiError(0, "405: Method Not Allowed"))
+		return
+	}
+	writeJSON(w, status, apiError(0, "404: Not Found"))
+}
+
+func trim(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("discordsim: marshal response: %v", err))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+// apiError is Discord's plain error body.
+func apiError(code int, message string) obj {
+	return obj{"message": message, "code": code}
+}
+
+// formError is Discord's 50035 body; errors mirrors the request's shape.
+func formError(errors obj) obj {
+	return obj{"code": 50035, "message": "Invalid Form Body", "errors": errors}
+}
+
+func fieldError(code, message string) obj {
+	return obj{"_errors": []obj{{"code": code, "message": message}}}
+}
+
+// Requests returns the REST transcript so far.
+func (s *Server) Requests() []RequestRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]RequestRecord(nil), s.requests...)
+}
+
+// UnknownRoutes lists "METHOD /path" of every request no route served
+// (404, or 405 for a known path with another method).
+func (s *Server) UnknownRoutes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.unknown...)
+}
+
+// ConformanceErrors lists errors from Options.CheckRequest and protocol
+// misuse the simulator noticed.
+func (s *Server) ConformanceErrors() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.conformance...)
+}
+
+// ---- rate limits and faults ----
+
+type routeLimit struct {
+	limit  int
+	window time.Duration
+}
+
+type bucket struct {
+	remaining int
+	reset     time.Time
+	limit     routeLimit
+}
+
+type failRule struct {
+	method, pattern string
+	n               int
+	status          int
+	retryAfter      time.Duration
+}
+
+// defaultRouteLimit is 5 requests per 2 s, close to what Discord gives the
+// message routes.
+var defaultRouteLimit = routeLimit{limit: 5, window: 2 * time.Second}
+
+// SetRateLimits turns per-route bucket rate limiting on or off. When on,
+// every response carries X-RateLimit-* headers and a request beyond a
+// bucket's limit answers 429.
+func (s *Server) SetRateLimits(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rateLimits = on
+	s.buckets = map[string]*bucket{}
+}
+
+// SetRouteLimit sets the bucket size and window of one route (pattern as in
+// FailNext) for rate-limit mode.
+func (s *Server) SetRouteLimit(method, pathPattern string, limit int, window time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.routeLimits[method+" "+pathPattern] = routeLimit{limit: limit, window: window}
+}
+
+// FailNext makes the next n requests matching method and pathPattern (e.g.
+// "/channels/{id}/messages"; parameter names do not matter) answer status.
+// A 429 carries Retry-After (whole seconds, rounded up from retryAfter) and
+// Discord's rate-limit JSON; other statuses carry a Discord error body.
+func (s *Server) FailNext(method, pathPattern string, n int, status int, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failRules = append(s.failRules, &failRule{method: method, pattern: pathPattern, n: n, status: status, retryAfter: retryAfter})
+}
+
+func (s *Server) injectFault(w http.ResponseWriter, method string, rt *route, params map[string]string) bool {
+	s.mu.Lock()
+	var rule *failRule
+	for _, f := range s.failRules {
+		if f.n > 0 && f.method == method && samePattern(f.pattern, rt.pattern) {
+			f.n--
+			rule = f
+			break
+		}
+	}
+	s.mu.Unlock()
+	if rule == nil {
+		return false
+	}
+	if rule.status == http.StatusTooManyRequests {
+		ra := rule.retryAfter
+		if ra <= 0 {
+			ra = time.Second
+		}
+		write429(w, s.bucketID(rt, params), ra, false)
+		return true
+	}
+	msg := fmt.Sprintf("%d: %s", rule.status, http.StatusText(rule.status))
+	writeJSON(w, rule.status, apiError(0, msg))
+	return true
+}
+
+func (s *Server) bucketID(rt *route, params map[string]string) string {
+	return fmt.Sprintf("%x", hash(rt.method+" "+rt.pattern))
+}
+
+func hash(s string) uint64 {
+	var h uint64 = 14695981039346656037
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+func write429(w http.ResponseWriter, bucketID string, retryAfter time.Duration, global bool) {
+	secs := retryAfter.Seconds()
+	h := w.Header()
+	// Retry-After is whole seconds, rounded up; the body has the float.
+	h.Set("Retry-After", strconv.Itoa(int(math.Ceil(secs))))
+	h.Set("X-RateLimit-Limit", "5")
+	h.Set("X-RateLimit-Remaining", "0")
+	h.Set("X-RateLimit-Reset", fmt.Sprintf("%.3f", float64(time.Now().Add(retryAfter).UnixMilli())/1000))
+	h.Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", secs))
+	h.Set("X-RateLimit-Bucket", bucketID)
+	h.Set("X-RateLimit-Scope", "user")
+	if global {
+		h.Set("X-RateLimit-Global", "true")
+	}
+	writeJSON(w, http.StatusTooManyRequests, obj{
+		"message":     "You are being rate limited.",
+		"retry_after": math.Round(secs*1000) / 1000,
+		"global":      global,
+	})
+}
+
+// applyRateLimit enforces and advertises the route's bucket; false means a
+// 429 was written.
+func (s *Server) applyRateLimit(w http.ResponseWriter, method string, rt *route, params map[string]string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.rateLimits {
+		return true
+	}
+	lim := defaultRouteLimit
+	for k, l := range s.routeLimits {
+		m, p, _ := strings.Cut(k, " ")
+		if m == method && samePattern(p, rt.pattern) {
+			lim = l
+		}
+	}
+	key := method + " " + rt.pattern + " " + params[rt.major]
+	now := time.Now()
+	b := s.buckets[key]
+	if b == nil || !now.Before(b.reset) {
+		b = &bucket{remaining: lim.limit, reset: now.Add(lim.window), limit: lim}
+		s.buckets[key] = b
+	}
+	id := s.bucketID(rt, params)
+	if b.remaining <= 0 {
+		write429(w, id, b.reset.Sub(now), false)
+		return false
+	}
+	b.remaining--
+	h := w.Header()
+	resetAfter := b.reset.Sub(now).Seconds()
+	h.Set("X-RateLimit-Limit", strconv.Itoa(lim.limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(b.remaining))
+	h.Set("X-RateLimit-Reset", fmt.Sprintf("%.3f", float64(b.reset.UnixMilli())/1000))
+	h.Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", resetAfter))
+	h.Set("X-RateLimit-Bucket", id)
+	return true
+}

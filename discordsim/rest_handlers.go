@@ -1,0 +1,153 @@
+package discordsim
+
+import (
+	"net/http"
+	"sort"
+
+	"github.com/disgoorg/snowflake/v2"
+)
+
+// handleGetGateway serves GET /gateway, which needs no token.
+func (s *Server) handleGetGateway(rc *reqCtx) {
+	writeJSON(rc.w, http.StatusOK, obj{"url": s.GatewayURL()})
+}
+
+// handleGetGatewayBot serves GET /gateway/bot. max_concurrency must be at
+// least 1: disgo's shard manager divides by it.
+func (s *Server) handleGetGatewayBot(rc *reqCtx) {
+	s.mu.Lock()
+	shards := s.shards
+	s.mu.Unlock()
+	writeJSON(rc.w, http.StatusOK, obj{
+		"url":    s.GatewayURL(),
+		"shards": shards,
+		"session_start_limit": obj{
+			"total":           1000,
+			"remaining":       1000 - s.Identifies(),
+			"reset_after":     14400000,
+			"max_concurrency": s.opts.MaxConcurrency,
+		},
+	})
+}
+
+func (s *Server) handleGetMe(rc *reqCtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := userJSON(s.users[s.botID])
+	u["verified"] = true
+	u["mfa_enabled"] = false
+	u["email"] = nil
+	u["locale"] = "en-US"
+	writeJSON(rc.w, http.StatusOK, u)
+}
+
+func (s *Server) handleGetApplication(rc *reqCtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	writeJSON(rc.w, http.StatusOK, obj{
+		"id":                        s.appID.String(),
+		"name":                      s.opts.BotName,
+		"icon":                      nil,
+		"description":               "",
+		"summary":                   "",
+		"type":                      nil,
+		"bot_public":                true,
+		"bot_require_code_grant":    false,
+		"verify_key":                randomHex(32),
+		"flags":                     1<<13 | 1<<15 | 1<<23,
+		"team":                      nil,
+		"bot":                       userJSON(s.users[s.botID]),
+		"owner":                     obj{"id": "1", "username": "owner", "discriminator": "0", "avatar": nil, "global_name": nil, "public_flags": 0, "flags": 0},
+		"tags":                      []any{},
+		"redirect_uris":             []any{},
+		"interactions_endpoint_url": nil,
+		"hook":                      true,
+		"integration_types_config":  obj{"0": obj{}},
+		"approximate_guild_count":   len(s.guilds),
+	})
+}
+
+func (s *Server) handleGetChannel(rc *reqCtx) {
+	id, _ := snowflake.Parse(rc.param("channel"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, c := s.findChannelLocked(id)
+	if c == nil {
+		writeJSON(rc.w, http.StatusNotFound, apiError(10003, "Unknown Channel"))
+		return
+	}
+	writeJSON(rc.w, http.StatusOK, channelJSON(c, true))
+}
+
+func (s *Server) handleGetGuild(rc *reqCtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.restGuildLocked(rc)
+	if g == nil {
+		return
+	}
+	writeJSON(rc.w, http.StatusOK, s.guildJSONLocked(g))
+}
+
+func (s *Server) handleGetGuildChannels(rc *reqCtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.restGuildLocked(rc)
+	if g == nil {
+		return
+	}
+	out := []any{}
+	for _, c := range g.channels {
+		out = append(out, channelJSON(c, true))
+	}
+	writeJSON(rc.w, http.StatusOK, out)
+}
+
+// handleListMembers serves GET /guilds/{guild}/members: limit 1-1000
+// (default 1, as on Discord), after = user id, ordered by user id.
+func (s *Server) handleListMembers(rc *reqCtx) {
+	q := rc.r.URL.Query()
+	limit, errs := queryInt(q.Get("limit"), 1, 1, 1000)
+	if errs != nil {
+		writeJSON(rc.w, http.StatusBadRequest, formError(obj{"limit": errs}))
+		return
+	}
+	after, _ := snowflake.Parse(q.Get("after"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.restGuildLocked(rc)
+	if g == nil {
+		return
+	}
+	ids := make([]snowflake.ID, 0, len(g.members))
+	for id := range g.members {
+		if id > after {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	if len(ids) > limit {
+		ids = ids[:limit]
+	}
+	out := []any{}
+	for _, id := range ids {
+		out = append(out, s.memberJSONLocked(g, g.members[id]))
+	}
+	writeJSON(rc.w, http.StatusOK, out)
+}
+
+func (s *Server) handleGetMember(rc *reqCtx) {
+	uid, _ := snowflake.Parse(rc.param("user"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.restGuildLocked(rc)
+	if g == nil {
+		return
+	}
+	m := g.members[uid]
+	if m == nil {
+		writeJSON(rc.w, http.StatusNotFound, apiError(10007, "Unknown Member"))
+		return
+	}
+	writeJSON(rc.w, http.StatusOK, s.memberJSONLocked(g, m))
+}
