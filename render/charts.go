@@ -1,0 +1,159 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"log/slog"
+	"time"
+)
+
+// TimelineChart is one row per participant and one column per minute of the event, present
+// minutes filled. Used for post-event reports and /event.
+type TimelineChart struct {
+	Title, Subtitle string
+	// Start is the event's local start (already in the guild's zone); x labels are local HH:MM.
+	Start time.Time
+	// Minutes is the number of columns (1..1440).
+	Minutes int
+	// Rows are drawn top to bottom in this order.
+	Rows   []TimelineRow
+	Labels Labels
+}
+
+// TimelineRow is one participant of a TimelineChart.
+type TimelineRow struct {
+	Name string
+	// Present has one entry per minute (len Minutes); shorter slices count as absent.
+	Present []bool
+	// Muted optionally marks minutes present but self-muted or deafened, drawn in a lighter shade.
+	Muted []bool
+}
+
+// BarChart is horizontal bars, e.g. the weekly leaderboard (name -> total minutes) or one
+// member's minutes per event.
+type BarChart struct {
+	Title, Subtitle string
+	// Bars are drawn top to bottom in this order. With more than MaxBars, only the MaxBars
+	// highest values are drawn (sorted, highest first) and a "top 50 of N" subtitle line is added;
+	// the caller attaches the full list (CSV).
+	Bars []Bar
+	// ValueLabel names the value axis, e.g. "minutes"; default Labels.Minutes.
+	ValueLabel string
+	Labels     Labels
+}
+
+// Bar is one bar of a BarChart. Highlight draws it in the accent colour (e.g. the caller).
+type Bar struct {
+	Label     string
+	Value     float64
+	Highlight bool
+}
+
+// Labels are the localized strings drawn on charts. Empty fields take the English defaults.
+type Labels struct {
+	Minutes, Participants, Time string
+	// Present and Muted name the two shades of a timeline in its legend.
+	Present, Muted string
+	// TopOf formats the cap line of a long chart, with the shown and the total count,
+	// default "top %d of %d". FirstOf is the same for timelines (kept in order, not ranked),
+	// default "first %d of %d".
+	TopOf, FirstOf string
+	// Grouped notes a timeline too busy to draw minute by minute, with the step in minutes,
+	// default "drawn in %d-minute steps".
+	Grouped string
+}
+
+func (l Labels) withDefaults() Labels {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&l.Minutes, "minutes")
+	def(&l.Participants, "participants")
+	def(&l.Time, "time")
+	def(&l.Present, "present")
+	def(&l.Muted, "muted / deafened")
+	def(&l.TopOf, "top %d of %d")
+	def(&l.FirstOf, "first %d of %d")
+	def(&l.Grouped, "drawn in %d-minute steps")
+	return l
+}
+
+const (
+	// MaxBars caps a bar chart; see BarChart.Bars.
+	MaxBars = 50
+	// MaxTimelineRows caps a timeline; more rows are cut with a "first N of M" line.
+	MaxTimelineRows = 200
+	// maxPNG is Discord-friendly and what the callers promise; larger PNGs are recompressed.
+	maxPNG = 1 << 20
+)
+
+// Timeline renders c as a PNG.
+func (r *Renderer) Timeline(ctx context.Context, c TimelineChart) ([]byte, error) {
+	spec, err := timelineOption(c)
+	if err != nil {
+		return nil, err
+	}
+	return r.draw(ctx, "timeline", spec)
+}
+
+// Bars renders c as a PNG.
+func (r *Renderer) Bars(ctx context.Context, c BarChart) ([]byte, error) {
+	spec, err := barsOption(c)
+	if err != nil {
+		return nil, err
+	}
+	return r.draw(ctx, "bars", spec)
+}
+
+// chartSpec is a chart ready for the page: the ECharts option (from go-echarts) and the size.
+type chartSpec struct {
+	option        map[string]any
+	width, height int
+	plotTop       int // y of the plot area's top edge, for tests
+}
+
+func (r *Renderer) draw(ctx context.Context, kind string, spec chartSpec) ([]byte, error) {
+	start := time.Now()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(spec.option); err != nil {
+		return nil, fmt.Errorf("render %s: marshal option: %w", kind, err)
+	}
+	out, err := r.render(ctx, bytes.TrimSpace(buf.Bytes()), spec.width, spec.height)
+	if err != nil {
+		r.log.Warn("render failed", slog.String("chart", kind), slog.Duration("took", time.Since(start)),
+			slog.Any("error", err))
+		return nil, fmt.Errorf("render %s: %w", kind, err)
+	}
+	if len(out) > maxPNG {
+		// Chromium's PNG encoder favours speed; Go's best compression usually wins 20-40 %.
+		if smaller, err := recompress(out); err == nil && len(smaller) < len(out) {
+			out = smaller
+		}
+		if len(out) > maxPNG {
+			r.log.Warn("chart PNG over 1 MB", slog.String("chart", kind), slog.Int("bytes", len(out)))
+		}
+	}
+	r.log.Debug("rendered", slog.String("chart", kind), slog.Int("bytes", len(out)),
+		slog.Duration("took", time.Since(start)))
+	return out, nil
+}
+
+func recompress(b []byte) ([]byte, error) {
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(&buf, img); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,564 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// requireChromium skips (or, in CI, fails) when there is no browser to test against.
+func requireChromium(tb testing.TB) {
+	tb.Helper()
+	if _, err := FindChromium(); err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("CI=true but no Chromium: %v; the CI image must apt-get install chromium fonts-noto-color-emoji", err)
+		}
+		tb.Skipf("no Chromium (%v): apt-get install chromium fonts-noto-color-emoji to run the render tests", err)
+	}
+	if _, err := loadECharts(""); err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("CI=true but %v", err)
+		}
+		tb.Skipf("%v", err)
+	}
+}
+
+func testLogger(tb testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+var (
+	sharedOnce sync.Once
+	shared     *Renderer
+	sharedErr  error
+)
+
+// sharedRenderer is one warm renderer for the tests that do not break it; TestMain closes it.
+func sharedRenderer(tb testing.TB) *Renderer {
+	tb.Helper()
+	requireChromium(tb)
+	sharedOnce.Do(func() {
+		shared, sharedErr = New(context.Background(), Options{Tabs: 2, Logger: testLogger(tb)})
+	})
+	if sharedErr != nil {
+		tb.Fatalf("New: %v", sharedErr)
+	}
+	return shared
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared != nil {
+		_ = shared.Close()
+	}
+	os.Exit(code)
+}
+
+// savePNG writes a PNG under $RENDER_OUT (if set) so a person can look at it.
+func savePNG(tb testing.TB, name string, b []byte) {
+	if dir := os.Getenv("RENDER_OUT"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func decodePNG(tb testing.TB, b []byte) image.Image {
+	tb.Helper()
+	if len(b) == 0 {
+		tb.Fatal("empty PNG")
+	}
+	if len(b) >= maxPNG {
+		tb.Errorf("PNG is %d bytes, want < 1 MB", len(b))
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		tb.Fatalf("decode PNG: %v", err)
+	}
+	return img
+}
+
+func hexColor(s string) color.RGBA {
+	var c color.RGBA
+	if _, err := fmt.Sscanf(s, "#%02x%02x%02x", &c.R, &c.G, &c.B); err != nil {
+		panic(err)
+	}
+	c.A = 255
+	return c
+}
+
+// near reports whether pixel (x, y) is within tol per channel of want.
+func near(img image.Image, x, y int, want color.RGBA, tol int) bool {
+	r, g, b, _ := img.At(x, y).RGBA()
+	d := func(a uint32, w uint8) bool { v := int(a>>8) - int(w); return v >= -tol && v <= tol }
+	return d(r, want.R) && d(g, want.G) && d(b, want.B)
+}
+
+// sampleTimeline is 20 participants over 60 minutes from 16:00: row 0 present for minutes
+// 0-29 only, row 1 the whole hour with minutes 40-49 muted, rows 5 and 12 never present.
+func sampleTimeline() TimelineChart {
+	names := []string{"Алексей 🎮", "Zoë ⚔️", "Mira", "Дмитрий", "Kenji 🍣", "Absent Al", "Ola", "Sasha",
+		"Nikolai Vasilyevich Gogol-Yanovsky the Third", "Eve", "Борис", "Li", "Nobody", "Pat 🎧", "Quinn",
+		"Rosa", "Ștefan", "Tomás", "Uma", "Viktor"}
+	c := TimelineChart{
+		Title:    "Raid night — attendance",
+		Subtitle: "Friday 16:00–17:00 · 20 members",
+		Start:    time.Date(2025, 3, 14, 16, 0, 0, 0, time.UTC),
+		Minutes:  60,
+	}
+	for i, n := range names {
+		row := TimelineRow{Name: n, Present: make([]bool, 60), Muted: make([]bool, 60)}
+		for m := 0; m < 60; m++ {
+			switch i {
+			case 0:
+				row.Present[m] = m < 30
+			case 1:
+				row.Present[m] = true
+				row.Muted[m] = m >= 40 && m < 50
+			case 5, 12:
+			default:
+				// Deterministic variety: late joiners, early leavers, a break.
+				row.Present[m] = m >= (i*3)%25 && m < 60-(i*7)%20 && (m < 20+i || m > 27+i)
+				row.Muted[m] = i%4 == 0 && m%15 < 4
+			}
+		}
+		c.Rows = append(c.Rows, row)
+	}
+	return c
+}
+
+func TestTimeline(t *testing.T) {
+	r := sharedRenderer(t)
+	c := sampleTimeline()
+	spec, err := timelineOption(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.Timeline(context.Background(), c)
+	if err != nil {
+		t.Fatalf("Timeline: %v", err)
+	}
+	savePNG(t, "timeline20.png", b)
+	img := decodePNG(t, b)
+	if got := img.Bounds().Size(); got != image.Pt(spec.width, spec.height) || got.X != 1100 {
+		t.Fatalf("size %v, want %dx%d (width 1100)", got, spec.width, spec.height)
+	}
+
+	present, muted := hexColor(colorPresent), hexColor(colorMuted)
+	filled := func(x, y int) bool { return near(img, x, y, present, 6) || near(img, x, y, muted, 6) }
+	bounds := img.Bounds()
+	// Bands: maximal runs of pixel rows below the plot's top edge (so the legend swatches do
+	// not count) that contain filled pixels.
+	type band struct{ y0, y1 int }
+	var bands []band
+	in := false
+	for y := spec.plotTop; y < bounds.Max.Y; y++ {
+		any := false
+		for x := 0; x < bounds.Max.X && !any; x++ {
+			any = filled(x, y)
+		}
+		switch {
+		case any && !in:
+			bands = append(bands, band{y, y})
+			in = true
+		case any:
+			bands[len(bands)-1].y1 = y
+		default:
+			in = false
+		}
+	}
+	want := 0
+	for _, row := range c.Rows {
+		if presentMinutes(row, c.Minutes) > 0 {
+			want++
+		}
+	}
+	if len(bands) != want {
+		t.Fatalf("found %d filled row bands, want %d (participants with any present minute): %v", len(bands), want, bands)
+	}
+	// Band heights are equal (one row each), not merged pairs.
+	for _, bd := range bands {
+		if h := bd.y1 - bd.y0 + 1; h < 10 || h > 24 {
+			t.Errorf("band %v is %d px tall, want one row (10-24 px)", bd, h)
+		}
+	}
+
+	// The plot's left and right edges are where row 1 (present all hour) starts and ends.
+	xs := func(bd band, col color.RGBA) []int {
+		y := (bd.y0 + bd.y1) / 2
+		var out []int
+		for x := 0; x < bounds.Max.X; x++ {
+			if near(img, x, y, col, 6) {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	full := append(xs(bands[1], present), xs(bands[1], muted)...)
+	slices.Sort(full)
+	left, right := full[0], full[len(full)-1]
+	if right-left < 600 {
+		t.Fatalf("plot is %d px wide (%d..%d), want most of the 1100 px", right-left, left, right)
+	}
+	mid := (left + right) / 2
+	row0 := xs(bands[0], present)
+	if len(row0) == 0 || row0[0] > left+2 {
+		t.Fatalf("row 0 (minutes 0-29) has no filled pixels at the left edge: %v", row0)
+	}
+	if last := row0[len(row0)-1]; last > mid+2 || last < mid-25 {
+		t.Errorf("row 0 (minutes 0-29) fills up to x=%d, want just under the middle %d", last, mid)
+	}
+	// Row 1's muted minutes 40-49 are drawn in the lighter shade at 2/3 of the width.
+	m := xs(bands[1], muted)
+	if len(m) == 0 {
+		t.Fatal("row 1 has no muted (lighter) pixels")
+	}
+	if at := float64(m[0]-left) / float64(right-left); at < 0.64 || at > 0.69 {
+		t.Errorf("muted run starts at %.2f of the width, want 40/60", at)
+	}
+}
+
+func TestTimelineEdgeCases(t *testing.T) {
+	r := sharedRenderer(t)
+	start := time.Date(2025, 3, 30, 0, 7, 0, 0, time.FixedZone("X", 3600))
+	long := TimelineChart{Title: "A day", Start: start, Minutes: 1440}
+	for i := 0; i < MaxTimelineRows+30; i++ {
+		row := TimelineRow{Name: fmt.Sprintf("member %d", i), Present: make([]bool, 1440)}
+		for m := range row.Present {
+			row.Present[m] = (m/(i%17+3))%3 != 0 // many short runs
+		}
+		long.Rows = append(long.Rows, row)
+	}
+	tests := []struct {
+		name string
+		c    TimelineChart
+	}{
+		{"no rows", TimelineChart{Title: "Empty", Start: start, Minutes: 30}},
+		{"one minute", TimelineChart{Start: start, Minutes: 1, Rows: []TimelineRow{{Name: "x", Present: []bool{true}}}}},
+		{"full day, capped rows", long},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := r.Timeline(context.Background(), tt.c)
+			if err != nil {
+				t.Fatalf("Timeline: %v", err)
+			}
+			savePNG(t, "timeline-"+strings.ReplaceAll(tt.name, " ", "-")+".png", b)
+			decodePNG(t, b)
+		})
+	}
+	if _, err := r.Timeline(context.Background(), TimelineChart{Start: start, Minutes: 0}); err == nil {
+		t.Error("Minutes 0: want an error")
+	}
+}
+
+func TestTimelineLabels(t *testing.T) {
+	c := TimelineChart{Start: time.Date(2025, 1, 1, 16, 7, 0, 0, time.UTC), Minutes: 60}
+	spec, err := timelineOption(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := spec.option["xAxis"].([]any)[0].(map[string]any)
+	f := x["axisLabel"].(map[string]any)["formatter"].(string)
+	for _, want := range []string{`"15":"16:15"`, `"30":"16:30"`, `"60":"17:00"`} {
+		if !strings.Contains(f, want) {
+			t.Errorf("formatter %s lacks %s", f, want)
+		}
+	}
+	if x["min"] != float64(7) || x["max"] != float64(67) {
+		t.Errorf("x axis %v..%v, want 7..67 (minutes from 16:00)", x["min"], x["max"])
+	}
+}
+
+func sampleBars(n int) BarChart {
+	c := BarChart{Title: "Weekly leaderboard", Subtitle: "Mon 10 – Sun 16 March", ValueLabel: "minutes"}
+	names := []string{"Алексей 🎮", "Zoë ⚔️", "Дмитрий", "Kenji 🍣", "Ștefan"}
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("member %03d", i)
+		if i < len(names) {
+			name = names[i]
+		}
+		c.Bars = append(c.Bars, Bar{Label: name, Value: float64((n - i) * 7 % 600), Highlight: i == 3})
+	}
+	return c
+}
+
+func TestBars(t *testing.T) {
+	r := sharedRenderer(t)
+	c := sampleBars(50)
+	spec, err := barsOption(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.Bars(context.Background(), c)
+	if err != nil {
+		t.Fatalf("Bars: %v", err)
+	}
+	savePNG(t, "bars50.png", b)
+	img := decodePNG(t, b)
+	if got := img.Bounds().Size(); got != image.Pt(1100, spec.height) {
+		t.Fatalf("size %v, want 1100x%d", got, spec.height)
+	}
+	bar, accent := hexColor(colorPresent), hexColor(colorAccent)
+	var nBar, nAccent int
+	for y := 0; y < img.Bounds().Max.Y; y++ {
+		for x := 0; x < img.Bounds().Max.X; x++ {
+			if near(img, x, y, bar, 4) {
+				nBar++
+			}
+			if near(img, x, y, accent, 4) {
+				nAccent++
+			}
+		}
+	}
+	if total := img.Bounds().Dx() * img.Bounds().Dy(); nBar < total/20 {
+		t.Errorf("%d bar-coloured pixels of %d, want a chart full of bars", nBar, total)
+	}
+	if nAccent < 200 {
+		t.Errorf("%d highlight-coloured pixels, want the highlighted bar drawn", nAccent)
+	}
+}
+
+func TestBarsCapped(t *testing.T) {
+	r := sharedRenderer(t)
+	c := sampleBars(500)
+	spec, err := barsOption(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	title := spec.option["title"].(map[string]any)
+	if sub := title["subtext"].(string); !strings.Contains(sub, "top 50 of 500") {
+		t.Errorf("subtitle %q lacks %q", sub, "top 50 of 500")
+	}
+	series := spec.option["series"].([]any)[0].(map[string]any)
+	data := series["data"].([]any)
+	if len(data) != MaxBars {
+		t.Fatalf("%d bars drawn, want %d", len(data), MaxBars)
+	}
+	first := data[0].(map[string]any)["value"].(float64)
+	for _, bar := range c.Bars {
+		if bar.Value > first {
+			t.Fatalf("first bar %v is not the top value (%v exists)", first, bar.Value)
+		}
+	}
+	b, err := r.Bars(context.Background(), c)
+	if err != nil {
+		t.Fatalf("Bars: %v", err)
+	}
+	savePNG(t, "bars500.png", b)
+	if img := decodePNG(t, b); img.Bounds().Dy() != spec.height || spec.height > 1600 {
+		t.Errorf("height %d (spec %d), want the 50-bar height", img.Bounds().Dy(), spec.height)
+	}
+}
+
+// TestEmojiDrawn renders a title that is only an emoji and compares it with a blank title:
+// with Noto Color Emoji the difference holds saturated (coloured) pixels; without the font it
+// would be an empty box or nothing.
+func TestEmojiDrawn(t *testing.T) {
+	r := sharedRenderer(t)
+	render := func(title string) image.Image {
+		b, err := r.Bars(context.Background(), BarChart{Title: title, Bars: []Bar{{Label: "a", Value: 1}}})
+		if err != nil {
+			t.Fatalf("Bars: %v", err)
+		}
+		savePNG(t, "emoji-"+fmt.Sprint(len(title))+".png", b)
+		return decodePNG(t, b)
+	}
+	withEmoji, blank := render("🎮🍣"), render(" ")
+	coloured := 0
+	for y := 0; y < 60; y++ {
+		for x := 0; x < 200; x++ {
+			if withEmoji.At(x, y) == blank.At(x, y) {
+				continue
+			}
+			r, g, b, _ := withEmoji.At(x, y).RGBA()
+			hi, lo := max(r, g, b)>>8, min(r, g, b)>>8
+			if hi-lo > 60 {
+				coloured++
+			}
+		}
+	}
+	if coloured < 50 {
+		t.Errorf("%d coloured pixels where the emoji title is, want a colour emoji (is fonts-noto-color-emoji installed?)", coloured)
+	}
+}
+
+func TestConcurrentRenders(t *testing.T) {
+	r := sharedRenderer(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if i%2 == 0 {
+				_, err = r.Timeline(context.Background(), sampleTimeline())
+			} else {
+				_, err = r.Bars(context.Background(), sampleBars(20))
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestBrowserKilled(t *testing.T) {
+	requireChromium(t)
+	r, err := New(context.Background(), Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	if _, err := r.Bars(ctx, sampleBars(5)); err != nil {
+		t.Fatal(err)
+	}
+	old := r.b
+	if err := old.proc.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = old.proc.Wait()
+	b, err := r.Bars(ctx, sampleBars(5))
+	if err != nil {
+		t.Fatalf("render after the browser was killed: %v", err)
+	}
+	decodePNG(t, b)
+	if r.launches != 2 || r.b == old {
+		t.Errorf("launches %d, want 2 (a relaunch)", r.launches)
+	}
+}
+
+func TestRenderTimeout(t *testing.T) {
+	requireChromium(t)
+	r, err := New(context.Background(), Options{Timeout: 500 * time.Millisecond, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+
+	// A page stuck in a script: the render times out and the browser is replaced.
+	start := time.Now()
+	_, err = r.eval(ctx, "(function(){ for(;;){} })()")
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("hung script: err %v, want ErrTimeout", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("hung render took %s, want about the 500 ms timeout", d)
+	}
+	if _, err := r.Timeline(ctx, sampleTimeline()); err != nil {
+		t.Fatalf("render after a hang: %v", err)
+	}
+
+	// A tiny timeout: an error quickly, then a normal render works.
+	r.opts.Timeout = time.Millisecond
+	start = time.Now()
+	if _, err := r.Timeline(ctx, sampleTimeline()); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("1 ms timeout: err %v, want ErrTimeout", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("timed-out render took %s", d)
+	}
+	r.opts.Timeout = 10 * time.Second
+	if _, err := r.Timeline(ctx, sampleTimeline()); err != nil {
+		t.Fatalf("render after a timeout: %v", err)
+	}
+	if r.launches != 3 {
+		t.Errorf("launches %d, want 3 (one per timeout)", r.launches)
+	}
+
+	// A chart ECharts rejects is an error, and the tab stays usable without a relaunch.
+	if _, err := r.eval(ctx, "Promise.reject(new Error('bad chart'))"); err == nil || errors.Is(err, ErrTimeout) {
+		t.Fatalf("rejected render: err %v, want a non-timeout error", err)
+	}
+	if _, err := r.Bars(ctx, sampleBars(3)); err != nil || r.launches != 3 {
+		t.Fatalf("after a chart error: err %v, launches %d (want 3)", err, r.launches)
+	}
+}
+
+func TestClose(t *testing.T) {
+	requireChromium(t)
+	r, err := New(context.Background(), Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := r.b.dirs.root
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("temp dir %s still there after Close (err %v)", dir, err)
+	}
+	if _, err := r.Bars(context.Background(), sampleBars(3)); !errors.Is(err, ErrClosed) {
+		t.Errorf("render after Close: %v, want ErrClosed", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestMissingECharts(t *testing.T) {
+	_, err := New(context.Background(), Options{EChartsPath: filepath.Join(t.TempDir(), "nope.js")})
+	if err == nil || !strings.Contains(err.Error(), "nope.js") {
+		t.Fatalf("missing EChartsPath: %v", err)
+	}
+	if !strings.Contains(ErrNoECharts.Error(), "make assets") || !strings.Contains(ErrNoECharts.Error(), "--echarts") {
+		t.Errorf("ErrNoECharts does not say how to supply the asset: %v", ErrNoECharts)
+	}
+}
+
+// benchmark renders warm, reporting ms/op and the p50/p95 of the individual renders.
+func benchmark(b *testing.B, render func(*Renderer) error) {
+	r := sharedRenderer(b)
+	if err := render(r); err != nil { // warm
+		b.Fatal(err)
+	}
+	var ds []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if err := render(r); err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(ds)
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(b.Elapsed())/float64(b.N), "ms/op")
+	b.ReportMetric(ms(ds[len(ds)/2]), "p50-ms")
+	b.ReportMetric(ms(ds[min(len(ds)-1, len(ds)*95/100)]), "p95-ms")
+}
+
+func BenchmarkTimeline20(b *testing.B) {
+	c := sampleTimeline()
+	benchmark(b, func(r *Renderer) error { _, err := r.Timeline(context.Background(), c); return err })
+}
+
+func BenchmarkBars50(b *testing.B) {
+	c := sampleBars(50)
+	benchmark(b, func(r *Renderer) error { _, err := r.Bars(context.Background(), c); return err })
+}

@@ -1,0 +1,167 @@
+package render
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// textBarWidth is the width in cells of the bar/timeline column of the text tables. Discord's
+// code blocks wrap at about 60-80 columns on a phone, so name + bar stay under 70.
+const textBarWidth = 30
+
+// TimelineText renders a timeline as a monospace table, one line per participant, each cell of
+// the bar a span of minutes: '█' present in the whole span, '▒' present part of it or muted,
+// '·' absent. It needs no browser: callers post it (in a code block) when rendering fails.
+func TimelineText(c TimelineChart) string {
+	l := c.Labels.withDefaults()
+	minutes := min(max(c.Minutes, 1), 1440)
+	cells := min(minutes, textBarWidth)
+	per := float64(minutes) / float64(cells)
+
+	var b strings.Builder
+	writeTitle(&b, c.Title, c.Subtitle)
+	nameW := nameWidth(len(c.Rows), func(i int) string { return c.Rows[i].Name }, l.Participants)
+	total := displayWidth(l.Minutes)
+
+	// Time ruler: start and end time under the bar column.
+	startLabel := c.Start.Format("15:04")
+	endLabel := c.Start.Add(timeMinutes(minutes)).Format("15:04")
+	ruler := startLabel + strings.Repeat(" ", max(cells-len(startLabel)-len(endLabel), 1)) + endLabel
+	fmt.Fprintf(&b, "%s  %s  %s\n", pad(l.Participants, nameW), ruler, l.Minutes)
+	for _, row := range c.Rows {
+		var bar strings.Builder
+		for i := 0; i < cells; i++ {
+			from, to := int(float64(i)*per), int(float64(i+1)*per)
+			present, muted := 0, 0
+			for m := from; m < to; m++ {
+				if m < len(row.Present) && row.Present[m] {
+					present++
+					if m < len(row.Muted) && row.Muted[m] {
+						muted++
+					}
+				}
+			}
+			switch {
+			case present == 0:
+				bar.WriteRune('·')
+			case present == to-from && muted == 0:
+				bar.WriteRune('█')
+			default:
+				bar.WriteRune('▒')
+			}
+		}
+		fmt.Fprintf(&b, "%s  %s  %*d\n", pad(row.Name, nameW), bar.String(), total, presentMinutes(row, minutes))
+	}
+	fmt.Fprintf(&b, "%s: █ %s, ▒ %s / partial, · —\n", l.Time, l.Present, l.Muted)
+	return b.String()
+}
+
+// BarsText renders a bar chart as a monospace table: rank, name, value and a bar scaled to the
+// largest value. Unlike the PNG it lists every bar (it is the fallback for the whole data).
+func BarsText(c BarChart) string {
+	l := c.Labels.withDefaults()
+	valueLabel := c.ValueLabel
+	if valueLabel == "" {
+		valueLabel = l.Minutes
+	}
+	var b strings.Builder
+	writeTitle(&b, c.Title, c.Subtitle)
+	maxV := 0.0
+	values := make([]string, len(c.Bars))
+	valW := displayWidth(valueLabel)
+	for i, bar := range c.Bars {
+		maxV = max(maxV, bar.Value)
+		values[i] = strconv.FormatFloat(bar.Value, 'f', -1, 64)
+		valW = max(valW, len(values[i]))
+	}
+	rankW := len(strconv.Itoa(len(c.Bars)))
+	nameW := nameWidth(len(c.Bars), func(i int) string { return c.Bars[i].Label }, "")
+	b.WriteString(strings.Repeat(" ", rankW+1+nameW) + "  " + padLeft(valueLabel, valW) + "\n")
+	for i, bar := range c.Bars {
+		cells := 0
+		if maxV > 0 && bar.Value > 0 {
+			cells = max(1, int(bar.Value/maxV*textBarWidth+0.5))
+		}
+		mark := " "
+		if bar.Highlight {
+			mark = "▶"
+		}
+		line := fmt.Sprintf("%*d%s%s  %s  %s", rankW, i+1, mark, pad(bar.Label, nameW), padLeft(values[i], valW),
+			strings.Repeat("█", cells))
+		b.WriteString(strings.TrimRight(line, " "))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func writeTitle(b *strings.Builder, title, subtitle string) {
+	if title != "" {
+		b.WriteString(title)
+		b.WriteByte('\n')
+	}
+	if subtitle != "" {
+		b.WriteString(subtitle)
+		b.WriteByte('\n')
+	}
+	if title != "" || subtitle != "" {
+		b.WriteByte('\n')
+	}
+}
+
+// maxNameWidth truncates long names so a table stays inside a phone's code block.
+const maxNameWidth = 24
+
+func nameWidth(n int, name func(int) string, header string) int {
+	w := displayWidth(header)
+	for i := 0; i < n; i++ {
+		w = max(w, displayWidth(name(i)))
+	}
+	return min(w, maxNameWidth)
+}
+
+// displayWidth approximates the columns a string takes in a monospace font: wide (East Asian,
+// emoji) runes count two, combining marks and variation selectors zero. Good enough to keep
+// columns aligned in Discord's code blocks for the names we see.
+func displayWidth(s string) int {
+	w := 0
+	for _, r := range s {
+		w += runeWidth(r)
+	}
+	return w
+}
+
+func runeWidth(r rune) int {
+	switch {
+	case r == 0x200d || (r >= 0xfe00 && r <= 0xfe0f) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r):
+		return 0
+	case r >= 0x1f000 || (r >= 0x2e80 && r <= 0xa4cf) || (r >= 0xac00 && r <= 0xd7a3) ||
+		(r >= 0xf900 && r <= 0xfaff) || (r >= 0xff00 && r <= 0xff60) || (r >= 0x2600 && r <= 0x27bf):
+		return 2
+	}
+	return 1
+}
+
+// pad truncates s to w columns (with '…') and pads it with spaces to exactly w.
+func pad(s string, w int) string {
+	if displayWidth(s) > w {
+		var b strings.Builder
+		cur := 0
+		for _, r := range s {
+			rw := runeWidth(r)
+			if cur+rw > w-1 {
+				break
+			}
+			b.WriteRune(r)
+			cur += rw
+		}
+		s = b.String() + "…"
+	}
+	return s + strings.Repeat(" ", max(w-displayWidth(s), 0))
+}
+
+func padLeft(s string, w int) string {
+	return strings.Repeat(" ", max(w-utf8.RuneCountInString(s), 0)) + s
+}
