@@ -67,7 +67,7 @@ func barsOption(c BarChart) (chartSpec, error) {
 		charts.WithTitleOpts(titleOpts(c.Title, subtitle)),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(false)}),
-		charts.WithGridOpts(opts.Grid{Left: "20", Right: "56", Top: strconv.Itoa(top),
+		charts.WithGridOpts(opts.Grid{Left: "20", Right: "64", Top: strconv.Itoa(top),
 			Bottom: "30", ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(opts.XAxis{
 			Type: "value", Name: valueLabel, NameLocation: "middle", NameGap: 30,

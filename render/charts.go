@@ -54,9 +54,12 @@ type Bar struct {
 
 // Labels are the localized strings drawn on charts. Empty fields take the English defaults.
 type Labels struct {
+	// Minutes names minute counts (the timeline's totals column, the bars' default value axis),
+	// Participants the timeline's name column, Time the timeline's time axis.
 	Minutes, Participants, Time string
-	// Present and Muted name the two shades of a timeline in its legend.
-	Present, Muted string
+	// Present and Muted name the two shades of a timeline in its legend; Partly marks a text
+	// table cell present for part of its minutes.
+	Present, Muted, Partly string
 	// TopOf formats the cap line of a long chart, with the shown and the total count,
 	// default "top %d of %d". FirstOf is the same for timelines (kept in order, not ranked),
 	// default "first %d of %d".
@@ -77,6 +80,7 @@ func (l Labels) withDefaults() Labels {
 	def(&l.Time, "time")
 	def(&l.Present, "present")
 	def(&l.Muted, "muted / deafened")
+	def(&l.Partly, "partly")
 	def(&l.TopOf, "top %d of %d")
 	def(&l.FirstOf, "first %d of %d")
 	def(&l.Grouped, "drawn in %d-minute steps")

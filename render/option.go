@@ -62,7 +62,7 @@ func titleOpts(title, subtitle string) opts.Title {
 	return opts.Title{
 		Title: title, Subtitle: subtitle, Left: "20", Top: "14",
 		TitleStyle:    &opts.TextStyle{Color: colorText, FontSize: 20, FontWeight: "bold", FontFamily: fontFamily},
-		SubtitleStyle: &opts.TextStyle{Color: colorSubtext, FontSize: 13, FontFamily: fontFamily},
+		SubtitleStyle: &opts.TextStyle{Color: colorSubtext, FontSize: 13, LineHeight: 18, FontFamily: fontFamily},
 	}
 }
 

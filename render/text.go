@@ -13,28 +13,32 @@ import (
 const textBarWidth = 30
 
 // TimelineText renders a timeline as a monospace table, one line per participant, each cell of
-// the bar a span of minutes: '█' present in the whole span, '▒' present part of it or muted,
-// '·' absent. It needs no browser: callers post it (in a code block) when rendering fails.
+// the bar one step of minutes (1 for events up to textBarWidth minutes): '█' present, '▒' present
+// but mostly muted/deafened, '░' present for part of the step, '·' absent. It needs no browser:
+// callers post it (in a code block) when rendering fails.
 func TimelineText(c TimelineChart) string {
 	l := c.Labels.withDefaults()
 	minutes := min(max(c.Minutes, 1), 1440)
-	cells := min(minutes, textBarWidth)
-	per := float64(minutes) / float64(cells)
+	per := (minutes + textBarWidth - 1) / textBarWidth
+	cells := (minutes + per - 1) / per
 
 	var b strings.Builder
 	writeTitle(&b, c.Title, c.Subtitle)
 	nameW := nameWidth(len(c.Rows), func(i int) string { return c.Rows[i].Name }, l.Participants)
 	total := displayWidth(l.Minutes)
 
-	// Time ruler: start and end time under the bar column.
+	// Time ruler: start and end time over the bar column.
 	startLabel := c.Start.Format("15:04")
 	endLabel := c.Start.Add(timeMinutes(minutes)).Format("15:04")
-	ruler := startLabel + strings.Repeat(" ", max(cells-len(startLabel)-len(endLabel), 1)) + endLabel
-	fmt.Fprintf(&b, "%s  %s  %s\n", pad(l.Participants, nameW), ruler, l.Minutes)
+	ruler := startLabel
+	if cells > len(startLabel)+len(endLabel) {
+		ruler += strings.Repeat(" ", cells-len(startLabel)-len(endLabel)) + endLabel
+	}
+	fmt.Fprintf(&b, "%s  %s  %s\n", pad(l.Participants, nameW), pad(ruler, cells), l.Minutes)
 	for _, row := range c.Rows {
 		var bar strings.Builder
 		for i := 0; i < cells; i++ {
-			from, to := int(float64(i)*per), int(float64(i+1)*per)
+			from, to := i*per, min((i+1)*per, minutes)
 			present, muted := 0, 0
 			for m := from; m < to; m++ {
 				if m < len(row.Present) && row.Present[m] {
@@ -47,15 +51,21 @@ func TimelineText(c TimelineChart) string {
 			switch {
 			case present == 0:
 				bar.WriteRune('·')
-			case present == to-from && muted == 0:
-				bar.WriteRune('█')
-			default:
+			case present < to-from:
+				bar.WriteRune('░')
+			case muted*2 > present:
 				bar.WriteRune('▒')
+			default:
+				bar.WriteRune('█')
 			}
 		}
 		fmt.Fprintf(&b, "%s  %s  %*d\n", pad(row.Name, nameW), bar.String(), total, presentMinutes(row, minutes))
 	}
-	fmt.Fprintf(&b, "%s: █ %s, ▒ %s / partial, · —\n", l.Time, l.Present, l.Muted)
+	fmt.Fprintf(&b, "%s: █ %s  ▒ %s", l.Time, l.Present, l.Muted)
+	if per > 1 {
+		fmt.Fprintf(&b, "  ░ %s (%s)", l.Partly, fmt.Sprintf(l.Grouped, per))
+	}
+	b.WriteByte('\n')
 	return b.String()
 }
 
@@ -76,6 +86,10 @@ func BarsText(c BarChart) string {
 		maxV = max(maxV, bar.Value)
 		values[i] = strconv.FormatFloat(bar.Value, 'f', -1, 64)
 		valW = max(valW, len(values[i]))
+	}
+	if len(c.Bars) == 0 {
+		b.WriteString("—\n")
+		return b.String()
 	}
 	rankW := len(strconv.Itoa(len(c.Bars)))
 	nameW := nameWidth(len(c.Bars), func(i int) string { return c.Bars[i].Label }, "")

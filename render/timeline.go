@@ -195,7 +195,7 @@ func timelineOption(c TimelineChart) (chartSpec, error) {
 
 	rowH := timelineRowHeight(rows)
 	top := titleHeight(c.Title, subtitle) + 30 // the axis names sit in the 30 px
-	bottom := 34
+	bottom := 54
 	height := top + rows*rowH + bottom
 
 	ch := charts.NewCustom()
@@ -209,9 +209,10 @@ func timelineOption(c TimelineChart) (chartSpec, error) {
 				FontFamily: fontFamily}}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(false)}),
 		charts.WithGridOpts(opts.Grid{Left: "20", Right: "24", Top: strconv.Itoa(top),
-			Bottom: strconv.Itoa(bottom - 26), ContainLabel: opts.Bool(true)}),
+			Bottom: "28", ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(opts.XAxis{
 			Type: "value", Min: offset, Max: offset + c.Minutes,
+			Name: l.Time, NameLocation: "middle", NameGap: 28,
 			// Both bounds pin the tick interval to step; opts.AxisLabel.Interval would reach
 			// ECharts as a string, which breaks the labels (rendering.md).
 			MinInterval: float64(step), MaxInterval: float64(step),
