@@ -405,3 +405,13 @@ func (g *Guild) checkOverlaps() error {
 func (c *Config) String() string {
 	return fmt.Sprintf("token=%s database_url=%s poll_interval=%v guilds=%d", c.Token, c.DatabaseURL, c.PollInterval.D(), len(c.Guilds))
 }
+
+// ScheduleByName returns the guild's schedule with that name, or nil.
+func (g *Guild) ScheduleByName(name string) *Schedule {
+	for i := range g.Schedules {
+		if g.Schedules[i].Name == name {
+			return &g.Schedules[i]
+		}
+	}
+	return nil
+}

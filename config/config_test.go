@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/base64"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -137,5 +138,20 @@ func TestTokenNeverInParseErrors(t *testing.T) {
 	_, err := Parse(text, env(nil))
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// The example config must stay valid: newcomers start from it.
+func TestExampleConfigParses(t *testing.T) {
+	b, err := os.ReadFile("../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(string(b), env(map[string]string{"DISCORD_TOKEN": testToken}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Guilds[0].Schedules[0].Parsed.Starts) != 4 {
+		t.Fatalf("example schedule: %+v", c.Guilds[0].Schedules[0])
 	}
 }

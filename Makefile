@@ -1,0 +1,27 @@
+# Plain targets, each a thin call of the real command. `make help` lists them.
+CONFIG ?= config.toml
+ECHARTS := render/assets/echarts.min.js
+
+.PHONY: help build run test assets lint
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+build: assets ## build ./rollcall with ECharts embedded
+	go build -o rollcall .
+
+run: build ## run the bot with $(CONFIG)
+	./rollcall run --config $(CONFIG)
+
+test: ## install/start PostgreSQL and Chromium if missing, then go test -race ./...
+	bash scripts/test.sh
+
+assets: $(ECHARTS) ## install the pinned ECharts with npm and copy it where the binary embeds it
+
+$(ECHARTS): render/web/package.json render/web/package-lock.json
+	npm ci --prefix render/web --no-audit --no-fund
+	cp render/web/node_modules/echarts/dist/echarts.min.js $(ECHARTS)
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet ./...

@@ -1,0 +1,145 @@
+// Command rollcall is a self-hosted Discord bot that measures who actually
+// shows up to a community's events. See README.md.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"rollcall/app"
+	"rollcall/config"
+	"rollcall/render"
+)
+
+//go:embed schema.sql
+var schema string
+
+const usage = `rollcall: measures who actually shows up to your Discord community's events.
+
+Usage:
+  rollcall [run] [flags]         connect to Discord and record events (the default)
+  rollcall check-config [flags]  validate the configuration and exit
+  rollcall help                  show this help
+
+Flags:
+`
+
+const envHelp = `
+Environment:
+  DISCORD_TOKEN   the bot token (overrides token in the config file)
+  DATABASE_URL    PostgreSQL URL (overrides database_url)
+  CHROMIUM_PATH   the Chromium binary used for charts (overrides the search)
+
+The configuration is a TOML file; config.example.toml documents every key.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole program; it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := "run"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("rollcall", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", envOr("ROLLCALL_CONFIG", "config.toml"), "path of the TOML configuration file (env ROLLCALL_CONFIG)")
+	chromium := fs.String("chromium", "", "path of the Chromium binary for charts (default: CHROMIUM_PATH, then the usual places)")
+	echarts := fs.String("echarts", "", "path of echarts.min.js, overriding the copy built into the binary")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, envHelp)
+	}
+	switch cmd {
+	case "help":
+		fs.SetOutput(stdout)
+		fmt.Fprint(stdout, usage)
+		fs.PrintDefaults()
+		fmt.Fprint(stdout, envHelp)
+		return 0
+	case "run", "check-config":
+	default:
+		fmt.Fprintf(stderr, "rollcall: unknown command %q\n\n", cmd)
+		fs.Usage()
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "rollcall: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *logFormat != "text" && *logFormat != "json" {
+		fmt.Fprintf(stderr, "rollcall: --log-format: %q is not a format: use text or json\n", *logFormat)
+		return 2
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "rollcall: %v\n", err)
+		return 1
+	}
+	if cmd == "check-config" {
+		fmt.Fprintf(stdout, "%s: ok (%d guilds, %d schedules)\n", *cfgPath, len(cfg.Guilds), countSchedules(cfg))
+		return 0
+	}
+	log := newLogger(stderr, *logFormat, cfg.LogLevel)
+	a, err := app.New(ctx, cfg, app.Deps{
+		Schema:        schema,
+		Logger:        log,
+		RenderOptions: render.Options{ChromiumPath: *chromium, EChartsPath: *echarts},
+	})
+	if err != nil {
+		log.Error("start", slog.Any("error", err))
+		return 1
+	}
+	defer a.Close()
+	if err := a.Run(ctx); err != nil {
+		log.Error("stopped", slog.Any("error", err))
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func countSchedules(c *config.Config) int {
+	n := 0
+	for _, g := range c.Guilds {
+		n += len(g.Schedules)
+	}
+	return n
+}
+
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
