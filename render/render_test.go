@@ -91,6 +91,12 @@ func decodePNG(tb testing.TB, b []byte) image.Image {
 	if err != nil {
 		tb.Fatalf("decode PNG: %v", err)
 	}
+	// Opaque white background: a transparent PNG shows dark text on Discord's dark theme.
+	for _, p := range []image.Point{img.Bounds().Min, img.Bounds().Max.Sub(image.Pt(1, 1))} {
+		if r, g, b, a := img.At(p.X, p.Y).RGBA(); r>>8 != 255 || g>>8 != 255 || b>>8 != 255 || a>>8 != 255 {
+			tb.Errorf("pixel %v is %v, want opaque white", p, img.At(p.X, p.Y))
+		}
+	}
 	return img
 }
 
@@ -425,6 +431,39 @@ func TestConcurrentRenders(t *testing.T) {
 	}
 }
 
+// TestNoStateLeak: the tabs reuse one ECharts instance, so a chart drawn after other charts (of
+// another type and size) must come out exactly as when drawn first.
+func TestNoStateLeak(t *testing.T) {
+	requireChromium(t)
+	r, err := New(context.Background(), Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	first, err := r.Timeline(ctx, sampleTimeline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Bars(ctx, sampleBars(500)); err != nil {
+		t.Fatal(err)
+	}
+	short := sampleTimeline()
+	short.Rows = short.Rows[:3]
+	if _, err := r.Timeline(ctx, short); err != nil {
+		t.Fatal(err)
+	}
+	again, err := r.Timeline(ctx, sampleTimeline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first, again) {
+		savePNG(t, "leak-first.png", first)
+		savePNG(t, "leak-again.png", again)
+		t.Error("the same timeline rendered differently after other charts")
+	}
+}
+
 func TestBrowserKilled(t *testing.T) {
 	requireChromium(t)
 	r, err := New(context.Background(), Options{Logger: testLogger(t)})
@@ -561,4 +600,23 @@ func BenchmarkTimeline20(b *testing.B) {
 func BenchmarkBars50(b *testing.B) {
 	c := sampleBars(50)
 	benchmark(b, func(r *Renderer) error { _, err := r.Bars(context.Background(), c); return err })
+}
+
+// BenchmarkColdTimeline20 is a cold start: launch the browser, load ECharts, first timeline.
+func BenchmarkColdTimeline20(b *testing.B) {
+	requireChromium(b)
+	c := sampleTimeline()
+	for i := 0; i < b.N; i++ {
+		r, err := New(context.Background(), Options{Logger: testLogger(b)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.Timeline(context.Background(), c); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		_ = r.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed())/float64(time.Millisecond)/float64(b.N), "ms/op")
 }
