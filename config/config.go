@@ -62,6 +62,17 @@ type Schedule struct {
 	VoiceChannelNames []string    `toml:"voice_channel_names"`
 	ReportChannels    []Snowflake `toml:"report_channels"` // default: the guild's
 
+	// Attendance rules; nil means the default (attendance.DefaultRules).
+	MinMinutes          *int      `toml:"min_minutes"`
+	CountSelfMuted      *bool     `toml:"count_self_muted"`
+	CountSelfDeafened   *bool     `toml:"count_self_deafened"`
+	CountServerDeafened *bool     `toml:"count_server_deafened"`
+	LateAfter           *Duration `toml:"late_after"`
+	LeftEarlyBefore     *Duration `toml:"left_early_before"`
+
+	// Rules are the attendance rules with defaults applied; set by Validate.
+	Rules attendance.Rules `toml:"-"`
+
 	// Key is this schedule's path in the file, e.g. "guilds[0].schedules[1]".
 	Key string `toml:"-"`
 	// Duration is the event length, defaulted; set by Validate.
@@ -344,6 +355,45 @@ func (s *Schedule) validate(loc *time.Location) error {
 		}
 	}
 	s.Parsed = attendance.Schedule{Name: s.Name, Days: days, Starts: starts, Duration: d, Location: loc}
+	return s.validateRules()
+}
+
+func (s *Schedule) validateRules() error {
+	r := attendance.DefaultRules()
+	if s.MinMinutes != nil {
+		r.MinMinutes = *s.MinMinutes
+	}
+	if s.CountSelfMuted != nil {
+		r.CountSelfMuted = *s.CountSelfMuted
+	}
+	if s.CountSelfDeafened != nil {
+		r.CountSelfDeafened = *s.CountSelfDeafened
+	}
+	if s.CountServerDeafened != nil {
+		r.CountServerDeafened = *s.CountServerDeafened
+	}
+	minutes := int(s.Duration / time.Minute)
+	for _, x := range []struct {
+		key string
+		v   *Duration
+		dst *int
+	}{{"late_after", s.LateAfter, &r.LateAfter}, {"left_early_before", s.LeftEarlyBefore, &r.LeftEarlyBefore}} {
+		if x.v == nil {
+			continue
+		}
+		d := x.v.D()
+		if d < 0 || d%time.Minute != 0 || d >= s.Duration {
+			return keyErr(s.Key+"."+x.key, "%v is out of range: use whole minutes from 0m (off) to less than the event's %v", d, s.Duration)
+		}
+		*x.dst = int(d / time.Minute)
+	}
+	// The defaults of five minutes cannot apply to a very short event.
+	r.LateAfter = min(r.LateAfter, minutes-1)
+	r.LeftEarlyBefore = min(r.LeftEarlyBefore, minutes-1)
+	if r.MinMinutes < 1 || r.MinMinutes > minutes {
+		return keyErr(s.Key+".min_minutes", "%d is out of range: use 1 to the event's %d minutes", r.MinMinutes, minutes)
+	}
+	s.Rules = r
 	return nil
 }
 

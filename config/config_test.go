@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"rollcall/attendance"
 )
 
 // testToken is shaped like a bot token (first part: base64 of an application id).
@@ -35,6 +37,9 @@ func TestParseValid(t *testing.T) {
 	s := c.Guilds[0].Schedules[0]
 	if s.Duration.Minutes() != 60 || len(s.Parsed.Starts) != 4 || s.ReportChannels[0] != 222222222222222222 {
 		t.Fatalf("defaults not applied: %+v", s)
+	}
+	if s.Rules != attendance.DefaultRules() {
+		t.Fatalf("rules = %+v", s.Rules)
 	}
 	if c.Guilds[0].Location.String() != "Europe/Moscow" || c.PollInterval.D().Seconds() != 5 {
 		t.Fatalf("guild: %+v", c.Guilds[0])
@@ -93,6 +98,8 @@ report_channels = ["222222222222222222"]
   times = ["10:00"]
   voice_channel_names = ["other"]
 `), okEnv, "guilds[0].schedules[1].name"},
+		{"min minutes zero", strings.Replace(valid, `times =`, `min_minutes = 0`+"\n  times =", 1), okEnv, "guilds[0].schedules[0].min_minutes"},
+		{"late after too long", strings.Replace(valid, `times =`, `late_after = "60m"`+"\n  times =", 1), okEnv, "guilds[0].schedules[0].late_after"},
 		{"empty report", strings.Replace(valid, `report_channels`, `empty_report = "maybe"`+"\nreport_channels", 1), okEnv, "guilds[0].empty_report"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,5 +160,18 @@ func TestExampleConfigParses(t *testing.T) {
 	}
 	if len(c.Guilds[0].Schedules[0].Parsed.Starts) != 4 {
 		t.Fatalf("example schedule: %+v", c.Guilds[0].Schedules[0])
+	}
+}
+
+func TestRulesFromConfig(t *testing.T) {
+	text := strings.Replace(valid, `times =`, "min_minutes = 10\n  count_self_deafened = false\n  late_after = \"10m\"\n  left_early_before = \"0m\"\n  times =", 1)
+	c, err := Parse(text, okEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Guilds[0].Schedules[0].Rules
+	want := attendance.Rules{MinMinutes: 10, CountSelfMuted: true, CountSelfDeafened: false, CountServerDeafened: true, LateAfter: 10, LeftEarlyBefore: 0}
+	if r != want {
+		t.Fatalf("rules = %+v, want %+v", r, want)
 	}
 }
