@@ -135,3 +135,17 @@ func (s *Store) Members(ctx context.Context, guildID uint64) ([]Member, error) {
 	}
 	return out, rows.Err()
 }
+
+// MarkMissingLeft records that every member not in present has left at t:
+// they left while the bot was away and no GUILD_MEMBER_REMOVE reached it.
+// Call it only with a complete member list.
+func (s *Store) MarkMissingLeft(ctx context.Context, guildID uint64, present []uint64, t time.Time) error {
+	_, err := s.pool.Exec(ctx, `
+		UPDATE members SET left_at = $3, updated_at = now()
+		WHERE guild_id = $1 AND left_at IS NULL AND NOT (user_id = ANY($2::bigint[]))`,
+		int64(guildID), int64s(present), t)
+	if err != nil {
+		return fmt.Errorf("mark missing members left: %w", err)
+	}
+	return nil
+}
