@@ -33,7 +33,11 @@ type Config struct {
 	// bot was down) is still posted, marked late.
 	CatchUp  Duration `toml:"catch_up"`
 	LogLevel string   `toml:"log_level"`
-	Guilds   []Guild  `toml:"guilds"`
+	// Commands says where slash commands are registered: "guild" (each
+	// configured guild, instant; the default) or "global" (every guild the
+	// bot is in; Discord may take a while to show changes).
+	Commands string  `toml:"commands"`
+	Guilds   []Guild `toml:"guilds"`
 }
 
 // Guild is one Discord server rollcall serves.
@@ -43,13 +47,33 @@ type Guild struct {
 	ReportChannels []Snowflake `toml:"report_channels"`
 	// EmptyReport says what to do when nobody attended: "post" a short
 	// message (default) or "skip".
-	EmptyReport string     `toml:"empty_report"`
-	Schedules   []Schedule `toml:"schedules"`
+	EmptyReport string `toml:"empty_report"`
+	// ModeratorRoles may use /week, /absent and /member on others, besides
+	// members with the Manage Server permission.
+	ModeratorRoles []Snowflake `toml:"moderator_roles"`
+	// RosterRoles limit who is expected at events to holders of these
+	// roles; empty means every member who is not a bot.
+	RosterRoles  []Snowflake  `toml:"roster_roles"`
+	WeeklyReport WeeklyReport `toml:"weekly_report"`
+	Schedules    []Schedule   `toml:"schedules"`
 
 	// Location is TimeZone loaded; set by Validate.
 	Location *time.Location `toml:"-"`
 	// Key is this guild's path in the file, e.g. "guilds[0]", for errors found later at run time.
 	Key string `toml:"-"`
+}
+
+// WeeklyReport configures the automatic weekly post.
+type WeeklyReport struct {
+	Enabled  *bool       `toml:"enabled"`  // default true
+	Day      string      `toml:"day"`      // default "mon"
+	Time     string      `toml:"time"`     // default "00:00"
+	Channels []Snowflake `toml:"channels"` // default: the guild's report_channels
+
+	// On and At are the parsed settings; set by Validate.
+	On  bool                 `toml:"-"`
+	At  attendance.TimeOfDay `toml:"-"`
+	Dow time.Weekday         `toml:"-"`
 }
 
 // Schedule is one recurring event.
@@ -226,6 +250,13 @@ func (c *Config) Validate() error {
 	if c.CatchUp.D() < 0 || c.CatchUp.D() > 7*24*time.Hour {
 		return keyErr("catch_up", "%v is out of range: use 0s to 168h", c.CatchUp.D())
 	}
+	switch c.Commands {
+	case "":
+		c.Commands = "guild"
+	case "guild", "global":
+	default:
+		return keyErr("commands", "%q is not a choice: use \"guild\" (instant, per configured guild) or \"global\"", c.Commands)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -287,6 +318,9 @@ func (g *Guild) validate() error {
 	default:
 		return keyErr(g.Key+".empty_report", "%q is not a choice: use \"post\" or \"skip\"", g.EmptyReport)
 	}
+	if err := g.validateWeekly(); err != nil {
+		return err
+	}
 	if len(g.Schedules) == 0 {
 		return keyErr(g.Key+".schedules", "no schedule: add at least one [[guilds.schedules]] with a name and times")
 	}
@@ -309,6 +343,35 @@ func (g *Guild) validate() error {
 		}
 	}
 	return g.checkOverlaps()
+}
+
+func (g *Guild) validateWeekly() error {
+	w := &g.WeeklyReport
+	key := g.Key + ".weekly_report"
+	w.On = w.Enabled == nil || *w.Enabled
+	if w.Day == "" {
+		w.Day = "mon"
+	}
+	d, ok := weekdays[strings.ToLower(w.Day)]
+	if !ok {
+		return keyErr(key+".day", "%q is not a day: use mon, tue, wed, thu, fri, sat or sun", w.Day)
+	}
+	w.Dow = d
+	if w.Time == "" {
+		w.Time = "00:00"
+	}
+	at, err := attendance.ParseTimeOfDay(w.Time)
+	if err != nil {
+		return keyErr(key+".time", "%v", err)
+	}
+	w.At = at
+	if len(w.Channels) == 0 {
+		w.Channels = g.ReportChannels
+	}
+	if w.On && len(w.Channels) == 0 {
+		return keyErr(key+".channels", "no channel for the weekly report: set channels here or report_channels on the guild, or enabled = false")
+	}
+	return nil
 }
 
 func (s *Schedule) validate(loc *time.Location) error {

@@ -100,6 +100,9 @@ report_channels = ["222222222222222222"]
 `), okEnv, "guilds[0].schedules[1].name"},
 		{"min minutes zero", strings.Replace(valid, `times =`, `min_minutes = 0`+"\n  times =", 1), okEnv, "guilds[0].schedules[0].min_minutes"},
 		{"late after too long", strings.Replace(valid, `times =`, `late_after = "60m"`+"\n  times =", 1), okEnv, "guilds[0].schedules[0].late_after"},
+		{"weekly day", valid + "[guilds.weekly_report]\nday = \"monday\"\n", okEnv, "guilds[0].weekly_report.day"},
+		{"weekly time", valid + "[guilds.weekly_report]\ntime = \"25:00\"\n", okEnv, "guilds[0].weekly_report.time"},
+		{"commands", strings.Replace(valid, `poll_interval`, `commands = "everywhere"`+"\npoll_interval", 1), okEnv, "commands"},
 		{"empty report", strings.Replace(valid, `report_channels`, `empty_report = "maybe"`+"\nreport_channels", 1), okEnv, "guilds[0].empty_report"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
