@@ -59,6 +59,7 @@ type conn struct {
 	// guarded by s.mu
 	sess        *session
 	zlibPayload bool
+	heartbeats  int // op 1 received on this connection
 }
 
 type histEntry struct {
@@ -360,7 +361,9 @@ func (s *Server) dispatchGuildUpdateLocked(g *guild) {
 func (s *Server) handleOpLocked(c *conn, op int, d json.RawMessage) {
 	switch op {
 	case 1: // heartbeat
+		c.heartbeats++
 		s.sendOpLocked(c, 11, nil)
+		s.notifyLocked()
 	case 2:
 		s.identifyLocked(c, d)
 	case 6:
@@ -640,6 +643,23 @@ func (s *Server) liveSessionsLocked() int {
 // WaitSessions waits until at least n sessions are live.
 func (s *Server) WaitSessions(ctx context.Context, n int) error {
 	return s.waitFor(ctx, func() bool { return s.liveSessionsLocked() >= n })
+}
+
+// WaitHeartbeat waits until every live session's connection has sent at
+// least one heartbeat. Tests run with -race need it: disgo v0.19.6's
+// heartbeat goroutine stores its cancel func without synchronisation and
+// only synchronises (connMu, its debug log) when it first beats, so closing
+// or reconnecting a client before that beat is reported as a data race
+// inside disgo. See Traps in doc.go.
+func (s *Server) WaitHeartbeat(ctx context.Context) error {
+	return s.waitFor(ctx, func() bool {
+		for _, sess := range s.sessions {
+			if sess.conn != nil && sess.ready && sess.conn.heartbeats == 0 {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // Identifies counts IDENTIFYs accepted (fresh sessions).

@@ -27,6 +27,7 @@ package conformance
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +36,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -134,19 +136,31 @@ func (c *Checker) Check(r *http.Request, body []byte) error {
 	if ok && len(verrs) == 0 {
 		return nil
 	}
-	return &Error{Method: r.Method, Path: r.URL.Path, Violations: describe(verrs)}
+	e := &Error{Method: r.Method, Path: r.URL.Path, Violations: describe(verrs)}
+	for _, ve := range verrs {
+		if ve.SpecPath != "" {
+			e.Operation = ve.RequestMethod + " " + ve.SpecPath
+			break
+		}
+	}
+	return e
 }
 
 // Error is returned by Check for a request that does not conform.
 type Error struct {
 	Method     string
 	Path       string   // the request path as sent, e.g. /api/v10/channels/1/messages
+	Operation  string   // the spec operation it matched, e.g. POST /channels/{channel_id}/messages; "" if none
 	Violations []string // one line per violation
 }
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s does not conform to Discord's OpenAPI spec:", e.Method, e.Path)
+	fmt.Fprintf(&b, "%s %s does not conform to Discord's OpenAPI spec", e.Method, e.Path)
+	if e.Operation != "" {
+		fmt.Fprintf(&b, " (%s)", e.Operation)
+	}
+	b.WriteString(":")
 	for _, v := range e.Violations {
 		b.WriteString("\n  - ")
 		b.WriteString(v)
@@ -155,21 +169,28 @@ func (e *Error) Error() string {
 }
 
 // describe turns the validator's errors into one readable line per violation,
-// naming the spec operation and the offending field.
+// naming the spec operation and the offending field. Identical lines are merged,
+// and so are the "value must be N" lines that a oneOf of typed variants (command
+// options, interaction callbacks) produces for each variant that did not match,
+// so that the line saying what is actually wrong is not buried.
 func describe(verrs []*verrors.ValidationError) []string {
 	var out []string
-	for _, ve := range verrs {
-		op := strings.TrimSpace(ve.RequestMethod + " " + ve.SpecPath)
-		prefix := ve.Message
-		if op != "" && ve.SpecPath != "" {
-			prefix = "[" + op + "] " + ve.Message
+	seen := map[string]bool{}
+	add := func(line string) {
+		if !seen[line] {
+			seen[line] = true
+			out = append(out, line)
 		}
+	}
+	mustBe := map[string][]string{} // field -> allowed values, from oneOf variants
+	var mustBeOrder []string
+	for _, ve := range verrs {
 		if len(ve.SchemaValidationErrors) == 0 {
-			line := prefix
+			line := ve.Message
 			if ve.Reason != "" && ve.Reason != ve.Message {
 				line += ": " + ve.Reason
 			}
-			out = append(out, line)
+			add(line)
 			continue
 		}
 		for _, f := range ve.SchemaValidationErrors {
@@ -177,8 +198,28 @@ func describe(verrs []*verrors.ValidationError) []string {
 			if field == "" {
 				field = "$"
 			}
-			out = append(out, fmt.Sprintf("%s: %s: %s", prefix, field, f.Reason))
+			if v, ok := strings.CutPrefix(f.Reason, "value must be "); ok {
+				key := "body " + field
+				if _, ok := mustBe[key]; !ok {
+					mustBeOrder = append(mustBeOrder, key)
+				}
+				mustBe[key] = append(mustBe[key], strings.Split(strings.TrimPrefix(v, "one of "), ", ")...)
+				continue
+			}
+			add(fmt.Sprintf("body %s: %s", field, f.Reason))
 		}
+	}
+	for _, key := range mustBeOrder {
+		vals := mustBe[key]
+		if len(vals) == 1 {
+			add(key + ": value must be " + vals[0])
+			continue
+		}
+		// Variants are numbered types: sort 2 before 10.
+		slices.SortFunc(vals, func(a, b string) int {
+			return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b))
+		})
+		add(key + ": value must be one of " + strings.Join(slices.Compact(vals), ", ") + " (one per variant of a oneOf)")
 	}
 	if len(out) == 0 {
 		out = append(out, "rejected without a reason")

@@ -66,7 +66,11 @@ func disgoRequest(t testing.TB, method, path string, payload any) (*http.Request
 
 func rawRequest(method, path, contentType string, body []byte) *http.Request {
 	r := httptest.NewRequest(method, path, bytes.NewReader(body))
-	r.Header.Set("Authorization", "Bot MTIzNDU2Nzg5.fake.token")
+	// disgo sends the bot token except on the interaction routes, which
+	// authenticate by the token in the path (rest.NewNoBotAuthEndpoint).
+	if !strings.HasPrefix(path, "/api/v10/interactions/") && !strings.HasPrefix(path, "/api/v10/webhooks/") {
+		r.Header.Set("Authorization", "Bot MTIzNDU2Nzg5.fake.token")
+	}
 	r.Header.Set("User-Agent", "DiscordBot (https://github.com/disgoorg/disgo, 0.19.6)")
 	if contentType != "" {
 		r.Header.Set("Content-Type", contentType)
@@ -95,7 +99,7 @@ func commands(name string) []discord.ApplicationCommandCreate {
 					Description:              "One week",
 					DescriptionLocalizations: map[discord.Locale]string{discord.LocaleRussian: "Одна неделя"},
 					Options: []discord.ApplicationCommandOption{
-						discord.ApplicationCommandOptionInteger{
+						discord.ApplicationCommandOptionInt{
 							Name:                     "offset",
 							NameLocalizations:        map[discord.Locale]string{discord.LocaleRussian: "сдвиг"},
 							Description:              "Weeks back",
@@ -427,5 +431,17 @@ func BenchmarkCheck(b *testing.B) {
 				_ = c.Check(r, body)
 			}
 		})
+	}
+}
+
+// TestConformanceAuthorization checks that routes needing the bot token are
+// rejected without an Authorization header.
+func TestConformanceAuthorization(t *testing.T) {
+	c := checker(t)
+	r, body := disgoRequest(t, http.MethodPost, "/api/v10/channels/123/messages", discord.MessageCreate{Content: "hi"})
+	r.Header.Del("Authorization")
+	err := c.Check(r, body)
+	if err == nil || !strings.Contains(err.Error(), "Authorization") {
+		t.Fatalf("message without Authorization: Check = %v, want an error about Authorization", err)
 	}
 }
