@@ -176,6 +176,12 @@ func timelineOption(c TimelineChart) (chartSpec, error) {
 	for v := ((offset + step - 1) / step) * step; v <= offset+c.Minutes; v += step {
 		labels[strconv.Itoa(v)] = c.Start.Add(timeMinutes(v - offset)).Format("15:04")
 	}
+	if len(labels) < 2 {
+		// A few minutes off the step grid: label the start and the end instead (ECharts puts
+		// ticks on a fixed min and max).
+		labels[strconv.Itoa(offset)] = c.Start.Format("15:04")
+		labels[strconv.Itoa(offset+c.Minutes)] = c.Start.Add(timeMinutes(c.Minutes)).Format("15:04")
+	}
 	labelJSON, err := json.Marshal(labels)
 	if err != nil {
 		return chartSpec{}, err
@@ -193,8 +199,17 @@ func timelineOption(c TimelineChart) (chartSpec, error) {
 		totals[i] = strconv.Itoa(presentMinutes(row, c.Minutes))
 	}
 
+	// containLabel makes room for the names but not for the column heading above them; when the
+	// names are shorter than the heading, widen the left margin (about 7.5 px a character).
+	longest := 0
+	for _, n := range names {
+		longest = max(longest, displayWidth(n))
+	}
+	left := max(20, int(7.5*float64(displayWidth(l.Participants)-min(longest, 30)))+20)
+
 	rowH := timelineRowHeight(rows)
-	top := titleHeight(c.Title, subtitle) + 30 // the axis names sit in the 30 px
+	// The axis names sit in the 30 px above the plot; the legend needs the first 44 px.
+	top := max(titleHeight(c.Title, subtitle), 44) + 30
 	bottom := 54
 	height := top + rows*rowH + bottom
 
@@ -208,7 +223,7 @@ func timelineOption(c TimelineChart) (chartSpec, error) {
 			ItemWidth: 18, ItemHeight: 12, TextStyle: &opts.TextStyle{Color: colorAxis, FontSize: 13,
 				FontFamily: fontFamily}}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(false)}),
-		charts.WithGridOpts(opts.Grid{Left: "20", Right: "24", Top: strconv.Itoa(top),
+		charts.WithGridOpts(opts.Grid{Left: strconv.Itoa(left), Right: "24", Top: strconv.Itoa(top),
 			Bottom: "28", ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(opts.XAxis{
 			Type: "value", Min: offset, Max: offset + c.Minutes,
@@ -262,6 +277,16 @@ func timelineOption(c TimelineChart) (chartSpec, error) {
 	option, err := finish(ch)
 	if err != nil {
 		return chartSpec{}, err
+	}
+	// go-echarts' YAxis has no nameTextStyle: right-align the name column's heading over the
+	// names (centred on the axis line it is cut off when the names are short).
+	if y, ok := option["yAxis"].([]any); ok && len(y) > 0 {
+		if axis, ok := y[0].(map[string]any); ok {
+			axis["nameTextStyle"] = map[string]any{"align": "right", "color": colorSubtext}
+		}
+		if axis, ok := y[len(y)-1].(map[string]any); ok && len(y) > 1 {
+			axis["nameTextStyle"] = map[string]any{"color": colorSubtext}
+		}
 	}
 	return chartSpec{option: option, width: chartWidth, height: height, plotTop: top}, nil
 }
