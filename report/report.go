@@ -1,0 +1,244 @@
+// Package report turns stored attendance into the numbers people read: one
+// event's rows and classes, a period's leaderboard, who never came. The
+// post-event and weekly posts and every slash command use it, so they all
+// apply the same rules and the same roster to the same data.
+package report
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"rollcall/attendance"
+	"rollcall/config"
+	"rollcall/store"
+)
+
+// Source is what the reports read; *store.Store implements it.
+type Source interface {
+	History(ctx context.Context, guildID uint64, from, to time.Time, userID uint64) ([]store.OccurrenceRecord, error)
+	Members(ctx context.Context, guildID uint64) ([]store.Member, error)
+}
+
+// rulesFor returns the schedule's rules, or the defaults for occurrences of a
+// schedule no longer configured (or imported history).
+func rulesFor(g *config.Guild, schedule string) attendance.Rules {
+	if s := g.ScheduleByName(schedule); s != nil {
+		return s.Rules
+	}
+	return attendance.DefaultRules()
+}
+
+// Expected reports whether m is on the roster for an occurrence starting at
+// t: not a bot, a member at that time, and holding a roster role if the
+// guild limits the roster.
+func Expected(g *config.Guild, m store.Member, t time.Time) bool {
+	if m.Bot {
+		return false
+	}
+	if !m.JoinedAt.IsZero() && m.JoinedAt.After(t) {
+		return false
+	}
+	if !m.LeftAt.IsZero() && !m.LeftAt.After(t) {
+		return false
+	}
+	if len(g.RosterRoles) == 0 {
+		return true
+	}
+	for _, r := range m.Roles {
+		for _, want := range g.RosterRoles {
+			if r == uint64(want) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Row is one member in one event.
+type Row struct {
+	Member  store.Member
+	Masks   attendance.Masks
+	Class   attendance.Class
+	Counted int
+}
+
+// Event is one occurrence with everyone who was seen in it.
+type Event struct {
+	Occurrence   store.Occurrence // times in the guild's zone
+	Minutes      int
+	Rows         []Row // attendees (class != no-show) first by arrival, then no-shows seen briefly
+	Participants int
+	Total        int
+	Median       float64
+	Classes      map[attendance.Class]int
+}
+
+// BuildEvent judges one occurrence record.
+func BuildEvent(g *config.Guild, rec store.OccurrenceRecord, members map[uint64]store.Member) Event {
+	o := rec.Occurrence
+	o.Start, o.End = o.Start.In(g.Location), o.End.In(g.Location)
+	ev := Event{Occurrence: o, Minutes: int(o.End.Sub(o.Start) / time.Minute), Classes: map[attendance.Class]int{}}
+	rules := rulesFor(g, o.Schedule)
+	var counts []int
+	for _, s := range rec.Seen {
+		m, ok := members[s.UserID]
+		if !ok {
+			m = store.Member{GuildID: uint64(g.ID), UserID: s.UserID}
+		}
+		if m.Bot {
+			continue
+		}
+		class, n := rules.Classify(s.Masks, ev.Minutes)
+		ev.Rows = append(ev.Rows, Row{Member: m, Masks: s.Masks, Class: class, Counted: n})
+		if class.Attends() {
+			ev.Classes[class]++
+			counts = append(counts, n)
+			ev.Total += n
+		}
+	}
+	ev.Participants = len(counts)
+	ev.Median = attendance.Median(counts)
+	slices.SortStableFunc(ev.Rows, func(a, b Row) int {
+		if c := cmp.Compare(boolInt(!a.Class.Attends()), boolInt(!b.Class.Attends())); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Masks.Present.First(), b.Masks.Present.First()); c != 0 {
+			return c
+		}
+		return strings.Compare(strings.ToLower(a.Member.Name()), strings.ToLower(b.Member.Name()))
+	})
+	return ev
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Total is one member's figures over a period.
+type Total struct {
+	Member   store.Member
+	Minutes  int
+	Attended int // events attended (any class but no-show)
+	Expected int // events held while the member was on the roster
+	Classes  map[attendance.Class]int
+	LastSeen time.Time // start of the last attended event; zero if none
+}
+
+// Rate is attended over expected, 0 when nothing was expected.
+func (t Total) Rate() float64 {
+	if t.Expected == 0 {
+		return 0
+	}
+	return float64(t.Attended) / float64(t.Expected)
+}
+
+// Period is everything about a span of time in one guild.
+type Period struct {
+	From, To time.Time // in the guild's zone
+	Events   []Event
+	Totals   []Total        // attendees ranked by minutes, then name
+	Never    []store.Member // expected at least once, attended none; by name
+	Members  map[uint64]store.Member
+	byUser   map[uint64]Total
+}
+
+// Held is the number of events in the period.
+func (p *Period) Held() int { return len(p.Events) }
+
+// Build loads and judges [from, to). With userID non-zero only that member's
+// attendance is loaded and judged (the roster still decides Expected).
+func Build(ctx context.Context, src Source, g *config.Guild, from, to time.Time, userID uint64) (*Period, error) {
+	recs, err := src.History(ctx, uint64(g.ID), from, to, userID)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := src.Members(ctx, uint64(g.ID))
+	if err != nil {
+		return nil, err
+	}
+	p := &Period{From: from.In(g.Location), To: to.In(g.Location), Members: make(map[uint64]store.Member, len(ms))}
+	for _, m := range ms {
+		p.Members[m.UserID] = m
+	}
+	totals := map[uint64]*Total{}
+	total := func(id uint64) *Total {
+		t, ok := totals[id]
+		if !ok {
+			m, known := p.Members[id]
+			if !known {
+				m = store.Member{GuildID: uint64(g.ID), UserID: id}
+			}
+			t = &Total{Member: m, Classes: map[attendance.Class]int{}}
+			totals[id] = t
+		}
+		return t
+	}
+	for _, rec := range recs {
+		ev := BuildEvent(g, rec, p.Members)
+		p.Events = append(p.Events, ev)
+		attended := map[uint64]bool{}
+		for _, r := range ev.Rows {
+			if !r.Class.Attends() {
+				continue
+			}
+			t := total(r.Member.UserID)
+			t.Minutes += r.Counted
+			t.Attended++
+			t.Classes[r.Class]++
+			t.LastSeen = ev.Occurrence.Start
+			attended[r.Member.UserID] = true
+			if !Expected(g, r.Member, rec.Start) {
+				t.Expected++ // came though not on the roster: held for them too
+			}
+		}
+		for _, m := range ms {
+			if userID != 0 && m.UserID != userID {
+				continue
+			}
+			if Expected(g, m, rec.Start) {
+				t := total(m.UserID)
+				t.Expected++
+				if !attended[m.UserID] {
+					t.Classes[attendance.NoShow]++
+				}
+			}
+		}
+	}
+	p.byUser = make(map[uint64]Total, len(totals))
+	for id, t := range totals {
+		p.byUser[id] = *t
+		if t.Attended > 0 {
+			p.Totals = append(p.Totals, *t)
+		} else if t.Expected > 0 {
+			p.Never = append(p.Never, t.Member)
+		}
+	}
+	slices.SortFunc(p.Totals, func(a, b Total) int {
+		if c := cmp.Compare(b.Minutes, a.Minutes); c != 0 {
+			return c
+		}
+		return strings.Compare(strings.ToLower(a.Member.Name()), strings.ToLower(b.Member.Name()))
+	})
+	slices.SortFunc(p.Never, func(a, b store.Member) int {
+		return strings.Compare(strings.ToLower(a.Name()), strings.ToLower(b.Name()))
+	})
+	return p, nil
+}
+
+// TotalFor returns the member's total in p (zero figures if absent).
+func (p *Period) TotalFor(userID uint64) Total {
+	if t, ok := p.byUser[userID]; ok {
+		return t
+	}
+	m, ok := p.Members[userID]
+	if !ok {
+		m = store.Member{UserID: userID}
+	}
+	return Total{Member: m, Classes: map[attendance.Class]int{}}
+}

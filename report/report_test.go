@@ -1,0 +1,153 @@
+package report_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"rollcall/attendance"
+	"rollcall/config"
+	"rollcall/report"
+	"rollcall/store"
+	"rollcall/store/storetest"
+)
+
+func guildConfig(t *testing.T, extra string) *config.Guild {
+	t.Helper()
+	tok := base64.RawStdEncoding.EncodeToString([]byte("1")) + ".a.b"
+	c, err := config.Parse(`
+[[guilds]]
+id = "1"
+timezone = "Europe/Berlin"
+report_channels = ["2"]
+`+extra+`
+  [[guilds.schedules]]
+  name = "raid"
+  times = ["20:00"]
+  voice_channel_names = ["raid"]
+  count_self_deafened = false
+`, func(k string) string { return map[string]string{"DISCORD_TOKEN": tok, "DATABASE_URL": "x"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &c.Guilds[0]
+}
+
+// TestBuildWeekMatchesIndependentCount seeds a week of random attendance and
+// checks totals, rates and the never-attended list against a count made here
+// from the raw minutes.
+func TestBuildWeekMatchesIndependentCount(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	g := guildConfig(t, "")
+	ber := g.Location
+	week := attendance.WeekOf(time.Date(2026, 10, 28, 12, 0, 0, 0, ber), ber) // the week of the October DST change
+	start := week.Start
+	// Members 1-8 humans; 9 a bot; 7 joined on Wednesday; 8 left on Tuesday.
+	var ms []store.Member
+	for id := uint64(1); id <= 9; id++ {
+		m := store.Member{UserID: id, Username: fmt.Sprintf("user%d", id), JoinedAt: start.AddDate(0, -1, 0), Bot: id == 9}
+		if id == 7 {
+			m.JoinedAt = start.AddDate(0, 0, 2).Add(12 * time.Hour)
+		}
+		ms = append(ms, m)
+	}
+	if err := st.UpsertMembers(ctx, 1, ms); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkLeft(ctx, 1, 8, start.AddDate(0, 0, 1).Add(12*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	wantMinutes := map[uint64]int{}
+	wantAttended := map[uint64]int{}
+	for d := range 7 {
+		occStart := time.Date(start.Year(), start.Month(), start.Day()+d, 20, 0, 0, 0, ber)
+		id, err := st.EnsureOccurrence(ctx, 1, "raid", occStart, occStart.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var samples []store.Sample
+		for _, uid := range []uint64{1, 2, 3, 9} { // 4, 5, 6 never come; 9 is a bot
+			if uid == 3 && d > 0 {
+				continue
+			}
+			var present, deaf uint64
+			from, to := rng.IntN(30), 30+rng.IntN(30)
+			for m := from; m < to; m++ {
+				present |= 1 << m
+			}
+			if uid == 2 {
+				deaf = present & 0xFF // deafened minutes do not count in this schedule
+			}
+			samples = append(samples, store.Sample{OccurrenceID: id, GuildID: 1, UserID: uid, Present: present, SelfDeaf: deaf})
+			if uid != 9 {
+				n := 0
+				for m := 0; m < 60; m++ {
+					if present&^deaf&(1<<m) != 0 {
+						n++
+					}
+				}
+				wantMinutes[uid] += n
+				if n > 0 {
+					wantAttended[uid]++
+				}
+			}
+		}
+		if err := st.Record(ctx, samples, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := report.Build(ctx, st, g, week.Start, week.End, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Held() != 7 {
+		t.Fatalf("held = %d", p.Held())
+	}
+	if len(p.Totals) != 3 {
+		t.Fatalf("totals: %+v", p.Totals)
+	}
+	for _, tot := range p.Totals {
+		id := tot.Member.UserID
+		if tot.Minutes != wantMinutes[id] || tot.Attended != wantAttended[id] || tot.Expected != 7 {
+			t.Errorf("user %d: minutes %d attended %d expected %d; want %d %d 7", id, tot.Minutes, tot.Attended, tot.Expected, wantMinutes[id], wantAttended[id])
+		}
+	}
+	if p.Totals[0].Minutes < p.Totals[1].Minutes || p.Totals[1].Minutes < p.Totals[2].Minutes {
+		t.Error("not ranked by minutes")
+	}
+	// Never: 4, 5, 6 (all week), 7 (joined Wednesday: expected at 5 events), 8 (left Tuesday: expected at 1).
+	var never []string
+	for _, m := range p.Never {
+		never = append(never, m.Username)
+	}
+	if fmt.Sprint(never) != "[user4 user5 user6 user7 user8]" {
+		t.Fatalf("never = %v", never)
+	}
+	if e := p.TotalFor(7).Expected; e != 5 {
+		t.Errorf("member who joined Wednesday expected at %d events, want 5", e)
+	}
+	if e := p.TotalFor(8).Expected; e != 1 {
+		t.Errorf("member who left Tuesday expected at %d events, want 1", e)
+	}
+	// Per-member mode loads one member and agrees.
+	one, err := report.Build(ctx, st, g, week.Start, week.End, 2)
+	if err != nil || one.TotalFor(2).Minutes != wantMinutes[2] || len(one.Totals) != 1 {
+		t.Fatalf("member mode: %+v %v", one.Totals, err)
+	}
+}
+
+func TestRosterRoles(t *testing.T) {
+	g := guildConfig(t, `roster_roles = ["77"]`)
+	at := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	if report.Expected(g, store.Member{UserID: 1}, at) {
+		t.Error("member without the roster role expected")
+	}
+	if !report.Expected(g, store.Member{UserID: 1, Roles: []uint64{5, 77}}, at) {
+		t.Error("member with the roster role not expected")
+	}
+}
