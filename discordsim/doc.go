@@ -40,6 +40,21 @@
 //
 // Found while building this against disgo v0.19.6 (for the shared field notes):
 //
+//   - go test -race flags data races inside disgo's own gateway whenever a
+//     connection closes (client.Close, a server close, op 7, op 9): the
+//     heartbeat goroutine stores its cancel func, and the read loop stores
+//     the last sequence number and the heartbeat ACK time, with no lock;
+//     the zstd transport frees its decoder on Close while the read loop may
+//     be decoding. Recipe that makes bot tests race-clean (see sim_test.go):
+//     Options.HeartbeatInterval about 1.5 s (one beat per connection within
+//     a test, never two); a disgo logger whose slog handler is enabled at
+//     Debug and takes a mutex in Handle; an event listener on bot.Event that
+//     takes the same mutex; before Disconnect/RequestReconnect/
+//     InvalidateSession call WaitHeartbeat; before client.Close also wait
+//     until the client has seen events.HeartbeatAck for every beat, then
+//     take the mutex once.
+//   - The module proxy has no disgo newer than v0.19.6 (latest is reported
+//     as v0.18.15), so the races cannot be fixed by upgrading here.
 //   - disgo's gateway defaults to zstd-stream compression
 //     (?compress=zstd-stream): a fake gateway that only speaks plain text
 //     JSON silently fails every connect. The simulator speaks zstd-stream,

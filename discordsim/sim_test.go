@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"image"
 	"image/color"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -868,4 +870,18 @@ func TestSimMultipartMessageAndConformanceHook(t *testing.T) {
 	if m := s.Messages(w.text); len(m) != 1 || m[0].Files[0].ContentType != "image/png" {
 		t.Errorf("messages = %+v", m)
 	}
+}
+
+// TestMain raises test parallelism when -parallel was not given: these
+// tests spend their time waiting on disgo's 1 s connect delay and the
+// heartbeat, not on CPU, and the default (GOMAXPROCS) serialises them on
+// small CI machines.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", "16")
+	}
+	os.Exit(m.Run())
 }
