@@ -36,6 +36,7 @@ var Intents = []gateway.Intents{gateway.IntentGuilds, gateway.IntentGuildMembers
 // means every report goes out as a text table.
 type Renderer interface {
 	Timeline(ctx context.Context, c render.TimelineChart) ([]byte, error)
+	Bars(ctx context.Context, c render.BarChart) ([]byte, error)
 }
 
 // Options are what a Bot is built from.

@@ -16,46 +16,61 @@ import (
 	"rollcall/attendance"
 	"rollcall/config"
 	"rollcall/render"
+	"rollcall/report"
 	"rollcall/store"
+	"rollcall/view"
 )
 
 // lateAfter is how long after an event's end a report counts as late (the
 // bot was down when the event ended) and says so.
 const lateAfter = 2 * time.Minute
 
-// reportJob is a post-event report still to be delivered.
-type reportJob struct {
-	guild    *config.Guild
-	schedule *config.Schedule
-	occID    int64
-	occ      attendance.Occurrence
-	tries    int
+// postJob is an automatic post still to be delivered to some channels.
+type postJob struct {
+	kind, ref string // the claim's identity: "event" + occurrence id, "weekly" + guild and week
+	guild     *config.Guild
+	channels  []config.Snowflake
+	build     func(ctx context.Context, now time.Time) (*reportMessage, error)
+	desc      string
+	tries     int
 }
 
 type reporter struct {
 	lastTick time.Time
-	queue    []*reportJob
-	queued   map[int64]bool
+	queue    []*postJob
+	queued   map[string]bool
 }
 
-func (r *reporter) init() { r.queued = map[int64]bool{} }
+func (r *reporter) init() { r.queued = map[string]bool{} }
 
-func (b *Bot) enqueue(j *reportJob) {
-	if b.reports.queued[j.occID] {
+func (b *Bot) enqueue(j *postJob) {
+	key := j.kind + "/" + j.ref
+	if b.reports.queued[key] {
 		return
 	}
-	b.reports.queued[j.occID] = true
+	b.reports.queued[key] = true
 	b.reports.queue = append(b.reports.queue, j)
 }
 
-// catchUp queues the reports of occurrences that ended within the catch-up
-// window while no process posted them (the bot was down). Posts already
-// made are skipped by their claims, so this is safe to run on every start.
+func (b *Bot) eventJob(g *config.Guild, s *config.Schedule, occID int64, occ attendance.Occurrence) *postJob {
+	return &postJob{
+		kind: "event", ref: strconv.FormatInt(occID, 10), guild: g, channels: s.ReportChannels,
+		desc: occ.Schedule + " " + occ.Start.Format(time.RFC3339),
+		build: func(ctx context.Context, now time.Time) (*reportMessage, error) {
+			return b.buildReport(ctx, g, occID, occ, now)
+		},
+	}
+}
+
+// catchUp queues the posts that fell due within the catch-up window while no
+// process made them (the bot was down). Posts already made are skipped by
+// their claims, so this is safe to run on every start.
 func (b *Bot) catchUp(ctx context.Context, now time.Time) {
 	b.reports.lastTick = now
 	window := b.cfg.CatchUp.D()
 	for i := range b.cfg.Guilds {
 		g := &b.cfg.Guilds[i]
+		b.queueWeekly(g, now.Add(-window), now)
 		occs, err := b.store.Occurrences(ctx, uint64(g.ID), now.Add(-window-attendance.MaxDuration), now)
 		if err != nil {
 			b.log.Error("look for missed reports", slog.Uint64("guild_id", uint64(g.ID)), slog.Any("error", err))
@@ -69,21 +84,21 @@ func (b *Bot) catchUp(ctx context.Context, now time.Time) {
 			if s == nil {
 				continue // a schedule since removed from the config
 			}
-			b.enqueue(&reportJob{guild: g, schedule: s, occID: o.ID,
-				occ: attendance.Occurrence{Schedule: o.Schedule, Start: o.Start.In(g.Location), End: o.End.In(g.Location)}})
+			b.enqueue(b.eventJob(g, s, o.ID, attendance.Occurrence{Schedule: o.Schedule, Start: o.Start.In(g.Location), End: o.End.In(g.Location)}))
 		}
 	}
 	b.deliver(ctx, now)
 }
 
-// reportEnded queues the occurrences that ended since the last tick and
-// tries to deliver everything queued.
+// reportEnded queues what fell due since the last tick (events that ended,
+// weekly reports) and tries to deliver everything queued.
 func (b *Bot) reportEnded(ctx context.Context, now time.Time) {
 	last := b.reports.lastTick
 	b.reports.lastTick = now
 	if !last.IsZero() {
 		for i := range b.cfg.Guilds {
 			g := &b.cfg.Guilds[i]
+			b.queueWeekly(g, last, now)
 			for j := range g.Schedules {
 				s := &g.Schedules[j]
 				for _, occ := range s.Parsed.Occurrences(last.Add(-attendance.MaxDuration), now) {
@@ -94,7 +109,7 @@ func (b *Bot) reportEnded(ctx context.Context, now time.Time) {
 					if !ok {
 						continue // never sampled by this process; catch-up on the next start covers it
 					}
-					b.enqueue(&reportJob{guild: g, schedule: s, occID: id, occ: occ})
+					b.enqueue(b.eventJob(g, s, id, occ))
 				}
 			}
 		}
@@ -102,27 +117,27 @@ func (b *Bot) reportEnded(ctx context.Context, now time.Time) {
 	b.deliver(ctx, now)
 }
 
-// deliver tries every queued report; what fails stays queued for the next
-// tick. A report is only dropped once every channel has it.
+// deliver tries every queued post; what fails stays queued for the next
+// tick. A job is only dropped once every channel has it.
 func (b *Bot) deliver(ctx context.Context, now time.Time) {
-	var keep []*reportJob
+	var keep []*postJob
 	for _, j := range b.reports.queue {
-		if err := b.postReport(ctx, j, now); err != nil {
+		if err := b.post(ctx, j, now); err != nil {
 			j.tries++
-			b.log.Error("post report (will retry)", slog.String("schedule", j.occ.Schedule),
-				slog.Time("start", j.occ.Start), slog.Int("tries", j.tries), slog.Any("error", err))
+			b.log.Error("post report (will retry)", slog.String("kind", j.kind), slog.String("report", j.desc),
+				slog.Int("tries", j.tries), slog.Any("error", err))
 			keep = append(keep, j)
 			continue
 		}
-		delete(b.reports.queued, j.occID)
+		delete(b.reports.queued, j.kind+"/"+j.ref)
 	}
 	b.reports.queue = keep
 }
 
-func (b *Bot) postReport(ctx context.Context, j *reportJob, now time.Time) error {
+func (b *Bot) post(ctx context.Context, j *postJob, now time.Time) error {
 	var msg *reportMessage
-	for _, ch := range j.schedule.ReportChannels {
-		post := store.Post{Kind: "event", Ref: strconv.FormatInt(j.occID, 10), ChannelID: uint64(ch), GuildID: uint64(j.guild.ID)}
+	for _, ch := range j.channels {
+		post := store.Post{Kind: j.kind, Ref: j.ref, ChannelID: uint64(ch), GuildID: uint64(j.guild.ID)}
 		ok, err := b.store.ClaimPost(ctx, post, b.inst, now, b.lease)
 		if err != nil {
 			return err
@@ -131,7 +146,7 @@ func (b *Bot) postReport(ctx context.Context, j *reportJob, now time.Time) error
 			continue // posted already, or another process is posting it
 		}
 		if msg == nil {
-			if msg, err = b.buildReport(ctx, j, now); err != nil {
+			if msg, err = j.build(ctx, now); err != nil {
 				_ = b.store.ReleasePost(ctx, post, b.inst)
 				return err
 			}
@@ -148,9 +163,9 @@ func (b *Bot) postReport(ctx context.Context, j *reportJob, now time.Time) error
 		if err := b.store.MarkPosted(ctx, post, uint64(id), now); err != nil {
 			// The message is out; the claim expires unmarked, and after the
 			// lease another process could post it again. Log loudly.
-			b.log.Error("report posted but not marked", slog.Int64("occurrence_id", j.occID), slog.Any("error", err))
+			b.log.Error("report posted but not marked", slog.String("report", j.desc), slog.Any("error", err))
 		}
-		b.log.Info("report posted", slog.String("schedule", j.occ.Schedule), slog.Time("start", j.occ.Start),
+		b.log.Info("report posted", slog.String("kind", j.kind), slog.String("report", j.desc),
 			slog.Uint64("channel_id", uint64(ch)), slog.Bool("skipped_empty", msg.skip))
 	}
 	return nil
@@ -158,152 +173,120 @@ func (b *Bot) postReport(ctx context.Context, j *reportJob, now time.Time) error
 
 // reportMessage is a built report, sent to one or more channels.
 type reportMessage struct {
-	skip  bool
-	embed discord.Embed
-	text  string
-	png   []byte
-	file  string // name of an attached text table, when too long for the embed
-	table string
+	skip    bool
+	embed   discord.Embed
+	text    string
+	png     []byte
+	pngName string
+	files   []textFile // text tables and CSVs
 }
 
+type textFile struct{ name, data string }
+
+// create builds a fresh MessageCreate: file readers are consumed by a send,
+// so each channel needs its own.
 func (m *reportMessage) create() discord.MessageCreate {
 	mc := discord.MessageCreate{Content: m.text}
 	if m.embed.Title != "" {
 		mc.Embeds = []discord.Embed{m.embed}
 	}
 	if m.png != nil {
-		mc.Files = append(mc.Files, discord.NewFile("timeline.png", "", bytes.NewReader(m.png)))
+		mc.Files = append(mc.Files, discord.NewFile(m.pngName, "", bytes.NewReader(m.png)))
 	}
-	if m.file != "" {
-		mc.Files = append(mc.Files, discord.NewFile(m.file, "", strings.NewReader(m.table)))
+	for _, f := range m.files {
+		mc.Files = append(mc.Files, discord.NewFile(f.name, "", strings.NewReader(f.data)))
 	}
 	return mc
 }
 
-// Stats are an occurrence's key numbers.
-type Stats struct {
-	Participants int
-	Total        int
-	Median       float64
+// loadEvent judges one stored occurrence with the same code the commands use.
+func (b *Bot) loadEvent(ctx context.Context, g *config.Guild, occ attendance.Occurrence, occID int64) (report.Event, error) {
+	recs, err := b.store.History(ctx, uint64(g.ID), occ.Start, occ.Start.Add(time.Second), 0)
+	if err != nil {
+		return report.Event{}, err
+	}
+	members, err := b.store.Members(ctx, uint64(g.ID))
+	if err != nil {
+		return report.Event{}, err
+	}
+	byID := make(map[uint64]store.Member, len(members))
+	for _, m := range members {
+		byID[m.UserID] = m
+	}
+	for _, r := range recs {
+		if r.ID == occID {
+			return report.BuildEvent(g, r, byID), nil
+		}
+	}
+	return report.Event{}, fmt.Errorf("occurrence %d: %w", occID, store.ErrNotFound)
 }
 
-func (b *Bot) buildReport(ctx context.Context, j *reportJob, now time.Time) (*reportMessage, error) {
-	members, cov, err := b.store.OccurrenceMinutes(ctx, j.occID)
+func (b *Bot) buildReport(ctx context.Context, g *config.Guild, occID int64, occ attendance.Occurrence, now time.Time) (*reportMessage, error) {
+	ev, err := b.loadEvent(ctx, g, occ, occID)
 	if err != nil {
 		return nil, err
 	}
-	occ := j.occ
-	occ.Start, occ.End = occ.Start.In(j.guild.Location), occ.End.In(j.guild.Location)
-	title := fmt.Sprintf("%s · %s", occ.Schedule, FormatSpan(occ.Start, occ.End))
+	cov, err := b.store.CoverageOf(ctx, occID)
+	if err != nil {
+		return nil, err
+	}
+	l := b.lang(g)
+	title := l.EventTitle(ev)
 	var notes []string
-	if gaps := Gaps(cov, occ); gaps != "" {
-		notes = append(notes, "Not recorded "+gaps+" (the bot was offline).")
+	if gaps := view.Gaps(cov, ev.Occurrence.Start, ev.Minutes); gaps != "" {
+		notes = append(notes, l.T("not_recorded", gaps))
 	}
-	if now.Sub(occ.End) > lateAfter {
-		notes = append(notes, fmt.Sprintf("Posted late (%s after the event ended): the bot was offline.", roundDuration(now.Sub(occ.End))))
+	if d := now.Sub(ev.Occurrence.End); d > lateAfter {
+		notes = append(notes, l.T("posted_late", l.Duration(d)))
 	}
-	chart := render.TimelineChart{Title: title, Start: occ.Start, Minutes: occ.Minutes()}
-	var counts []int
-	for _, m := range members {
-		if m.Member.Bot || m.Present.Count() == 0 {
-			continue
-		}
-		counts = append(counts, m.Present.Count())
-		chart.Rows = append(chart.Rows, render.TimelineRow{
-			Name:    m.Member.Name(),
-			Present: m.Present.Bools(occ.Minutes()),
-			Muted:   m.SelfMute.Or(m.SelfDeaf).Bools(occ.Minutes()),
-		})
-	}
-	st := Stats{Participants: len(counts), Median: attendance.Median(counts)}
-	for _, c := range counts {
-		st.Total += c
-	}
-	if st.Participants == 0 {
-		if j.guild.EmptyReport == "skip" {
+	if ev.Participants == 0 {
+		if g.EmptyReport == "skip" {
 			return &reportMessage{skip: true}, nil
 		}
-		text := fmt.Sprintf("**%s**: nobody attended.", title)
-		if len(notes) > 0 {
-			text += "\n" + strings.Join(notes, "\n")
-		}
-		return &reportMessage{text: text}, nil
+		return &reportMessage{text: strings.Join(append([]string{l.T("nobody_attended", title)}, notes...), "\n")}, nil
 	}
-	embed := discord.Embed{
-		Title: title,
-		Color: 0x5865F2,
-		Fields: []discord.EmbedField{
-			{Name: "Participants", Value: strconv.Itoa(st.Participants), Inline: ptr(true)},
-			{Name: "Total minutes", Value: strconv.Itoa(st.Total), Inline: ptr(true)},
-			{Name: "Median minutes", Value: FormatNumber(st.Median), Inline: ptr(true)},
-		},
-	}
+	embed := discord.Embed{Title: title, Color: view.ColorEvent, Fields: l.EventFields(ev)}
 	if len(notes) > 0 {
 		embed.Footer = &discord.EmbedFooter{Text: strings.Join(notes, " ")}
 	}
+	chart := l.TimelineChart(ev)
 	msg := &reportMessage{embed: embed}
-	png, err := b.renderTimeline(ctx, chart)
+	png, err := b.draw(ctx, func(ctx context.Context, r Renderer) ([]byte, error) { return r.Timeline(ctx, chart) })
 	if err == nil {
-		msg.png = png
+		msg.png, msg.pngName = png, "timeline.png"
 		msg.embed.Image = &discord.EmbedResource{URL: "attachment://timeline.png"}
 		return msg, nil
 	}
 	// A report is never lost to a chart: fall back to a text table.
 	b.log.Error("render timeline: posting a text table instead", slog.Any("error", err))
-	table := render.TimelineText(chart)
-	if len(table)+8 <= 4096 {
-		msg.embed.Description = "```\n" + table + "\n```"
-	} else {
-		msg.file, msg.table = "timeline.txt", table
-		msg.embed.Description = "The chart could not be drawn; the timeline is attached as text."
-	}
+	msg.attachText(render.TimelineText(chart), "timeline.txt", l.T("chart_failed"))
 	return msg, nil
 }
 
-func (b *Bot) renderTimeline(ctx context.Context, c render.TimelineChart) ([]byte, error) {
+// lang is the guild's language for automatic posts: its community locale.
+func (b *Bot) lang(g *config.Guild) view.Lang {
+	if guild, ok := b.client.Caches.Guild(snowflake.ID(g.ID)); ok {
+		return view.LangOf(guild.PreferredLocale)
+	}
+	return view.EN
+}
+
+// attachText puts a text table in the embed when it fits, else attaches it.
+func (m *reportMessage) attachText(table, name, note string) {
+	if len(table)+8 <= 4096-len(m.embed.Description) {
+		m.embed.Description += "```\n" + table + "\n```"
+		return
+	}
+	m.files = append(m.files, textFile{name: name, data: table})
+	m.embed.Description += note
+}
+
+// draw runs one render with a deadline; without a renderer it fails at once.
+func (b *Bot) draw(ctx context.Context, f func(context.Context, Renderer) ([]byte, error)) ([]byte, error) {
 	if b.render == nil {
 		return nil, render.ErrUnavailable
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return b.render.Timeline(ctx, c)
-}
-
-func ptr[T any](v T) *T { return &v }
-
-// FormatSpan writes an occurrence as people read it, under the date it
-// started on: "Fri 27 Nov 2026, 23:00–00:00 MSK".
-func FormatSpan(start, end time.Time) string {
-	return start.Format("Mon 2 Jan 2006, 15:04") + "–" + end.Format("15:04 MST")
-}
-
-// FormatNumber prints 12 as "12" and 12.5 as "12.5".
-func FormatNumber(f float64) string {
-	return strconv.FormatFloat(f, 'f', -1, 64)
-}
-
-func roundDuration(d time.Duration) string {
-	if d < time.Hour {
-		return fmt.Sprintf("%d min", int(d.Minutes()))
-	}
-	return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
-}
-
-// Gaps lists the minutes of occ not in cov as local clock ranges, e.g.
-// "16:20–16:24, 16:50–17:00". Empty when every minute was sampled.
-func Gaps(cov attendance.Mask, occ attendance.Occurrence) string {
-	var parts []string
-	n := occ.Minutes()
-	for m := 0; m < n; {
-		if cov.Has(m) {
-			m++
-			continue
-		}
-		from := m
-		for m < n && !cov.Has(m) {
-			m++
-		}
-		parts = append(parts, occ.Start.Add(time.Duration(from)*time.Minute).Format("15:04")+"–"+occ.Start.Add(time.Duration(m)*time.Minute).Format("15:04"))
-	}
-	return strings.Join(parts, ", ")
+	return f(ctx, b.render)
 }

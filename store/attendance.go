@@ -130,19 +130,9 @@ func (s *Store) OccurrenceMinutes(ctx context.Context, occurrenceID int64) ([]Me
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("occurrence minutes: %w", err)
 	}
-	var cov attendance.Mask
-	crow, err := s.pool.Query(ctx, `SELECT chunk, sampled FROM coverage WHERE occurrence_id = $1`, occurrenceID)
+	cov, err := s.CoverageOf(ctx, occurrenceID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("occurrence coverage: %w", err)
-	}
-	var chunk int16
-	var sampled int64
-	_, err = pgx.ForEachRow(crow, []any{&chunk, &sampled}, func() error {
-		setChunk(&cov, int(chunk), sampled)
-		return nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("occurrence coverage: %w", err)
+		return nil, nil, err
 	}
 	sortByFirstMinute(out)
 	return out, cov, nil
@@ -164,4 +154,23 @@ func sortByFirstMinute(ms []MemberMinutes) {
 		}
 		return strings.Compare(strings.ToLower(a.Member.Name()), strings.ToLower(b.Member.Name()))
 	})
+}
+
+// CoverageOf returns the minutes of an occurrence in which the bot was sampling.
+func (s *Store) CoverageOf(ctx context.Context, occurrenceID int64) (attendance.Mask, error) {
+	rows, err := s.pool.Query(ctx, `SELECT chunk, sampled FROM coverage WHERE occurrence_id = $1`, occurrenceID)
+	if err != nil {
+		return nil, fmt.Errorf("occurrence coverage: %w", err)
+	}
+	var cov attendance.Mask
+	var chunk int16
+	var sampled int64
+	_, err = pgx.ForEachRow(rows, []any{&chunk, &sampled}, func() error {
+		setChunk(&cov, int(chunk), sampled)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("occurrence coverage: %w", err)
+	}
+	return cov, nil
 }

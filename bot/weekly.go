@@ -1,0 +1,119 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/disgoorg/disgo/discord"
+
+	"rollcall/config"
+	"rollcall/report"
+	"rollcall/view"
+)
+
+// Limits of what the weekly embed lists; the full table goes in the CSV.
+const (
+	weeklyListed    = 15
+	weeklyCSVAbove  = 15 // attach the CSV when more members than this are ranked or absent
+	neverListedChar = 900
+)
+
+// WeeklyDue lists the instants in (after, upTo] at which g's weekly report
+// falls due, in the guild's zone.
+func WeeklyDue(g *config.Guild, after, upTo time.Time) []time.Time {
+	w := g.WeeklyReport
+	if !w.On {
+		return nil
+	}
+	var out []time.Time
+	d := after.In(g.Location)
+	for day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, g.Location); !day.After(upTo); day = day.AddDate(0, 0, 1) {
+		if day.Weekday() != w.Dow {
+			continue
+		}
+		due := time.Date(day.Year(), day.Month(), day.Day(), int(w.At)/60, int(w.At)%60, 0, 0, g.Location)
+		if due.After(after) && !due.After(upTo) {
+			out = append(out, due)
+		}
+	}
+	return out
+}
+
+func (b *Bot) queueWeekly(g *config.Guild, after, upTo time.Time) {
+	for _, due := range WeeklyDue(g, after, upTo) {
+		from := due.AddDate(0, 0, -7)
+		b.enqueue(&postJob{
+			kind: "weekly", ref: fmt.Sprintf("%d:%s", g.ID, from.Format("2006-01-02T15:04")), guild: g, channels: g.WeeklyReport.Channels,
+			desc: "week from " + from.Format("2006-01-02"),
+			build: func(ctx context.Context, now time.Time) (*reportMessage, error) {
+				return b.buildWeekly(ctx, g, from, due, now)
+			},
+		})
+	}
+}
+
+func (b *Bot) buildWeekly(ctx context.Context, g *config.Guild, from, to, now time.Time) (*reportMessage, error) {
+	p, err := report.Build(ctx, b.store, g, from, to, 0)
+	if err != nil {
+		return nil, err
+	}
+	l := b.lang(g)
+	title := l.T("weekly_title", l.Week(p.From, p.To))
+	late := ""
+	if d := now.Sub(to); d > lateAfter {
+		late = l.T("posted_late", l.Duration(d))
+	}
+	if p.Held() == 0 {
+		text := l.T("no_events", title)
+		if late != "" {
+			text += "\n" + late
+		}
+		return &reportMessage{text: text}, nil
+	}
+	var lines []string
+	for i, t := range p.Totals {
+		if i == weeklyListed {
+			lines = append(lines, l.T("and_more_csv", len(p.Totals)-weeklyListed))
+			break
+		}
+		lines = append(lines, l.RankLine(i, t))
+	}
+	if len(p.Totals) == 0 {
+		lines = append(lines, l.T("nobody"))
+	}
+	embed := discord.Embed{
+		Title: title, Color: view.ColorWeek, Description: strings.Join(lines, "\n"),
+		Fields: []discord.EmbedField{
+			{Name: l.T("events_held"), Value: strconv.Itoa(p.Held()), Inline: ptr(true)},
+			{Name: l.T("members_attended"), Value: strconv.Itoa(len(p.Totals)), Inline: ptr(true)},
+			{Name: l.T("never_attended"), Value: strconv.Itoa(len(p.Never)), Inline: ptr(true)},
+		},
+	}
+	if len(p.Never) > 0 {
+		embed.Fields = append(embed.Fields, discord.EmbedField{Name: l.T("never_attended"), Value: l.NameList(p.Never, neverListedChar)})
+	}
+	if late != "" {
+		embed.Footer = &discord.EmbedFooter{Text: late}
+	}
+	msg := &reportMessage{embed: embed}
+	if len(p.Totals) > weeklyCSVAbove || len(p.Never) > weeklyCSVAbove {
+		msg.files = append(msg.files, textFile{name: "week-" + p.From.Format("2006-01-02") + ".csv", data: report.CSV(p)})
+	}
+	if len(p.Totals) > 0 {
+		chart := l.LeaderboardChart(p, title)
+		png, err := b.draw(ctx, func(ctx context.Context, r Renderer) ([]byte, error) { return r.Bars(ctx, chart) })
+		if err == nil {
+			msg.png, msg.pngName = png, "week.png"
+			msg.embed.Image = &discord.EmbedResource{URL: "attachment://week.png"}
+		} else {
+			b.log.Error("render weekly chart: the report goes out without it", slog.Any("error", err))
+		}
+	}
+	return msg, nil
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,48 @@
+package view
+
+// messages holds every user-facing string, by language and key. Keys are
+// plain words; arguments follow fmt verbs.
+var messages = map[Lang]map[string]string{
+	EN: {
+		"participants":     "Participants",
+		"total_minutes":    "Total minutes",
+		"median_minutes":   "Median minutes",
+		"late_early":       "Late · left early · partial",
+		"not_recorded":     "Not recorded %s (the bot was offline).",
+		"posted_late":      "Posted late (%s after it was due): the bot was offline.",
+		"nobody_attended":  "**%s**: nobody attended.",
+		"chart_failed":     "The chart could not be drawn; the table is attached as text.",
+		"weekly_title":     "Weekly report · %s",
+		"no_events":        "**%s**: no events were held.",
+		"events_held":      "Events held",
+		"members_attended": "Members attended",
+		"never_attended":   "Never attended",
+		"and_more_csv":     "…and %d more in the attached CSV.",
+		"and_more":         " …and %d more",
+		"nobody":           "Nobody attended.",
+		"rank_line":        "%d. **%s**%s — %d min · %d/%d events (%.0f%%)",
+		"minutes_short":    "%d min",
+		"minutes":          "minutes",
+	},
+	RU: {
+		"participants":     "Участники",
+		"total_minutes":    "Всего минут",
+		"median_minutes":   "Медиана минут",
+		"late_early":       "Опоздали · ушли раньше · частично",
+		"not_recorded":     "Не записано %s (бот был недоступен).",
+		"posted_late":      "Опубликовано с опозданием (%s): бот был недоступен.",
+		"nobody_attended":  "**%s**: никто не пришёл.",
+		"chart_failed":     "График не удалось построить; таблица приложена текстом.",
+		"weekly_title":     "Отчёт за неделю · %s",
+		"no_events":        "**%s**: событий не было.",
+		"events_held":      "Событий",
+		"members_attended": "Участвовали",
+		"never_attended":   "Ни разу не были",
+		"and_more_csv":     "…и ещё %d в приложенном CSV.",
+		"and_more":         " …и ещё %d",
+		"nobody":           "Никто не пришёл.",
+		"rank_line":        "%d. **%s**%s — %d мин · %d/%d событий (%.0f%%)",
+		"minutes_short":    "%d мин",
+		"minutes":          "минуты",
+	},
+}
