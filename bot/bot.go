@@ -106,7 +106,7 @@ func New(opts Options) (*Bot, error) {
 	b.poll.init()
 	b.reports.init()
 	clientOpts := []disgobot.ConfigOpt{
-		disgobot.WithLogger(b.log.With(slog.String("component", "disgo"))),
+		disgobot.WithLogger(slog.New(newRedactHandler(b.log.Handler(), b.cfg.Token.Value())).With(slog.String("component", "disgo"))),
 		disgobot.WithGatewayConfigOpts(gateway.WithIntents(Intents...)),
 		disgobot.WithCacheConfigOpts(cache.WithCaches(cache.FlagGuilds, cache.FlagMembers, cache.FlagVoiceStates, cache.FlagChannels, cache.FlagRoles)),
 		disgobot.WithEventListenerFunc(b.onReady),
