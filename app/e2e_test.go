@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -11,10 +12,17 @@ import (
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/snowflake/v2"
 
+	"rollcall/app/apptest"
 	"rollcall/clock"
 	"rollcall/discordsim"
 	"rollcall/store"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	apptest.CloseRenderer()
+	os.Exit(code)
+}
 
 var msk = func() *time.Location {
 	l, err := time.LoadLocation("Europe/Moscow")
@@ -61,27 +69,27 @@ func storedMinutes(t *testing.T, st *store.Store, guild snowflake.ID) (map[snowf
 
 func TestE2EEventIsRecordedAndReportedOnce(t *testing.T) {
 	clk := clock.NewFake(at(15, 59, 50))
-	w := newWorld(t, clk)
-	h := newHarness(t, w, clk, w.configText(`"16:00"`, "60m"))
-	u := w.members
+	w := apptest.NewWorld(t, clk)
+	h := apptest.New(t, w, clk, w.ConfigText(`"16:00"`, "60m"))
+	u := w.Members
 	// Before the bot starts: Alexey and the music bot already sit in БЗС,
 	// Andy idles in AFK, Chris in a channel that is not watched.
-	w.sim.SetVoice(w.guild, u["alexey"], w.bzs, discordsim.VoiceFlags{})
-	w.sim.SetVoice(w.guild, u["musicbot"], w.bzs, discordsim.VoiceFlags{})
-	w.sim.SetVoice(w.guild, u["afk_andy"], w.afk, discordsim.VoiceFlags{})
-	w.sim.SetVoice(w.guild, u["chill_chris"], w.chill, discordsim.VoiceFlags{})
-	h.start()
+	w.Sim.SetVoice(w.Guild, u["alexey"], w.BZS, discordsim.VoiceFlags{})
+	w.Sim.SetVoice(w.Guild, u["musicbot"], w.BZS, discordsim.VoiceFlags{})
+	w.Sim.SetVoice(w.Guild, u["afk_andy"], w.AFK, discordsim.VoiceFlags{})
+	w.Sim.SetVoice(w.Guild, u["chill_chris"], w.Chill, discordsim.VoiceFlags{})
+	h.Start()
 
 	script := map[time.Time]func(){
-		at(16, 10, 0):  func() { h.setVoice(u["zoe"], w.bzs, discordsim.VoiceFlags{}) },
-		at(16, 15, 30): func() { h.setVoice(u["muted_masha"], w.bzs2, discordsim.VoiceFlags{SelfMute: true}) },
-		at(16, 20, 0):  func() { h.setVoice(u["zoe"], w.chill, discordsim.VoiceFlags{}) },
-		at(16, 30, 0):  func() { h.setVoice(u["alexey"], 0, discordsim.VoiceFlags{}) },
-		at(16, 40, 0):  func() { h.setVoice(u["zoe"], w.bzs2, discordsim.VoiceFlags{}) },
-		at(16, 45, 30): func() { h.setVoice(u["muted_masha"], 0, discordsim.VoiceFlags{}) },
-		at(16, 59, 55): func() { h.setVoice(u["late_lena"], w.bzs, discordsim.VoiceFlags{SelfDeaf: true}) },
+		at(16, 10, 0):  func() { h.SetVoice(u["zoe"], w.BZS, discordsim.VoiceFlags{}) },
+		at(16, 15, 30): func() { h.SetVoice(u["muted_masha"], w.BZS2, discordsim.VoiceFlags{SelfMute: true}) },
+		at(16, 20, 0):  func() { h.SetVoice(u["zoe"], w.Chill, discordsim.VoiceFlags{}) },
+		at(16, 30, 0):  func() { h.SetVoice(u["alexey"], 0, discordsim.VoiceFlags{}) },
+		at(16, 40, 0):  func() { h.SetVoice(u["zoe"], w.BZS2, discordsim.VoiceFlags{}) },
+		at(16, 45, 30): func() { h.SetVoice(u["muted_masha"], 0, discordsim.VoiceFlags{}) },
+		at(16, 59, 55): func() { h.SetVoice(u["late_lena"], w.BZS, discordsim.VoiceFlags{SelfDeaf: true}) },
 	}
-	h.runUntil(at(17, 0, 5), script)
+	h.RunUntil(at(17, 0, 5), script)
 
 	// Independently computed: a minute counts when a 5-second poll inside it
 	// saw the member in a БЗС channel.
@@ -91,7 +99,7 @@ func TestE2EEventIsRecordedAndReportedOnce(t *testing.T) {
 		u["muted_masha"]: span(15, 45),
 		u["late_lena"]:   {59},
 	}
-	present, muted, occ := storedMinutes(t, h.app.Store, w.guild)
+	present, muted, occ := storedMinutes(t, h.App.Store, w.Guild)
 	if len(present) != len(want) {
 		t.Errorf("stored members = %d, want %d (AFK, unwatched channel and bots must add nothing): %v", len(present), len(want), present)
 	}
@@ -108,16 +116,16 @@ func TestE2EEventIsRecordedAndReportedOnce(t *testing.T) {
 	}
 
 	// Participants 4; totals 30 + 30 + 31 + 1 = 92; median of 1,30,30,31 = 30.
-	for _, ch := range []snowflake.ID{w.reports, w.reports2} {
-		msgs := w.sim.Messages(ch)
+	for _, ch := range []snowflake.ID{w.Reports, w.Reports2} {
+		msgs := w.Sim.Messages(ch)
 		if len(msgs) != 1 {
 			t.Fatalf("channel %d got %d messages, want exactly 1", ch, len(msgs))
 		}
 		checkReport(t, msgs[0], "БЗС · Fri 27 Nov 2026, 16:00–17:00 MSK", 4, 92, "30")
 	}
 	// Nothing more is posted later.
-	h.runUntil(at(17, 2, 0), nil)
-	if n := len(w.sim.Messages(w.reports)); n != 1 {
+	h.RunUntil(at(17, 2, 0), nil)
+	if n := len(w.Sim.Messages(w.Reports)); n != 1 {
 		t.Fatalf("%d messages after more ticks", n)
 	}
 }
@@ -147,11 +155,11 @@ func checkReport(t *testing.T, m discordsim.Message, title string, participants,
 	if len(m.Files[0].Data) >= 1<<20 {
 		t.Errorf("PNG is %d bytes, want under 1 MB", len(m.Files[0].Data))
 	}
-	img := decodePNG(t, m.Files[0].Data)
+	img := apptest.DecodePNG(t, m.Files[0].Data)
 	if b := img.Bounds(); b.Dx() < 800 || b.Dy() < 100 {
 		t.Errorf("PNG is %dx%d", b.Dx(), b.Dy())
 	}
-	if got := filledBands(img, 12); got != participants+legendBands {
+	if got := apptest.FilledBands(img, 12); got != participants+legendBands {
 		t.Errorf("PNG shows %d filled bands, want %d participants + %d legend", got, participants, legendBands)
 	}
 }
@@ -161,14 +169,14 @@ const legendBands = 1
 
 func TestE2EMidnightEventIsReportedUnderItsStartDate(t *testing.T) {
 	clk := clock.NewFake(at(22, 59, 50))
-	w := newWorld(t, clk)
-	h := newHarness(t, w, clk, w.configText(`"23:00"`, "60m"))
-	w.sim.SetVoice(w.guild, w.members["alexey"], w.bzs, discordsim.VoiceFlags{})
-	h.start()
-	h.runUntil(at(24, 0, 5), map[time.Time]func(){
-		at(23, 30, 0): func() { h.setVoice(w.members["alexey"], 0, discordsim.VoiceFlags{}) },
+	w := apptest.NewWorld(t, clk)
+	h := apptest.New(t, w, clk, w.ConfigText(`"23:00"`, "60m"))
+	w.Sim.SetVoice(w.Guild, w.Members["alexey"], w.BZS, discordsim.VoiceFlags{})
+	h.Start()
+	h.RunUntil(at(24, 0, 5), map[time.Time]func(){
+		at(23, 30, 0): func() { h.SetVoice(w.Members["alexey"], 0, discordsim.VoiceFlags{}) },
 	})
-	msgs := w.sim.Messages(w.reports)
+	msgs := w.Sim.Messages(w.Reports)
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages", len(msgs))
 	}
@@ -177,23 +185,23 @@ func TestE2EMidnightEventIsReportedUnderItsStartDate(t *testing.T) {
 
 func TestE2ERestartMidEventKeepsMinutesAndReportsOnce(t *testing.T) {
 	clk := clock.NewFake(at(15, 59, 50))
-	w := newWorld(t, clk)
-	h := newHarness(t, w, clk, w.configText(`"16:00"`, "60m"))
-	w.sim.SetVoice(w.guild, w.members["alexey"], w.bzs, discordsim.VoiceFlags{})
-	h.start()
-	h.runUntil(at(16, 20, 0), nil)
-	h.stop()
+	w := apptest.NewWorld(t, clk)
+	h := apptest.New(t, w, clk, w.ConfigText(`"16:00"`, "60m"))
+	w.Sim.SetVoice(w.Guild, w.Members["alexey"], w.BZS, discordsim.VoiceFlags{})
+	h.Start()
+	h.RunUntil(at(16, 20, 0), nil)
+	h.Stop()
 	// Down for four minutes: nobody records 16:20:05-16:24:55.
-	clk.Set(at(16, 24, 58))
-	h.start()
-	h.runUntil(at(17, 0, 5), nil)
-	present, _, _ := storedMinutes(t, h.app.Store, w.guild)
+	h.Clock.Set(at(16, 24, 58))
+	h.Start()
+	h.RunUntil(at(17, 0, 5), nil)
+	present, _, _ := storedMinutes(t, h.App.Store, w.Guild)
 	wantMins := append(span(0, 20), span(25, 59)...)
-	if got := present[w.members["alexey"]]; !slices.Equal(got, wantMins) {
+	if got := present[w.Members["alexey"]]; !slices.Equal(got, wantMins) {
 		t.Fatalf("minutes = %v, want %v", got, wantMins)
 	}
-	for _, ch := range []snowflake.ID{w.reports, w.reports2} {
-		msgs := w.sim.Messages(ch)
+	for _, ch := range []snowflake.ID{w.Reports, w.Reports2} {
+		msgs := w.Sim.Messages(ch)
 		if len(msgs) != 1 {
 			t.Fatalf("channel %d got %d messages, want 1", ch, len(msgs))
 		}
@@ -203,21 +211,21 @@ func TestE2ERestartMidEventKeepsMinutesAndReportsOnce(t *testing.T) {
 		}
 	}
 	// A third start after the event posts nothing again.
-	h.stop()
-	clk.Set(at(17, 10, 0))
-	h.start()
-	h.runUntil(at(17, 11, 0), nil)
-	if n := len(w.sim.Messages(w.reports)); n != 1 {
+	h.Stop()
+	h.Clock.Set(at(17, 10, 0))
+	h.Start()
+	h.RunUntil(at(17, 11, 0), nil)
+	if n := len(w.Sim.Messages(w.Reports)); n != 1 {
 		t.Fatalf("%d messages after another restart", n)
 	}
 }
 
 func TestE2EUnknownChannelNameStopsStartWithTheKey(t *testing.T) {
 	clk := clock.NewFake(at(12, 0, 0))
-	w := newWorld(t, clk)
-	text := strings.Replace(w.configText(`"16:00"`, "60m"), `voice_channel_names = ["БЗС"]`, `voice_channel_names = ["БЗС", "Рейд"]`, 1)
-	h := newHarness(t, w, clk, text)
-	a, done := h.startNoWait()
+	w := apptest.NewWorld(t, clk)
+	text := strings.Replace(w.ConfigText(`"16:00"`, "60m"), `voice_channel_names = ["БЗС"]`, `voice_channel_names = ["БЗС", "Рейд"]`, 1)
+	h := apptest.New(t, w, clk, text)
+	a, done := h.StartNoWait()
 	defer a()
 	select {
 	case err := <-done:
@@ -231,11 +239,11 @@ func TestE2EUnknownChannelNameStopsStartWithTheKey(t *testing.T) {
 
 func TestE2EEmptyEventPostsShortText(t *testing.T) {
 	clk := clock.NewFake(at(15, 59, 50))
-	w := newWorld(t, clk)
-	h := newHarness(t, w, clk, w.configText(`"16:00"`, "15m"))
-	h.start()
-	h.runUntil(at(16, 15, 5), nil)
-	msgs := w.sim.Messages(w.reports)
+	w := apptest.NewWorld(t, clk)
+	h := apptest.New(t, w, clk, w.ConfigText(`"16:00"`, "15m"))
+	h.Start()
+	h.RunUntil(at(16, 15, 5), nil)
+	msgs := w.Sim.Messages(w.Reports)
 	if len(msgs) != 1 || len(msgs[0].Embeds) != 0 || !strings.Contains(msgs[0].Content, "nobody attended") {
 		t.Fatalf("messages = %+v", msgs)
 	}

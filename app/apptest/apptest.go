@@ -1,4 +1,8 @@
-package app_test
+// Package apptest runs the real rollcall app in tests: a guild in the
+// Discord simulator, a fresh Postgres database, a shared Chromium renderer
+// and a fake clock. End-to-end tests of every package start the bot through
+// it, exactly as the binary does.
+package apptest
 
 import (
 	"bytes"
@@ -30,17 +34,16 @@ var (
 	rendererErr  error
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
+// CloseRenderer closes the shared browser; call it from TestMain after m.Run.
+func CloseRenderer() {
 	if renderer != nil {
 		_ = renderer.Close()
 	}
-	os.Exit(code)
 }
 
-// sharedRenderer is one browser for the whole test binary: starting
+// SharedRenderer is one browser for the whole test binary: starting
 // Chromium costs about a second.
-func sharedRenderer(t *testing.T) *render.Renderer {
+func SharedRenderer(t testing.TB) *render.Renderer {
 	t.Helper()
 	rendererOnce.Do(func() {
 		renderer, rendererErr = render.New(context.Background(), render.Options{Timeout: 20 * time.Second})
@@ -55,27 +58,29 @@ func sharedRenderer(t *testing.T) *render.Renderer {
 	return renderer
 }
 
-// world is a guild in the simulator shaped like the original community's.
-type world struct {
-	sim                   *discordsim.Server
-	guild                 snowflake.ID
-	bzs, bzs2, chill, afk snowflake.ID
-	reports, reports2     snowflake.ID
-	members               map[string]snowflake.ID
+// World is a guild in the simulator shaped like the original community's.
+type World struct {
+	Sim                   *discordsim.Server
+	Guild                 snowflake.ID
+	BZS, BZS2, Chill, AFK snowflake.ID            // two watched voice channels, one not watched, the AFK channel
+	Reports, Reports2     snowflake.ID            // text channels receiving reports
+	Members               map[string]snowflake.ID // by username
 }
 
-func newWorld(t *testing.T, clk *clock.Fake) *world {
+// NewWorld builds the guild: six people (Cyrillic and emoji names among
+// them) and a music bot, all members for a month.
+func NewWorld(t testing.TB, clk *clock.Fake) *World {
 	t.Helper()
-	sim := startSim(t, discordsim.Options{Now: clk.Now})
-	w := &world{sim: sim, members: map[string]snowflake.ID{}}
-	w.guild = sim.AddGuild("Клан")
-	w.bzs = sim.AddChannel(w.guild, "БЗС основной", discord.ChannelTypeGuildVoice)
-	w.bzs2 = sim.AddChannel(w.guild, "бзс резерв", discord.ChannelTypeGuildVoice)
-	w.chill = sim.AddChannel(w.guild, "Чилл", discord.ChannelTypeGuildVoice)
-	w.afk = sim.AddChannel(w.guild, "AFK", discord.ChannelTypeGuildVoice)
-	sim.SetAFKChannel(w.guild, w.afk)
-	w.reports = sim.AddChannel(w.guild, "отчёты", discord.ChannelTypeGuildText)
-	w.reports2 = sim.AddChannel(w.guild, "mod-log", discord.ChannelTypeGuildText)
+	sim := StartSim(t, discordsim.Options{Now: clk.Now})
+	w := &World{Sim: sim, Members: map[string]snowflake.ID{}}
+	w.Guild = sim.AddGuild("Клан")
+	w.BZS = sim.AddChannel(w.Guild, "БЗС основной", discord.ChannelTypeGuildVoice)
+	w.BZS2 = sim.AddChannel(w.Guild, "бзс резерв", discord.ChannelTypeGuildVoice)
+	w.Chill = sim.AddChannel(w.Guild, "Чилл", discord.ChannelTypeGuildVoice)
+	w.AFK = sim.AddChannel(w.Guild, "AFK", discord.ChannelTypeGuildVoice)
+	sim.SetAFKChannel(w.Guild, w.AFK)
+	w.Reports = sim.AddChannel(w.Guild, "отчёты", discord.ChannelTypeGuildText)
+	w.Reports2 = sim.AddChannel(w.Guild, "mod-log", discord.ChannelTypeGuildText)
 	joined := clk.Now().AddDate(0, -1, 0)
 	for _, m := range []discordsim.MemberSpec{
 		{Username: "alexey", GlobalName: "Алексей 🎮"},
@@ -87,13 +92,13 @@ func newWorld(t *testing.T, clk *clock.Fake) *world {
 		{Username: "musicbot", Bot: true},
 	} {
 		m.JoinedAt = joined
-		w.members[m.Username] = sim.AddMember(w.guild, m)
+		w.Members[m.Username] = sim.AddMember(w.Guild, m)
 	}
 	return w
 }
 
-// configText is a config for w with one schedule.
-func (w *world) configText(times, duration string) string {
+// ConfigText is a config for w with one schedule.
+func (w *World) ConfigText(times, duration string) string {
 	return fmt.Sprintf(`
 poll_interval = "5s"
 [[guilds]]
@@ -105,68 +110,71 @@ report_channels = ["%d", "%d"]
   times = [%s]
   duration = %q
   voice_channel_names = ["БЗС"]
-`, w.guild, w.reports, w.reports2, times, duration)
+`, w.Guild, w.Reports, w.Reports2, times, duration)
 }
 
-// harness runs the real app against the simulator, a fresh database and
+// Harness runs the real app against the simulator, a fresh database and
 // a fake clock.
-type harness struct {
-	t      *testing.T
-	w      *world
-	clk    *clock.Fake
-	cfg    *config.Config
-	dbURL  string
-	app    *app.App
+type Harness struct {
+	W      *World
+	Clock  *clock.Fake
+	Config *config.Config
+	DBURL  string
+	App    *app.App // nil while stopped
+	Logs   *LogCapture
+	t      testing.TB
 	cancel context.CancelFunc
 	done   chan error
-	logs   *logCapture
 	log    *slog.Logger
 }
 
-func newHarness(t *testing.T, w *world, clk *clock.Fake, cfgText string) *harness {
+// New prepares a harness for w with the config text (the token and a fresh
+// database are filled in); nothing runs until Start. It fails t if the
+// token ever reaches the log.
+func New(t testing.TB, w *World, clk *clock.Fake, cfgText string) *Harness {
 	t.Helper()
 	dbURL := storetest.URL(t)
 	cfg, err := config.Parse(cfgText, func(k string) string {
-		return map[string]string{"DISCORD_TOKEN": w.sim.Token(), "DATABASE_URL": dbURL}[k]
+		return map[string]string{"DISCORD_TOKEN": w.Sim.Token(), "DATABASE_URL": dbURL}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	log, logs := newLogCapture(t)
-	h := &harness{t: t, w: w, clk: clk, cfg: cfg, dbURL: dbURL, logs: logs, log: log}
+	h := &Harness{t: t, W: w, Clock: clk, Config: cfg, DBURL: dbURL, Logs: logs, log: log}
 	t.Cleanup(func() {
-		h.stop()
-		if strings.Contains(logs.Text(), w.sim.Token()) {
+		h.Stop()
+		if strings.Contains(logs.Text(), w.Sim.Token()) {
 			t.Error("the bot token appears in the logs")
 		}
 	})
 	return h
 }
 
-// start starts the app and returns once it is parked waiting for its first tick.
-func (h *harness) start() {
+// Start starts the app and returns once it is parked waiting for its first tick.
+func (h *Harness) Start() {
 	h.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, h.cfg, app.Deps{
-		Schema: storetest.Schema(h.t), Clock: h.clk, Logger: h.log,
-		ClientOpts: h.w.sim.ClientOpts(), Renderer: sharedRenderer(h.t),
+	a, err := app.New(ctx, h.Config, app.Deps{
+		Schema: storetest.Schema(h.t), Clock: h.Clock, Logger: h.log,
+		ClientOpts: h.W.Sim.ClientOpts(), Renderer: SharedRenderer(h.t),
 		Instance: fmt.Sprintf("test-%d", time.Now().UnixNano()),
 	})
 	if err != nil {
 		cancel()
 		h.t.Fatal(err)
 	}
-	h.app, h.cancel, h.done = a, cancel, make(chan error, 1)
+	h.App, h.cancel, h.done = a, cancel, make(chan error, 1)
 	go func() { h.done <- a.Run(ctx) }()
-	h.waitParked()
+	h.WaitParked()
 }
 
-// waitParked waits until the bot's loop sits in clock.After, i.e. the
+// WaitParked waits until the bot's loop sits in clock.After, i.e. the
 // previous tick is complete.
-func (h *harness) waitParked() {
+func (h *Harness) WaitParked() {
 	h.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for h.clk.Waiters() < 1 {
+	for h.Clock.Waiters() < 1 {
 		select {
 		case err := <-h.done:
 			h.t.Fatalf("bot stopped: %v", err)
@@ -179,8 +187,8 @@ func (h *harness) waitParked() {
 	}
 }
 
-func (h *harness) stop() {
-	if h.app == nil {
+func (h *Harness) Stop() {
+	if h.App == nil {
 		return
 	}
 	h.cancel()
@@ -192,35 +200,35 @@ func (h *harness) stop() {
 	case <-time.After(20 * time.Second):
 		h.t.Error("bot did not stop")
 	}
-	h.app.Close()
-	h.app = nil
+	h.App.Close()
+	h.App = nil
 }
 
-// runUntil ticks the fake clock in poll steps up to and including t,
+// RunUntil ticks the fake clock in poll steps up to and including t,
 // running each scripted action just before the tick at its time.
-func (h *harness) runUntil(t time.Time, script map[time.Time]func()) {
+func (h *Harness) RunUntil(t time.Time, script map[time.Time]func()) {
 	h.t.Helper()
-	for h.clk.Now().Before(t) {
-		next := h.clk.Now().Truncate(5 * time.Second).Add(5 * time.Second)
+	for h.Clock.Now().Before(t) {
+		next := h.Clock.Now().Truncate(5 * time.Second).Add(5 * time.Second)
 		for at, f := range script {
-			if at.After(h.clk.Now()) && !at.After(next) {
+			if at.After(h.Clock.Now()) && !at.After(next) {
 				f()
 			}
 		}
-		h.waitParked()
-		h.clk.Set(next)
-		h.waitParked()
+		h.WaitParked()
+		h.Clock.Set(next)
+		h.WaitParked()
 	}
 }
 
-// setVoice moves a member in the simulator and waits until the bot's cache
+// SetVoice moves a member in the simulator and waits until the bot's cache
 // shows it, so the next tick sees the change.
-func (h *harness) setVoice(user, channel snowflake.ID, f discordsim.VoiceFlags) {
+func (h *Harness) SetVoice(user, channel snowflake.ID, f discordsim.VoiceFlags) {
 	h.t.Helper()
-	h.w.sim.SetVoice(h.w.guild, user, channel, f)
+	h.W.Sim.SetVoice(h.W.Guild, user, channel, f)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		vs, ok := h.app.Bot.Client().Caches.VoiceState(h.w.guild, user)
+		vs, ok := h.App.Bot.Client().Caches.VoiceState(h.W.Guild, user)
 		if channel == 0 && !ok || ok && vs.ChannelID != nil && *vs.ChannelID == channel && vs.SelfMute == f.SelfMute && vs.SelfDeaf == f.SelfDeaf {
 			return
 		}
@@ -231,7 +239,7 @@ func (h *harness) setVoice(user, channel snowflake.ID, f discordsim.VoiceFlags) 
 	}
 }
 
-func decodePNG(t *testing.T, data []byte) image.Image {
+func DecodePNG(t testing.TB, data []byte) image.Image {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
@@ -240,10 +248,10 @@ func decodePNG(t *testing.T, data []byte) image.Image {
 	return img
 }
 
-// filledBands counts horizontal bands of the timeline's present colour
+// FilledBands counts horizontal bands of the timeline's present colour
 // (#2f6fdb) or muted colour (#a7c2f2): one band per participant row, plus
 // the legend's swatches, which sit above the plot.
-func filledBands(img image.Image, minPixels int) int {
+func FilledBands(img image.Image, minPixels int) int {
 	b := img.Bounds()
 	bands, in := 0, false
 	for y := b.Min.Y; y < b.Max.Y; y++ {
@@ -267,14 +275,14 @@ func near(r, g, b uint32, R, G, B int) bool {
 	return d(r, R)+d(g, G)+d(b, B) < 300
 }
 
-// startNoWait starts the app and returns its stop function and the channel
+// StartNoWait starts the app and returns its stop function and the channel
 // Run's result arrives on, for tests of start-up failures.
-func (h *harness) startNoWait() (func(), chan error) {
+func (h *Harness) StartNoWait() (func(), chan error) {
 	h.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, h.cfg, app.Deps{
-		Schema: storetest.Schema(h.t), Clock: h.clk, Logger: h.log,
-		ClientOpts: h.w.sim.ClientOpts(), Renderer: sharedRenderer(h.t),
+	a, err := app.New(ctx, h.Config, app.Deps{
+		Schema: storetest.Schema(h.t), Clock: h.Clock, Logger: h.log,
+		ClientOpts: h.W.Sim.ClientOpts(), Renderer: SharedRenderer(h.t),
 	})
 	if err != nil {
 		cancel()
@@ -285,8 +293,9 @@ func (h *harness) startNoWait() (func(), chan error) {
 	return func() { cancel(); a.Close() }, done
 }
 
-// TODO(simtest): replace with discordsim/simtest once it lands.
-func startSim(t *testing.T, opts discordsim.Options) *discordsim.Server {
+// StartSim starts a simulator for t that fails t on unknown routes and
+// unacknowledged interactions.
+func StartSim(t testing.TB, opts discordsim.Options) *discordsim.Server {
 	t.Helper()
 	sim, err := discordsim.New(opts)
 	if err != nil {
@@ -304,25 +313,26 @@ func startSim(t *testing.T, opts discordsim.Options) *discordsim.Server {
 	return sim
 }
 
-type logCapture struct {
+// LogCapture keeps the bot's log for assertions.
+type LogCapture struct {
 	mu  sync.Mutex
 	buf strings.Builder
 }
 
-func (c *logCapture) Write(p []byte) (int, error) {
+func (c *LogCapture) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.buf.Write(p)
 }
 
-func (c *logCapture) Text() string {
+func (c *LogCapture) Text() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.buf.String()
 }
 
-func newLogCapture(t *testing.T) (*slog.Logger, *logCapture) {
-	c := &logCapture{}
+func newLogCapture(t testing.TB) (*slog.Logger, *LogCapture) {
+	c := &LogCapture{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			// The last lines say what the bot did just before the failure.
