@@ -151,3 +151,34 @@ func TestRosterRoles(t *testing.T) {
 		t.Error("member with the roster role not expected")
 	}
 }
+
+// Changing a rule changes past totals: masks are stored separately and the
+// rules apply on read, so nothing is migrated.
+func TestDeafenedRuleRecomputesHistory(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	counting := guildConfig(t, "")                       // count_self_deafened = false in the schedule
+	counting.Schedules[0].Rules.CountSelfDeafened = true // the same guild with the rule flipped
+	notCounting := guildConfig(t, "")
+	start := time.Date(2026, 11, 23, 20, 0, 0, 0, notCounting.Location)
+	id, err := st.EnsureOccurrence(ctx, 1, "raid", start, start.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 60 minutes present, 25 of them self-deafened.
+	if err := st.Record(ctx, []store.Sample{{OccurrenceID: id, GuildID: 1, UserID: 3, Present: 1<<60 - 1, SelfDeaf: 1<<25 - 1}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		g    *config.Guild
+		want int
+	}{{counting, 60}, {notCounting, 35}} {
+		p, err := report.Build(ctx, st, tc.g, start, start.AddDate(0, 0, 1), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.TotalFor(3).Minutes; got != tc.want {
+			t.Errorf("count_self_deafened=%v: %d minutes, want %d", tc.g.Schedules[0].Rules.CountSelfDeafened, got, tc.want)
+		}
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"rollcall/config"
 	"rollcall/discordsim"
 	"rollcall/render"
+	"rollcall/store"
 	"rollcall/store/storetest"
 )
 
@@ -342,4 +343,19 @@ func newLogCapture(t testing.TB) (*slog.Logger, *LogCapture) {
 	})
 	// Debug level, so the token check also covers disgo's frame logging.
 	return slog.New(slog.NewTextHandler(c, &slog.HandlerOptions{Level: slog.LevelDebug})), c
+}
+
+// Store opens the harness's database (migrated) for seeding or checking,
+// whether or not the bot is running; it is closed when the test ends.
+func (h *Harness) Store() *store.Store {
+	h.t.Helper()
+	st, err := store.Open(context.Background(), h.DBURL)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(st.Close)
+	if err := st.Migrate(context.Background(), storetest.Schema(h.t)); err != nil {
+		h.t.Fatal(err)
+	}
+	return st
 }
