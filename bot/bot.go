@@ -149,7 +149,13 @@ func (b *Bot) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			b.flush()
+			// Shutting down: store what is buffered, ignoring the backoff.
+			flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			b.flush(flushCtx, b.clock.Now())
+			cancel()
+			if n := len(b.poll.pending); n > 0 {
+				b.log.Error("shutting down with attendance not stored: the database is unreachable", slog.Int("member_chunks", n))
+			}
 			return nil
 		case err := <-b.startErr:
 			return err

@@ -13,43 +13,63 @@ import (
 	"rollcall/store"
 )
 
-// maxPending bounds the samples kept in memory while the database is
-// unreachable: 20,000 member-chunks is a few MB and covers a large guild for
-// the whole of a one-hour event.
-const maxPending = 20000
+// maxPending bounds the member-chunks kept in memory while the database is
+// unreachable: one entry covers a member's whole hour, so 50,000 is a very
+// large guild over several events, a few MB.
+const maxPending = 50000
 
+// maxBackoff caps the wait between write attempts while the database is down.
+const maxBackoff = time.Minute
+
+// occKey names an occurrence without the database: its row id may not be
+// known yet when Postgres is unreachable.
 type occKey struct {
 	guild    snowflake.ID
 	schedule string
 	start    int64 // unix seconds
 }
 
+func keyOf(gid snowflake.ID, o attendance.Occurrence) occKey {
+	return occKey{guild: gid, schedule: o.Schedule, start: o.Start.Unix()}
+}
+
 type sampleKey struct {
-	occ   int64
+	occ   occKey
 	user  uint64
 	chunk int
 }
 
-// poller remembers what it already sent this occurrence, so that a tick that
-// sees nobody new costs no database statement.
+type covKey struct {
+	occ   occKey
+	chunk int
+}
+
+// poller remembers what it already queued for each occurrence, so that a
+// tick that sees nobody new costs no database statement, and keeps what
+// could not be written yet.
 type poller struct {
-	occIDs  map[occKey]int64
-	written map[sampleKey]store.Sample // bits already queued or stored
-	covered map[int64]attendance.Mask
-	pending map[sampleKey]store.Sample // bits not yet stored (a failed write is retried)
-	pendCov map[[2]int64]uint64
+	occs    map[occKey]attendance.Occurrence // occurrences seen running, until an hour after they end
+	occIDs  map[occKey]int64                 // their row ids, once known
+	written map[sampleKey]store.Sample       // bits already queued or stored
+	covered map[occKey]attendance.Mask
+	pending map[sampleKey]store.Sample // bits not yet stored
+	pendCov map[covKey]uint64
+
+	failures   int       // consecutive failed writes
+	retryAt    time.Time // no write attempt before this
+	failingFor time.Time // when the current outage began
+
 	running map[snowflake.ID]int // members present per guild at the last tick, for the presence
-	live    map[int64]time.Time  // occurrence id -> end, to forget finished occurrences
 }
 
 func (p *poller) init() {
+	p.occs = map[occKey]attendance.Occurrence{}
 	p.occIDs = map[occKey]int64{}
 	p.written = map[sampleKey]store.Sample{}
-	p.covered = map[int64]attendance.Mask{}
+	p.covered = map[occKey]attendance.Mask{}
 	p.pending = map[sampleKey]store.Sample{}
-	p.pendCov = map[[2]int64]uint64{}
+	p.pendCov = map[covKey]uint64{}
 	p.running = map[snowflake.ID]int{}
-	p.live = map[int64]time.Time{}
 }
 
 // watchedChannels is the set of channels a schedule records in: its ids and
@@ -91,8 +111,9 @@ func (b *Bot) isBot(guildID, userID snowflake.ID) bool {
 	return userID == b.client.ID()
 }
 
-// sample records the current minute for every member in a running event's
-// channels, in at most one statement, and none if nothing is new.
+// sample queues the current minute for every member in a running event's
+// channels and writes what is new in at most one statement (plus, once per
+// occurrence, the statement that creates its row).
 func (b *Bot) sample(ctx context.Context, now time.Time) {
 	p := &b.poll
 	for gid := range p.running {
@@ -104,20 +125,21 @@ func (b *Bot) sample(ctx context.Context, now time.Time) {
 		for j := range g.Schedules {
 			s := &g.Schedules[j]
 			for _, occ := range s.Parsed.Running(now) {
-				id, ok := b.occurrenceID(ctx, gid, occ)
-				if !ok {
-					continue
+				k := keyOf(gid, occ)
+				if _, ok := p.occs[k]; !ok {
+					p.occs[k] = occ
+					b.forgetFinished(now)
 				}
 				if !b.gatewayReady(gid) {
 					continue // the cache may hold people who left: record nothing rather than phantoms
 				}
 				minute := occ.MinuteAt(now)
 				chunk, bit := minute/attendance.ChunkMinutes, uint64(1)<<(minute%attendance.ChunkMinutes)
-				if !p.covered[id].Has(minute) {
-					m := p.covered[id]
+				if !p.covered[k].Has(minute) {
+					m := p.covered[k]
 					m.Set(minute)
-					p.covered[id] = m
-					p.pendCov[[2]int64{id, int64(chunk)}] |= bit
+					p.covered[k] = m
+					p.pendCov[covKey{k, chunk}] |= bit
 				}
 				watched := b.watchedChannels(g, s)
 				for vs := range b.client.Caches.VoiceStates(gid) {
@@ -125,18 +147,21 @@ func (b *Bot) sample(ctx context.Context, now time.Time) {
 						continue
 					}
 					p.running[gid]++
-					b.queue(id, g.ID, vs, chunk, bit)
+					b.queue(k, g.ID, vs, chunk, bit)
 				}
 			}
 		}
 	}
-	b.flush()
+	if now.Before(p.retryAt) {
+		return // backing off after a failed write; the samples wait in memory
+	}
+	b.flush(ctx, now)
 }
 
-func (b *Bot) queue(occ int64, guildID config.Snowflake, vs discord.VoiceState, chunk int, bit uint64) {
+func (b *Bot) queue(k occKey, guildID config.Snowflake, vs discord.VoiceState, chunk int, bit uint64) {
 	p := &b.poll
-	k := sampleKey{occ: occ, user: uint64(vs.UserID), chunk: chunk}
-	want := store.Sample{OccurrenceID: occ, GuildID: uint64(guildID), UserID: uint64(vs.UserID), Chunk: chunk, Present: bit}
+	sk := sampleKey{occ: k, user: uint64(vs.UserID), chunk: chunk}
+	want := store.Sample{GuildID: uint64(guildID), UserID: uint64(vs.UserID), Chunk: chunk, Present: bit}
 	if vs.SelfMute {
 		want.SelfMute = bit
 	}
@@ -149,102 +174,156 @@ func (b *Bot) queue(occ int64, guildID config.Snowflake, vs discord.VoiceState, 
 	if vs.GuildDeaf {
 		want.ServerDeaf = bit
 	}
-	had := p.written[k]
-	add := store.Sample{
-		Present: want.Present &^ had.Present, SelfMute: want.SelfMute &^ had.SelfMute, SelfDeaf: want.SelfDeaf &^ had.SelfDeaf,
-		ServerMute: want.ServerMute &^ had.ServerMute, ServerDeaf: want.ServerDeaf &^ had.ServerDeaf,
-	}
+	had := p.written[sk]
+	add := subtract(want, had)
 	if add.Present|add.SelfMute|add.SelfDeaf|add.ServerMute|add.ServerDeaf == 0 {
 		return
 	}
-	had.OccurrenceID, had.GuildID, had.UserID, had.Chunk = occ, want.GuildID, want.UserID, chunk
-	had.Present |= want.Present
-	had.SelfMute |= want.SelfMute
-	had.SelfDeaf |= want.SelfDeaf
-	had.ServerMute |= want.ServerMute
-	had.ServerDeaf |= want.ServerDeaf
-	p.written[k] = had
-	if len(p.pending) >= maxPending {
-		if _, queued := p.pending[k]; !queued {
-			b.log.Error("database unreachable for too long: dropping a sample", slog.Uint64("user_id", uint64(vs.UserID)))
-			return
-		}
+	if _, queued := p.pending[sk]; !queued && len(p.pending) >= maxPending {
+		b.log.Error("database unreachable for too long: the in-memory buffer is full, dropping a sample",
+			slog.Uint64("user_id", uint64(vs.UserID)), slog.Int("buffered", len(p.pending)))
+		return
 	}
-	pend := p.pending[k]
-	pend.OccurrenceID, pend.GuildID, pend.UserID, pend.Chunk = occ, want.GuildID, want.UserID, chunk
-	pend.Present |= add.Present
-	pend.SelfMute |= add.SelfMute
-	pend.SelfDeaf |= add.SelfDeaf
-	pend.ServerMute |= add.ServerMute
-	pend.ServerDeaf |= add.ServerDeaf
-	p.pending[k] = pend
+	p.written[sk] = merge(had, want)
+	p.pending[sk] = merge(p.pending[sk], add)
 }
 
-// flush writes what is pending in one statement; on failure it stays
-// pending and the next tick tries again with whatever is new by then.
-func (b *Bot) flush() {
+func subtract(a, b store.Sample) store.Sample {
+	a.Present &^= b.Present
+	a.SelfMute &^= b.SelfMute
+	a.SelfDeaf &^= b.SelfDeaf
+	a.ServerMute &^= b.ServerMute
+	a.ServerDeaf &^= b.ServerDeaf
+	return a
+}
+
+func merge(a, b store.Sample) store.Sample {
+	b.Present |= a.Present
+	b.SelfMute |= a.SelfMute
+	b.SelfDeaf |= a.SelfDeaf
+	b.ServerMute |= a.ServerMute
+	b.ServerDeaf |= a.ServerDeaf
+	return b
+}
+
+// flush writes everything pending in one statement, creating occurrence rows
+// first where needed. On failure all of it stays pending and the next try
+// waits a little longer, up to maxBackoff.
+func (b *Bot) flush(ctx context.Context, now time.Time) {
 	p := &b.poll
 	if len(p.pending) == 0 && len(p.pendCov) == 0 {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := b.write(ctx)
+	if err == nil {
+		if p.failures > 0 {
+			b.log.Info("database reachable again: buffered attendance stored", slog.Duration("outage", now.Sub(p.failingFor)))
+		}
+		p.failures, p.retryAt, p.failingFor = 0, time.Time{}, time.Time{}
+		return
+	}
+	if p.failures == 0 {
+		p.failingFor = now
+	}
+	p.failures++
+	wait := min(b.cfg.PollInterval.D()<<min(p.failures, 10), maxBackoff)
+	p.retryAt = now.Add(wait)
+	b.log.Error("record attendance failed; keeping it in memory and retrying", slog.Int("buffered", len(p.pending)),
+		slog.Duration("retry_in", wait), slog.Duration("failing_for", now.Sub(p.failingFor)), slog.Any("error", err))
+	if window := b.cfg.DBOutageWindow.D(); now.Sub(p.failingFor) > window {
+		b.dropExpired(now.Add(-window))
+	}
+}
+
+func (b *Bot) write(ctx context.Context) error {
+	p := &b.poll
 	samples := make([]store.Sample, 0, len(p.pending))
-	for _, s := range p.pending {
+	for k, s := range p.pending {
+		id, err := b.occurrenceID(ctx, k.occ)
+		if err != nil {
+			return err
+		}
+		s.OccurrenceID = id
 		samples = append(samples, s)
 	}
 	cov := make([]store.Coverage, 0, len(p.pendCov))
 	for k, bits := range p.pendCov {
-		cov = append(cov, store.Coverage{OccurrenceID: k[0], Chunk: int(k[1]), Sampled: bits})
+		id, err := b.occurrenceID(ctx, k.occ)
+		if err != nil {
+			return err
+		}
+		cov = append(cov, store.Coverage{OccurrenceID: id, Chunk: k.chunk, Sampled: bits})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	if err := b.store.Record(ctx, samples, cov); err != nil {
-		b.log.Error("record attendance (will retry)", slog.Int("samples", len(samples)), slog.Any("error", err))
-		return
+		return err
 	}
 	clear(p.pending)
 	clear(p.pendCov)
+	return nil
 }
 
-// occurrenceID returns the stored id of a running occurrence, creating the
-// row on the occurrence's first tick (so an event nobody attends still exists
-// and is reported). It also forgets occurrences that are over.
-func (b *Bot) occurrenceID(ctx context.Context, gid snowflake.ID, occ attendance.Occurrence) (int64, bool) {
+// dropExpired gives up on buffered samples of occurrences that ended before
+// t: the outage has lasted longer than db_outage_window.
+func (b *Bot) dropExpired(t time.Time) {
 	p := &b.poll
-	k := occKey{guild: gid, schedule: occ.Schedule, start: occ.Start.Unix()}
-	if id, ok := p.occIDs[k]; ok {
-		return id, true
+	dropped := 0
+	for k := range p.pending {
+		if o, ok := p.occs[k.occ]; !ok || o.End.Before(t) {
+			delete(p.pending, k)
+			dropped++
+		}
 	}
-	id, err := b.store.EnsureOccurrence(ctx, uint64(gid), occ.Schedule, occ.Start, occ.End)
+	for k := range p.pendCov {
+		if o, ok := p.occs[k.occ]; !ok || o.End.Before(t) {
+			delete(p.pendCov, k)
+		}
+	}
+	if dropped > 0 {
+		b.log.Error("database unreachable for longer than db_outage_window: dropped buffered attendance", slog.Int("member_chunks", dropped))
+	}
+}
+
+// occurrenceID returns the row id of an occurrence, creating the row if
+// needed (so an event nobody attends still exists and is reported).
+func (b *Bot) occurrenceID(ctx context.Context, k occKey) (int64, error) {
+	p := &b.poll
+	if id, ok := p.occIDs[k]; ok {
+		return id, nil
+	}
+	occ := p.occs[k]
+	id, err := b.store.EnsureOccurrence(ctx, uint64(k.guild), occ.Schedule, occ.Start, occ.End)
 	if err != nil {
-		b.log.Error("create occurrence (will retry next tick)", slog.String("schedule", occ.Schedule), slog.Any("error", err))
-		return 0, false
+		return 0, err
 	}
 	p.occIDs[k] = id
-	p.live[id] = occ.End
-	b.forgetFinished(occ.Start)
-	return id, true
+	return id, nil
 }
 
 // forgetFinished drops in-memory state of occurrences that ended over an
-// hour before t. The hour leaves the reporter time to find the id of an
-// occurrence that ended just as the next one began.
+// hour before t and have nothing pending. The hour leaves the reporter time
+// to post an occurrence that ended just as the next one began.
 func (b *Bot) forgetFinished(t time.Time) {
 	p := &b.poll
-	for id, end := range p.live {
-		if end.After(t.Add(-time.Hour)) {
+	busy := map[occKey]bool{}
+	for k := range p.pending {
+		busy[k.occ] = true
+	}
+	for k := range p.pendCov {
+		busy[k.occ] = true
+	}
+	for k, o := range p.occs {
+		if busy[k] || o.End.After(t.Add(-time.Hour)) {
 			continue
 		}
-		delete(p.live, id)
-		delete(p.covered, id)
-		for k := range p.written {
-			if k.occ == id {
-				delete(p.written, k)
-			}
-		}
-		for k, v := range p.occIDs {
-			if v == id {
-				delete(p.occIDs, k)
-			}
+		delete(p.occs, k)
+		delete(p.occIDs, k)
+		delete(p.covered, k)
+	}
+	for k := range p.written {
+		if _, ok := p.occs[k.occ]; !ok {
+			delete(p.written, k)
 		}
 	}
 }

@@ -22,7 +22,9 @@ func newRedactHandler(next slog.Handler, secret string) slog.Handler {
 	return &redactHandler{next: next, secret: secret}
 }
 
-func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
+func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.next.Enabled(ctx, l)
+}
 
 func (h *redactHandler) Handle(ctx context.Context, r slog.Record) error {
 	out := slog.NewRecord(r.Time, r.Level, h.clean(r.Message), r.PC)

@@ -30,6 +30,7 @@ type postJob struct {
 	kind, ref string // the claim's identity: "event" + occurrence id, "weekly" + guild and week
 	guild     *config.Guild
 	channels  []config.Snowflake
+	prepare   func(ctx context.Context) error // optional: fills ref before the first claim
 	build     func(ctx context.Context, now time.Time) (*reportMessage, error)
 	desc      string
 	tries     int
@@ -44,7 +45,7 @@ type reporter struct {
 func (r *reporter) init() { r.queued = map[string]bool{} }
 
 func (b *Bot) enqueue(j *postJob) {
-	key := j.kind + "/" + j.ref
+	key := j.kind + "/" + j.desc
 	if b.reports.queued[key] {
 		return
 	}
@@ -52,14 +53,28 @@ func (b *Bot) enqueue(j *postJob) {
 	b.reports.queue = append(b.reports.queue, j)
 }
 
-func (b *Bot) eventJob(g *config.Guild, s *config.Schedule, occID int64, occ attendance.Occurrence) *postJob {
-	return &postJob{
-		kind: "event", ref: strconv.FormatInt(occID, 10), guild: g, channels: s.ReportChannels,
-		desc: occ.Schedule + " " + occ.Start.Format(time.RFC3339),
-		build: func(ctx context.Context, now time.Time) (*reportMessage, error) {
-			return b.buildReport(ctx, g, occID, occ, now)
-		},
+// eventJob posts an occurrence's report. id is its row id when known; 0
+// means "the occurrence this process sampled", resolved when posting (the
+// database may have been down when the event ran).
+func (b *Bot) eventJob(g *config.Guild, s *config.Schedule, k occKey, id int64, occ attendance.Occurrence) *postJob {
+	j := &postJob{
+		kind: "event", guild: g, channels: s.ReportChannels,
+		desc: fmt.Sprintf("guild %d %s %s", g.ID, occ.Schedule, occ.Start.Format(time.RFC3339)),
 	}
+	j.prepare = func(ctx context.Context) error {
+		if id == 0 {
+			var err error
+			if id, err = b.occurrenceID(ctx, k); err != nil {
+				return err
+			}
+		}
+		j.ref = strconv.FormatInt(id, 10)
+		return nil
+	}
+	j.build = func(ctx context.Context, now time.Time) (*reportMessage, error) {
+		return b.buildReport(ctx, g, id, occ, now)
+	}
+	return j
 }
 
 // catchUp queues the posts that fell due within the catch-up window while no
@@ -84,7 +99,8 @@ func (b *Bot) catchUp(ctx context.Context, now time.Time) {
 			if s == nil {
 				continue // a schedule since removed from the config
 			}
-			b.enqueue(b.eventJob(g, s, o.ID, attendance.Occurrence{Schedule: o.Schedule, Start: o.Start.In(g.Location), End: o.End.In(g.Location)}))
+			occ := attendance.Occurrence{Schedule: o.Schedule, Start: o.Start.In(g.Location), End: o.End.In(g.Location)}
+			b.enqueue(b.eventJob(g, s, keyOf(snowflake.ID(g.ID), occ), o.ID, occ))
 		}
 	}
 	b.deliver(ctx, now)
@@ -105,11 +121,11 @@ func (b *Bot) reportEnded(ctx context.Context, now time.Time) {
 					if !occ.End.After(last) || occ.End.After(now) {
 						continue
 					}
-					id, ok := b.poll.occIDs[occKey{guild: snowflake.ID(g.ID), schedule: occ.Schedule, start: occ.Start.Unix()}]
-					if !ok {
+					k := keyOf(snowflake.ID(g.ID), occ)
+					if _, ok := b.poll.occs[k]; !ok {
 						continue // never sampled by this process; catch-up on the next start covers it
 					}
-					b.enqueue(b.eventJob(g, s, id, occ))
+					b.enqueue(b.eventJob(g, s, k, 0, occ))
 				}
 			}
 		}
@@ -129,12 +145,17 @@ func (b *Bot) deliver(ctx context.Context, now time.Time) {
 			keep = append(keep, j)
 			continue
 		}
-		delete(b.reports.queued, j.kind+"/"+j.ref)
+		delete(b.reports.queued, j.kind+"/"+j.desc)
 	}
 	b.reports.queue = keep
 }
 
 func (b *Bot) post(ctx context.Context, j *postJob, now time.Time) error {
+	if j.prepare != nil {
+		if err := j.prepare(ctx); err != nil {
+			return err
+		}
+	}
 	var msg *reportMessage
 	for _, ch := range j.channels {
 		post := store.Post{Kind: j.kind, Ref: j.ref, ChannelID: uint64(ch), GuildID: uint64(j.guild.ID)}

@@ -48,7 +48,7 @@ func (b *Bot) queueWeekly(g *config.Guild, after, upTo time.Time) {
 		from := due.AddDate(0, 0, -7)
 		b.enqueue(&postJob{
 			kind: "weekly", ref: fmt.Sprintf("%d:%s", g.ID, from.Format("2006-01-02T15:04")), guild: g, channels: g.WeeklyReport.Channels,
-			desc: "week from " + from.Format("2006-01-02"),
+			desc: fmt.Sprintf("guild %d week from %s", g.ID, from.Format("2006-01-02")),
 			build: func(ctx context.Context, now time.Time) (*reportMessage, error) {
 				return b.buildWeekly(ctx, g, from, due, now)
 			},

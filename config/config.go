@@ -22,6 +22,8 @@ const (
 	DefaultPollInterval = 5 * time.Second
 	DefaultDuration     = 60 * time.Minute
 	DefaultCatchUp      = 6 * time.Hour
+	// DefaultDBOutageWindow bounds the in-memory buffer during a database outage.
+	DefaultDBOutageWindow = 30 * time.Minute
 )
 
 // Config is the whole configuration, validated.
@@ -31,8 +33,12 @@ type Config struct {
 	PollInterval Duration `toml:"poll_interval"`
 	// CatchUp is how long after an event's end a report that was missed (the
 	// bot was down) is still posted, marked late.
-	CatchUp  Duration `toml:"catch_up"`
-	LogLevel string   `toml:"log_level"`
+	CatchUp Duration `toml:"catch_up"`
+	// DBOutageWindow is how long attendance is kept in memory while the
+	// database is unreachable; samples of events that ended longer ago than
+	// this are dropped (loudly).
+	DBOutageWindow Duration `toml:"db_outage_window"`
+	LogLevel       string   `toml:"log_level"`
 	// Commands says where slash commands are registered: "guild" (each
 	// configured guild, instant; the default) or "global" (every guild the
 	// bot is in; Discord may take a while to show changes).
@@ -235,6 +241,9 @@ func (c *Config) Validate() error {
 	if c.CatchUp == 0 {
 		c.CatchUp = Duration(DefaultCatchUp)
 	}
+	if c.DBOutageWindow == 0 {
+		c.DBOutageWindow = Duration(DefaultDBOutageWindow)
+	}
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
@@ -249,6 +258,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CatchUp.D() < 0 || c.CatchUp.D() > 7*24*time.Hour {
 		return keyErr("catch_up", "%v is out of range: use 0s to 168h", c.CatchUp.D())
+	}
+	if w := c.DBOutageWindow.D(); w < time.Minute || w > 24*time.Hour {
+		return keyErr("db_outage_window", "%v is out of range: use 1m to 24h", w)
 	}
 	switch c.Commands {
 	case "":
