@@ -384,3 +384,14 @@ func (b *Bot) gatewayReady(guildID snowflake.ID) bool {
 	defer b.readyMu.Unlock()
 	return b.ready[guildID]
 }
+
+// Ready reports whether the gateway session is up and every configured
+// guild has arrived with its members: the state in which the bot records.
+func (b *Bot) Ready() bool {
+	for id := range b.guilds {
+		if !b.gatewayReady(id) {
+			return false
+		}
+	}
+	return true
+}

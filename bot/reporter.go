@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -174,7 +175,7 @@ func (b *Bot) post(ctx context.Context, j *postJob, now time.Time) error {
 		}
 		var id snowflake.ID
 		if !msg.skip {
-			m, err := b.client.Rest.CreateMessage(snowflake.ID(ch), msg.create(), rest.WithCtx(ctx))
+			m, err := b.client.Rest.CreateMessage(snowflake.ID(ch), msg.create(postNonce(post)), rest.WithCtx(ctx))
 			if err != nil {
 				_ = b.store.ReleasePost(ctx, post, b.inst)
 				return fmt.Errorf("send to channel %d: %w", ch, err)
@@ -204,10 +205,19 @@ type reportMessage struct {
 
 type textFile struct{ name, data string }
 
+// postNonce is the post's idempotency key for Discord: with enforce_nonce,
+// a retry after a lost answer (a 5xx after the message was created, a
+// timeout) returns the message already made instead of posting twice.
+func postNonce(p store.Post) string {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s/%s/%d", p.Kind, p.Ref, p.ChannelID)
+	return fmt.Sprintf("rc%x", h.Sum64())
+}
+
 // create builds a fresh MessageCreate: file readers are consumed by a send,
 // so each channel needs its own.
-func (m *reportMessage) create() discord.MessageCreate {
-	mc := discord.MessageCreate{Content: m.text}
+func (m *reportMessage) create(nonce string) discord.MessageCreate {
+	mc := discord.MessageCreate{Content: m.text, Nonce: nonce, EnforceNonce: true}
 	if m.embed.Title != "" {
 		mc.Embeds = []discord.Embed{m.embed}
 	}

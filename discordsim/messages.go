@@ -60,6 +60,7 @@ type message struct {
 	attachments            []attachment
 	flags                  int64
 	inter                  *interaction // nil for channel posts
+	nonce                  string
 	timestamp              time.Time
 	edited                 *time.Time
 	deleted                bool
@@ -80,6 +81,10 @@ type msgPayload struct {
 		Description string          `json:"description"`
 	} `json:"attachments"`
 	AllowedMentions json.RawMessage `json:"allowed_mentions"`
+	// Nonce is a string or an integer on Discord; EnforceNonce makes it an
+	// idempotency key for a few minutes.
+	Nonce        json.RawMessage `json:"nonce"`
+	EnforceNonce bool            `json:"enforce_nonce"`
 	// Interaction callback fields.
 	Choices  json.RawMessage `json:"choices"`
 	CustomID string          `json:"custom_id"`
@@ -461,6 +466,9 @@ func (s *Server) WaitMessages(ctx context.Context, channelID snowflake.ID, n int
 	return out, nil
 }
 
+// nonceWindow is how long Discord remembers an enforced nonce ("a few minutes").
+const nonceWindow = 5 * time.Minute
+
 // handleCreateMessage serves POST /channels/{channel}/messages.
 func (s *Server) handleCreateMessage(rc *reqCtx) {
 	chID, err := snowflake.Parse(rc.param("channel"))
@@ -498,7 +506,22 @@ func (s *Server) handleCreateMessage(rc *reqCtx) {
 		writeJSON(rc.w, http.StatusForbidden, apiError(50013, "Missing Permissions"))
 		return
 	}
-	m := &message{id: s.newIDLocked(), channelID: chID, guildID: g.id, timestamp: s.opts.Now()}
+	nonce := strings.Trim(string(p.Nonce), `"`)
+	if len(nonce) > 25 {
+		writeJSON(rc.w, http.StatusBadRequest, formError(obj{"nonce": fieldError("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")}))
+		return
+	}
+	if p.EnforceNonce && nonce != "" {
+		// Discord returns the message already created with this nonce by
+		// the same author in the last few minutes instead of a new one.
+		for _, old := range s.messages[chID] {
+			if old.nonce == nonce && !old.deleted && s.opts.Now().Sub(old.timestamp) < nonceWindow {
+				writeJSON(rc.w, http.StatusOK, s.messageJSONLocked(old))
+				return
+			}
+		}
+	}
+	m := &message{id: s.newIDLocked(), channelID: chID, guildID: g.id, timestamp: s.opts.Now(), nonce: nonce}
 	if p.Flags != nil && *p.Flags&int64(discord.MessageFlagEphemeral) != 0 {
 		// Only interaction responses can be ephemeral.
 		writeJSON(rc.w, http.StatusBadRequest, formError(obj{"flags": fieldError("MESSAGE_FLAGS_INVALID", "Invalid flags")}))

@@ -211,14 +211,30 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if s.injectFault(sw, r.Method, rt, params) {
+	rule := s.takeFault(r.Method, rt)
+	if rule != nil && !rule.after {
+		s.writeFault(sw, rule, rt, params)
 		return
 	}
 	if !s.applyRateLimit(sw, r.Method, rt, params) {
 		return
 	}
+	if rule != nil {
+		// The request takes effect, but the answer is lost: what a bot sees
+		// when Discord (or the network) fails after committing a write.
+		rt.handle(&reqCtx{s: s, w: discardWriter{header: http.Header{}}, r: r, body: body, params: params, route: rt})
+		s.writeFault(sw, rule, rt, params)
+		return
+	}
 	rt.handle(&reqCtx{s: s, w: sw, r: r, body: body, params: params, route: rt})
 }
+
+// discardWriter swallows a handler's answer.
+type discardWriter struct{ header http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.header }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}
 
 func (s *Server) routeTable() []*route {
 	s.mu.Lock()
@@ -312,6 +328,7 @@ type failRule struct {
 	n               int
 	status          int
 	retryAfter      time.Duration
+	after           bool // handle the request, then answer status
 }
 
 // defaultRouteLimit is 5 requests per 2 s, close to what Discord gives the
@@ -346,31 +363,38 @@ func (s *Server) FailNext(method, pathPattern string, n int, status int, retryAf
 	s.failRules = append(s.failRules, &failRule{method: method, pattern: pathPattern, n: n, status: status, retryAfter: retryAfter})
 }
 
-func (s *Server) injectFault(w http.ResponseWriter, method string, rt *route, params map[string]string) bool {
+// FailNextAfterHandling makes the next n requests matching method and
+// pathPattern take effect (a message is created, say) and then answer
+// status instead of the real answer, as when a response is lost.
+func (s *Server) FailNextAfterHandling(method, pathPattern string, n int, status int) {
 	s.mu.Lock()
-	var rule *failRule
+	defer s.mu.Unlock()
+	s.failRules = append(s.failRules, &failRule{method: method, pattern: pathPattern, n: n, status: status, after: true})
+}
+
+func (s *Server) takeFault(method string, rt *route) *failRule {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, f := range s.failRules {
 		if f.n > 0 && f.method == method && samePattern(f.pattern, rt.pattern) {
 			f.n--
-			rule = f
-			break
+			return f
 		}
 	}
-	s.mu.Unlock()
-	if rule == nil {
-		return false
-	}
+	return nil
+}
+
+func (s *Server) writeFault(w http.ResponseWriter, rule *failRule, rt *route, params map[string]string) {
 	if rule.status == http.StatusTooManyRequests {
 		ra := rule.retryAfter
 		if ra <= 0 {
 			ra = time.Second
 		}
 		write429(w, s.bucketID(rt, params), ra, false)
-		return true
+		return
 	}
 	msg := fmt.Sprintf("%d: %s", rule.status, http.StatusText(rule.status))
 	writeJSON(w, rule.status, apiError(0, msg))
-	return true
 }
 
 func (s *Server) bucketID(rt *route, params map[string]string) string {

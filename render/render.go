@@ -344,3 +344,22 @@ func newTempDirs() (tempDirs, error) {
 	}
 	return d, nil
 }
+
+// KillBrowser kills the browser process as a crash would, without telling
+// the renderer: the next render must notice and relaunch. It exists for
+// fault tests of the callers.
+func (r *Renderer) KillBrowser() error {
+	if err := r.lock(context.Background()); err != nil {
+		return err
+	}
+	b := r.b
+	r.unlock()
+	if b == nil {
+		return nil
+	}
+	if err := b.proc.Kill(); err != nil {
+		return err
+	}
+	_, _ = b.proc.Wait()
+	return nil
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/disgoorg/snowflake/v2"
 
 	"rollcall/app"
+	"rollcall/bot"
 	"rollcall/clock"
 	"rollcall/config"
 	"rollcall/discordsim"
@@ -123,10 +124,13 @@ type Harness struct {
 	DBURL  string
 	App    *app.App // nil while stopped
 	Logs   *LogCapture
-	t      testing.TB
-	cancel context.CancelFunc
-	done   chan error
-	log    *slog.Logger
+	// Renderer replaces the shared browser for the next Start, e.g. a failing one.
+	Renderer bot.Renderer
+	t        testing.TB
+	cancel   context.CancelFunc
+	done     chan error
+	log      *slog.Logger
+	parked   *int // running bots sharing this clock; a tick is over when all wait again
 }
 
 // New prepares a harness for w with the config text (the token and a fresh
@@ -142,7 +146,7 @@ func New(t testing.TB, w *World, clk *clock.Fake, cfgText string) *Harness {
 		t.Fatal(err)
 	}
 	log, logs := newLogCapture(t)
-	h := &Harness{t: t, W: w, Clock: clk, Config: cfg, DBURL: dbURL, Logs: logs, log: log}
+	h := &Harness{t: t, W: w, Clock: clk, Config: cfg, DBURL: dbURL, Logs: logs, log: log, parked: new(int)}
 	t.Cleanup(func() {
 		h.Stop()
 		if strings.Contains(logs.Text(), w.Sim.Token()) {
@@ -158,7 +162,7 @@ func (h *Harness) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, h.Config, app.Deps{
 		Schema: storetest.Schema(h.t), Clock: h.Clock, Logger: h.log,
-		ClientOpts: h.W.Sim.ClientOpts(), Renderer: SharedRenderer(h.t),
+		ClientOpts: h.W.Sim.ClientOpts(), Renderer: h.renderer(),
 		Instance: fmt.Sprintf("test-%d", time.Now().UnixNano()),
 	})
 	if err != nil {
@@ -166,6 +170,7 @@ func (h *Harness) Start() {
 		h.t.Fatal(err)
 	}
 	h.App, h.cancel, h.done = a, cancel, make(chan error, 1)
+	*h.parked++
 	go func() { h.done <- a.Run(ctx) }()
 	h.WaitParked()
 }
@@ -175,7 +180,7 @@ func (h *Harness) Start() {
 func (h *Harness) WaitParked() {
 	h.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for h.Clock.Waiters() < 1 {
+	for h.Clock.Waiters() < *h.parked {
 		select {
 		case err := <-h.done:
 			h.t.Fatalf("bot stopped: %v", err)
@@ -203,6 +208,7 @@ func (h *Harness) Stop() {
 	}
 	h.App.Close()
 	h.App = nil
+	*h.parked--
 }
 
 // RunUntil ticks the fake clock in poll steps up to and including t,
@@ -358,4 +364,37 @@ func (h *Harness) Store() *store.Store {
 		h.t.Fatal(err)
 	}
 	return st
+}
+
+func secretOf(s string) config.Secret { return config.Secret(s) }
+
+// Twin is a second bot process on the same guild, database and clock, as
+// in a rolling deploy. Start and stop it like the first; RunUntil on either
+// waits for both to finish each tick.
+func (h *Harness) Twin() *Harness {
+	h.t.Helper()
+	cfg := *h.Config
+	t := &Harness{t: h.t, W: h.W, Clock: h.Clock, Config: &cfg, DBURL: h.DBURL, Logs: h.Logs, log: h.log.With(slog.String("process", "twin")), parked: h.parked}
+	h.t.Cleanup(t.Stop)
+	return t
+}
+
+// WaitReady waits until the bot is connected and every guild is ready
+// again, after a gateway disconnect or an invalid session.
+func (h *Harness) WaitReady() {
+	h.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !h.App.Bot.Ready() {
+		if time.Now().After(deadline) {
+			h.t.Fatal("the bot did not become ready again")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (h *Harness) renderer() bot.Renderer {
+	if h.Renderer != nil {
+		return h.Renderer
+	}
+	return SharedRenderer(h.t)
 }
