@@ -32,3 +32,10 @@ go test -race -count=1 -timeout 30m $race_pkgs
 if [ -n "$e2e_pkgs" ]; then
   go test -count=1 -timeout 30m $e2e_pkgs
 fi
+
+# A short fuzz run of every parser that takes user input (seed corpora are
+# committed under testdata/fuzz); a crash fails CI.
+for target in $(grep -rhoE '^func Fuzz[A-Za-z]+' --include='*_test.go' . | sort -u | sed 's/^func //'); do
+  pkg=$(grep -rlE "^func ${target}\(" --include='*_test.go' . | head -n 1 | xargs dirname)
+  go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-10s}" "$pkg"
+done
