@@ -1,0 +1,207 @@
+package view
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/csv"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/disgoorg/disgo/discord"
+
+	"rollcall/attendance"
+	"rollcall/render"
+	"rollcall/report"
+	"rollcall/store"
+)
+
+// Limits of what an embed lists; the rest goes in an attached CSV.
+const (
+	// RanksListed is how many leaderboard lines a week embed shows.
+	RanksListed = 15
+	// namesChars bounds a list of names in one embed field (Discord allows 1024).
+	namesChars = 900
+	// AbsentListChars bounds the absent list in an embed description (Discord allows 4096).
+	AbsentListChars = 3000
+)
+
+// ColorMember is the colour of one member's embed.
+const ColorMember = 0xFEE75C
+
+// WeekEmbed is a period's leaderboard: the first RanksListed ranks, then
+// events held, members attended and who never attended.
+func (l Lang) WeekEmbed(p *report.Period, title string) discord.Embed {
+	var lines []string
+	for i, t := range p.Totals {
+		if i == RanksListed {
+			lines = append(lines, l.T("and_more_csv", len(p.Totals)-RanksListed))
+			break
+		}
+		lines = append(lines, l.RankLine(i, t))
+	}
+	if len(p.Totals) == 0 {
+		lines = append(lines, l.T("nobody"))
+	}
+	e := discord.Embed{
+		Title: title, Color: ColorWeek, Description: strings.Join(lines, "\n"),
+		Fields: []discord.EmbedField{
+			{Name: l.T("events_held"), Value: strconv.Itoa(p.Held()), Inline: ptr(true)},
+			{Name: l.T("members_attended"), Value: strconv.Itoa(len(p.Totals)), Inline: ptr(true)},
+			{Name: l.T("never_attended"), Value: strconv.Itoa(len(p.Never)), Inline: ptr(true)},
+		},
+	}
+	if len(p.Never) > 0 {
+		e.Fields = append(e.Fields, discord.EmbedField{Name: l.T("never_attended"), Value: l.NameList(p.Never, namesChars)})
+	}
+	return e
+}
+
+// ClassFields name who was late, who left early and who did both, one
+// field per class that has anyone.
+func (l Lang) ClassFields(ev report.Event) []discord.EmbedField {
+	var f []discord.EmbedField
+	for _, c := range []struct {
+		class attendance.Class
+		key   string
+	}{{attendance.Late, "class_late"}, {attendance.LeftEarly, "class_left_early"}, {attendance.Partial, "class_partial"}} {
+		var ms []store.Member
+		for _, r := range ev.Rows {
+			if r.Class == c.class {
+				ms = append(ms, r.Member)
+			}
+		}
+		if len(ms) > 0 {
+			f = append(f, discord.EmbedField{Name: l.T(c.key) + " (" + strconv.Itoa(len(ms)) + ")", Value: l.NameList(ms, namesChars)})
+		}
+	}
+	return f
+}
+
+// Percent writes 0.8 as "80%".
+func Percent(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
+
+// MemberFields are one member's figures over a period of held events.
+func (l Lang) MemberFields(t report.Total, held int) []discord.EmbedField {
+	last := l.T("never")
+	if !t.LastSeen.IsZero() {
+		last = l.Date(t.LastSeen)
+	}
+	return []discord.EmbedField{
+		{Name: l.T("events_attended"), Value: l.T("of", t.Attended, held), Inline: ptr(true)},
+		{Name: l.T("total_minutes"), Value: strconv.Itoa(t.Minutes), Inline: ptr(true)},
+		{Name: l.T("attendance_rate"), Value: Percent(t.Rate()), Inline: ptr(true)},
+		{Name: l.T("last_seen"), Value: last, Inline: ptr(true)},
+	}
+}
+
+// MemberChart is one member's minutes per event, in time order; with more
+// events than a chart holds (render.MaxBars) it is minutes per week instead,
+// so the chart stays in time order rather than being cut to the top bars.
+func (l Lang) MemberChart(p *report.Period, userID uint64, name string) render.BarChart {
+	minutes := func(ev report.Event) int {
+		for _, r := range ev.Rows {
+			if r.Member.UserID == userID && r.Class.Attends() {
+				return r.Counted
+			}
+		}
+		return 0
+	}
+	c := render.BarChart{Title: l.T("member_chart_title", name), Subtitle: l.Week(p.From, p.To), ValueLabel: l.T("minutes"), Labels: l.Labels()}
+	if len(p.Events) <= render.MaxBars {
+		for _, ev := range p.Events {
+			s := ev.Occurrence.Start
+			c.Bars = append(c.Bars, render.Bar{Label: l.DayMonth(s) + " " + s.Format("15:04") + " · " + ev.Occurrence.Schedule, Value: float64(minutes(ev))})
+		}
+		return c
+	}
+	c.Title = l.T("member_chart_weeks", name)
+	loc := p.From.Location()
+	for _, ev := range p.Events {
+		ws := attendance.WeekStart(ev.Occurrence.Start, loc)
+		label := l.Week(ws, ws.AddDate(0, 0, 7))
+		if n := len(c.Bars); n > 0 && c.Bars[n-1].Label == label {
+			c.Bars[n-1].Value += float64(minutes(ev))
+			continue
+		}
+		c.Bars = append(c.Bars, render.Bar{Label: label, Value: float64(minutes(ev))})
+	}
+	return c
+}
+
+// Absent is who was expected in a period and never came, with how many
+// events each missed, most missed first.
+type Absent struct {
+	Member store.Member
+	Missed int
+}
+
+// AbsentList orders ms (e.g. report.Period.Never) by events missed, then name.
+func AbsentList(p *report.Period, ms []store.Member) []Absent {
+	out := make([]Absent, len(ms))
+	for i, m := range ms {
+		out[i] = Absent{Member: m, Missed: p.TotalFor(m.UserID).Expected}
+	}
+	slices.SortStableFunc(out, func(a, b Absent) int {
+		if c := cmp.Compare(b.Missed, a.Missed); c != 0 {
+			return c
+		}
+		return strings.Compare(strings.ToLower(a.Member.Name()), strings.ToLower(b.Member.Name()))
+	})
+	return out
+}
+
+// AbsentChart is the absent members as bars of events missed.
+func (l Lang) AbsentChart(as []Absent, title string) render.BarChart {
+	c := render.BarChart{Title: title, Subtitle: l.T("absent_chart"), ValueLabel: l.T("events_missed"), Labels: l.Labels()}
+	for _, a := range as {
+		c.Bars = append(c.Bars, render.Bar{Label: a.Member.Name(), Value: float64(a.Missed)})
+	}
+	return c
+}
+
+// AbsentNames lists names with the events each missed, until limit characters.
+func (l Lang) AbsentNames(as []Absent, limit int) string {
+	var sb strings.Builder
+	for i, a := range as {
+		line := fmt.Sprintf("%d. %s — %d", i+1, Escape(a.Member.Name()), a.Missed)
+		if sb.Len()+len(line)+1 > limit {
+			sb.WriteString(l.T("and_more", len(as)-i))
+			break
+		}
+		if i > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(line)
+	}
+	return sb.String()
+}
+
+// AbsentCSV is the full absent list for a spreadsheet (UTF-8 with BOM, as report.CSV).
+func AbsentCSV(as []Absent) string {
+	var buf bytes.Buffer
+	buf.WriteString("\ufeff")
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"display_name", "username", "user_id", "events_missed", "joined_at"})
+	for _, a := range as {
+		joined := ""
+		if !a.Member.JoinedAt.IsZero() {
+			joined = a.Member.JoinedAt.UTC().Format("2006-01-02")
+		}
+		_ = w.Write([]string{a.Member.Name(), a.Member.Username, strconv.FormatUint(a.Member.UserID, 10), strconv.Itoa(a.Missed), joined})
+	}
+	w.Flush()
+	return buf.String()
+}
+
+// OccurrenceLabel names an occurrence in a pick list: "БЗС · Fri 27 Nov 2026,
+// 16:00–17:00 MSK", at most 100 characters as Discord requires of choices.
+func (l Lang) OccurrenceLabel(o store.Occurrence, loc *time.Location) string {
+	s := o.Schedule + " · " + l.Span(o.Start.In(loc), o.End.In(loc))
+	if r := []rune(s); len(r) > 100 {
+		s = string(r[:99]) + "…"
+	}
+	return s
+}
