@@ -31,12 +31,24 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
+// Option adjusts how Open connects.
+type Option func(*pgxpool.Config)
+
+// WithTracer traces every statement the store sends, e.g. for the benchmark
+// suite to count round trips per poll tick.
+func WithTracer(t pgx.QueryTracer) Option {
+	return func(c *pgxpool.Config) { c.ConnConfig.Tracer = t }
+}
+
 // Open connects to url. It does not migrate.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx's parse errors can quote the URL, password included.
 		return nil, errors.New("database_url: not a valid PostgreSQL URL (postgres://user:password@host:5432/dbname)")
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
