@@ -41,7 +41,7 @@ func (s *Store) History(ctx context.Context, guildID uint64, from, to time.Time,
 	rows, err := s.pool.Query(ctx, `
 		SELECT a.occurrence_id, a.user_id, a.chunk, a.present, a.self_mute, a.self_deaf, a.server_mute, a.server_deaf
 		FROM attendance a JOIN occurrences o ON o.id = a.occurrence_id
-		WHERE o.guild_id = $1 AND o.starts_at >= $2 AND o.starts_at < $3 AND ($4 = 0 OR a.user_id = $4)
+		WHERE o.guild_id = $1 AND o.starts_at >= $2 AND o.starts_at < $3 AND ($4::bigint = 0 OR a.user_id = $4)
 		ORDER BY a.occurrence_id, a.user_id, a.chunk`, int64(guildID), from, to, int64(userID))
 	if err != nil {
 		return nil, fmt.Errorf("load attendance history: %w", err)

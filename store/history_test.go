@@ -46,4 +46,13 @@ func TestHistory(t *testing.T) {
 	if err != nil || len(one) != 3 || len(one[0].Seen) != 1 || one[0].Seen[0].UserID != 6 || len(one[2].Seen) != 0 {
 		t.Fatalf("member 6 only: %+v %v", one, err)
 	}
+	// A real Discord id does not fit in 32 bits: the filter must compare as bigint.
+	const snowflake = 1575858691113222153
+	if err := s.Record(ctx, []store.Sample{{OccurrenceID: ids[1], GuildID: 1, UserID: snowflake, Present: 0b1}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	big, err := s.History(ctx, 1, t0, t0.AddDate(0, 0, 7), snowflake)
+	if err != nil || len(big) != 3 || len(big[1].Seen) != 1 || big[1].Seen[0].UserID != snowflake || len(big[0].Seen) != 0 {
+		t.Fatalf("member %d only: %+v %v", uint64(snowflake), big, err)
+	}
 }
