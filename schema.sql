@@ -74,3 +74,22 @@ CREATE TABLE posts (
     message_id bigint,
     PRIMARY KEY (kind, ref, channel_id)
 );
+
+-- migrate: 2
+
+-- Discord's own Scheduled Events become occurrences too: native_event_id
+-- is the event's id, and the schedule column holds its title. A native
+-- event is unique by its id (its start may move before it begins); a
+-- configured schedule's occurrence stays unique by schedule and start.
+ALTER TABLE occurrences ADD COLUMN native_event_id bigint;
+ALTER TABLE occurrences DROP CONSTRAINT occurrences_guild_id_schedule_starts_at_key;
+CREATE UNIQUE INDEX occurrences_scheduled ON occurrences (guild_id, schedule, starts_at) WHERE native_event_id IS NULL;
+CREATE UNIQUE INDEX occurrences_native ON occurrences (guild_id, native_event_id) WHERE native_event_id IS NOT NULL;
+
+-- Who marked a native event "Interested", kept current from the gateway.
+CREATE TABLE interested (
+    guild_id bigint NOT NULL,
+    event_id bigint NOT NULL,
+    user_id  bigint NOT NULL,
+    PRIMARY KEY (event_id, user_id)
+);

@@ -32,6 +32,16 @@ import (
 // Intent" for the application in the Developer Portal.
 var Intents = []gateway.Intents{gateway.IntentGuilds, gateway.IntentGuildMembers, gateway.IntentGuildVoiceStates}
 
+// intents adds GuildScheduledEvents when a guild records native events.
+func intents(c *config.Config) []gateway.Intents {
+	for _, g := range c.Guilds {
+		if g.Native() {
+			return append(Intents[:len(Intents):len(Intents)], gateway.IntentGuildScheduledEvents)
+		}
+	}
+	return Intents
+}
+
 // Renderer draws charts. *render.Renderer implements it; a nil Renderer
 // means every report goes out as a text table.
 type Renderer interface {
@@ -76,6 +86,7 @@ type Bot struct {
 	startErr chan error            // first fatal problem found while connecting
 
 	running  atomic.Bool // set once start-up checks passed
+	native   map[snowflake.ID]*nativeEvent // Discord Scheduled Events being followed; tick goroutine only
 	poll     poller
 	reports  reporter
 	presence string
@@ -98,6 +109,7 @@ func New(opts Options) (*Bot, error) {
 		guilds:   map[snowflake.ID]*config.Guild{},
 		ready:    map[snowflake.ID]bool{},
 		startErr: make(chan error, 1),
+		native:   map[snowflake.ID]*nativeEvent{},
 	}
 	for i := range b.cfg.Guilds {
 		g := &b.cfg.Guilds[i]
@@ -107,13 +119,16 @@ func New(opts Options) (*Bot, error) {
 	b.reports.init()
 	clientOpts := []disgobot.ConfigOpt{
 		disgobot.WithLogger(slog.New(newRedactHandler(b.log.Handler(), b.cfg.Token.Value())).With(slog.String("component", "disgo"))),
-		disgobot.WithGatewayConfigOpts(gateway.WithIntents(Intents...)),
-		disgobot.WithCacheConfigOpts(cache.WithCaches(cache.FlagGuilds, cache.FlagMembers, cache.FlagVoiceStates, cache.FlagChannels, cache.FlagRoles)),
+		disgobot.WithGatewayConfigOpts(gateway.WithIntents(intents(b.cfg)...)),
+		disgobot.WithCacheConfigOpts(cache.WithCaches(cache.FlagGuilds, cache.FlagMembers, cache.FlagVoiceStates, cache.FlagChannels, cache.FlagRoles, cache.FlagGuildScheduledEvents)),
 		disgobot.WithEventListenerFunc(b.onReady),
 		disgobot.WithEventListenerFunc(b.onGuildReady),
 		disgobot.WithEventListenerFunc(b.onMemberJoin),
 		disgobot.WithEventListenerFunc(b.onMemberUpdate),
 		disgobot.WithEventListenerFunc(b.onMemberLeave),
+		disgobot.WithEventListenerFunc(b.onScheduledEventCreate),
+		disgobot.WithEventListenerFunc(b.onScheduledEventUserAdd),
+		disgobot.WithEventListenerFunc(b.onScheduledEventUserRemove),
 	}
 	clientOpts = append(clientOpts, opts.ClientOpts...)
 	clientOpts = append(clientOpts, disgobot.WithEventListeners(opts.Listeners...))
@@ -257,7 +272,10 @@ func (b *Bot) onGuildReady(e *events.GuildReady) {
 	// Without the presences intent GUILD_CREATE lists only the bot and the
 	// members in voice, so ask for everyone (op 8). The answer arrives on
 	// the gateway goroutine this listener runs on: wait for it elsewhere.
-	go b.loadMembers(e.Client(), e.GuildID)
+	go func() {
+		b.loadNative(e.Client(), e.GuildID)
+		b.loadMembers(e.Client(), e.GuildID)
+	}()
 }
 
 // loadMembers requests the full member list, stores it, and then marks the

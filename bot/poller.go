@@ -26,7 +26,17 @@ const maxBackoff = time.Minute
 type occKey struct {
 	guild    snowflake.ID
 	schedule string
-	start    int64 // unix seconds
+	start    int64        // unix seconds
+	native   snowflake.ID // the Discord Scheduled Event, for native occurrences
+}
+
+// run is an occurrence being recorded this tick.
+type run struct {
+	guild    *config.Guild
+	schedule *config.Schedule // nil for a native event
+	key      occKey
+	occ      attendance.Occurrence
+	watched  map[snowflake.ID]bool // native events: the event's channel
 }
 
 func keyOf(gid snowflake.ID, o attendance.Occurrence) occKey {
@@ -78,10 +88,6 @@ func (p *poller) init() {
 // once), never the AFK channel.
 func (b *Bot) watchedChannels(g *config.Guild, s *config.Schedule) map[snowflake.ID]bool {
 	gid := snowflake.ID(g.ID)
-	var afk snowflake.ID
-	if guild, ok := b.client.Caches.Guild(gid); ok && guild.AfkChannelID != nil {
-		afk = *guild.AfkChannelID
-	}
 	out := map[snowflake.ID]bool{}
 	for _, id := range s.VoiceChannels {
 		out[snowflake.ID(id)] = true
@@ -98,7 +104,6 @@ func (b *Bot) watchedChannels(g *config.Guild, s *config.Schedule) map[snowflake
 			}
 		}
 	}
-	delete(out, afk)
 	return out
 }
 
@@ -119,43 +124,64 @@ func (b *Bot) sample(ctx context.Context, now time.Time) {
 	for gid := range p.running {
 		p.running[gid] = 0
 	}
-	for i := range b.cfg.Guilds {
-		g := &b.cfg.Guilds[i]
-		gid := snowflake.ID(g.ID)
-		for j := range g.Schedules {
-			s := &g.Schedules[j]
-			for _, occ := range s.Parsed.Running(now) {
-				k := keyOf(gid, occ)
-				if _, ok := p.occs[k]; !ok {
-					p.occs[k] = occ
-					b.forgetFinished(now)
-				}
-				if !b.gatewayReady(gid) {
-					continue // the cache may hold people who left: record nothing rather than phantoms
-				}
-				minute := occ.MinuteAt(now)
-				chunk, bit := minute/attendance.ChunkMinutes, uint64(1)<<(minute%attendance.ChunkMinutes)
-				if !p.covered[k].Has(minute) {
-					m := p.covered[k]
-					m.Set(minute)
-					p.covered[k] = m
-					p.pendCov[covKey{k, chunk}] |= bit
-				}
-				watched := b.watchedChannels(g, s)
-				for vs := range b.client.Caches.VoiceStates(gid) {
-					if vs.ChannelID == nil || !watched[*vs.ChannelID] || b.isBot(gid, vs.UserID) {
-						continue
-					}
-					p.running[gid]++
-					b.queue(k, g.ID, vs, chunk, bit)
-				}
+	runs := b.scheduledRuns(now)
+	runs = append(runs, b.nativeRuns(ctx, now)...)
+	for _, r := range runs {
+		gid := snowflake.ID(r.guild.ID)
+		if _, ok := p.occs[r.key]; !ok {
+			b.forgetFinished(now)
+		}
+		p.occs[r.key] = r.occ
+		if !b.gatewayReady(gid) {
+			continue // the cache may hold people who left: record nothing rather than phantoms
+		}
+		minute := r.occ.MinuteAt(now)
+		chunk, bit := minute/attendance.ChunkMinutes, uint64(1)<<(minute%attendance.ChunkMinutes)
+		if !p.covered[r.key].Has(minute) {
+			m := p.covered[r.key]
+			m.Set(minute)
+			p.covered[r.key] = m
+			p.pendCov[covKey{r.key, chunk}] |= bit
+		}
+		watched := r.watched
+		if r.schedule != nil {
+			watched = b.watchedChannels(r.guild, r.schedule)
+		}
+		afk := b.afkChannel(gid)
+		for vs := range b.client.Caches.VoiceStates(gid) {
+			if vs.ChannelID == nil || *vs.ChannelID == afk || !watched[*vs.ChannelID] || b.isBot(gid, vs.UserID) {
+				continue
 			}
+			p.running[gid]++
+			b.queue(r.key, r.guild.ID, vs, chunk, bit)
 		}
 	}
 	if now.Before(p.retryAt) {
 		return // backing off after a failed write; the samples wait in memory
 	}
 	b.flush(ctx, now)
+}
+
+// scheduledRuns lists the configured schedules' occurrences running now.
+func (b *Bot) scheduledRuns(now time.Time) []run {
+	var out []run
+	for i := range b.cfg.Guilds {
+		g := &b.cfg.Guilds[i]
+		for j := range g.Schedules {
+			s := &g.Schedules[j]
+			for _, occ := range s.Parsed.Running(now) {
+				out = append(out, run{guild: g, schedule: s, key: keyOf(snowflake.ID(g.ID), occ), occ: occ})
+			}
+		}
+	}
+	return out
+}
+
+func (b *Bot) afkChannel(gid snowflake.ID) snowflake.ID {
+	if guild, ok := b.client.Caches.Guild(gid); ok && guild.AfkChannelID != nil {
+		return *guild.AfkChannelID
+	}
+	return 0
 }
 
 func (b *Bot) queue(k occKey, guildID config.Snowflake, vs discord.VoiceState, chunk int, bit uint64) {
@@ -293,7 +319,13 @@ func (b *Bot) occurrenceID(ctx context.Context, k occKey) (int64, error) {
 		return id, nil
 	}
 	occ := p.occs[k]
-	id, err := b.store.EnsureOccurrence(ctx, uint64(k.guild), occ.Schedule, occ.Start, occ.End)
+	var id int64
+	var err error
+	if k.native != 0 {
+		id, err = b.store.EnsureNativeOccurrence(ctx, uint64(k.guild), uint64(k.native), occ.Schedule, occ.Start, occ.End)
+	} else {
+		id, err = b.store.EnsureOccurrence(ctx, uint64(k.guild), occ.Schedule, occ.Start, occ.End)
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -57,9 +57,9 @@ func (b *Bot) enqueue(j *postJob) {
 // eventJob posts an occurrence's report. id is its row id when known; 0
 // means "the occurrence this process sampled", resolved when posting (the
 // database may have been down when the event ran).
-func (b *Bot) eventJob(g *config.Guild, s *config.Schedule, k occKey, id int64, occ attendance.Occurrence) *postJob {
+func (b *Bot) eventJob(g *config.Guild, channels []config.Snowflake, k occKey, id int64, occ attendance.Occurrence) *postJob {
 	j := &postJob{
-		kind: "event", guild: g, channels: s.ReportChannels,
+		kind: "event", guild: g, channels: channels,
 		desc: fmt.Sprintf("guild %d %s %s", g.ID, occ.Schedule, occ.Start.Format(time.RFC3339)),
 	}
 	j.prepare = func(ctx context.Context) error {
@@ -96,12 +96,18 @@ func (b *Bot) catchUp(ctx context.Context, now time.Time) {
 			if o.End.After(now) || !o.End.After(now.Add(-window)) {
 				continue
 			}
-			s := g.ScheduleByName(o.Schedule)
-			if s == nil {
-				continue // a schedule since removed from the config
+			channels := g.ReportChannels
+			if !o.Native() {
+				s := g.ScheduleByName(o.Schedule)
+				if s == nil {
+					continue // a schedule since removed from the config
+				}
+				channels = s.ReportChannels
 			}
 			occ := attendance.Occurrence{Schedule: o.Schedule, Start: o.Start.In(g.Location), End: o.End.In(g.Location)}
-			b.enqueue(b.eventJob(g, s, keyOf(snowflake.ID(g.ID), occ), o.ID, occ))
+			k := keyOf(snowflake.ID(g.ID), occ)
+			k.native = snowflake.ID(o.NativeEventID)
+			b.enqueue(b.eventJob(g, channels, k, o.ID, occ))
 		}
 	}
 	b.deliver(ctx, now)
@@ -126,7 +132,7 @@ func (b *Bot) reportEnded(ctx context.Context, now time.Time) {
 					if _, ok := b.poll.occs[k]; !ok {
 						continue // never sampled by this process; catch-up on the next start covers it
 					}
-					b.enqueue(b.eventJob(g, s, k, 0, occ))
+					b.enqueue(b.eventJob(g, s.ReportChannels, k, 0, occ))
 				}
 			}
 		}
@@ -270,18 +276,24 @@ func (b *Bot) buildReport(ctx context.Context, g *config.Guild, occID int64, occ
 	if d := now.Sub(ev.Occurrence.End); d > lateAfter {
 		notes = append(notes, l.T("posted_late", l.Duration(d)))
 	}
-	if ev.Participants == 0 {
+	if ev.Participants == 0 && !ev.Occurrence.Native() {
 		if g.EmptyReport == "skip" {
 			return &reportMessage{skip: true}, nil
 		}
 		return &reportMessage{text: strings.Join(append([]string{l.T("nobody_attended", title)}, notes...), "\n")}, nil
 	}
 	embed := discord.Embed{Title: title, Color: view.ColorEvent, Fields: l.EventFields(ev)}
+	if ev.Occurrence.Native() {
+		embed.Fields = append(embed.Fields, l.InterestFields(ev)...)
+	}
 	if len(notes) > 0 {
 		embed.Footer = &discord.EmbedFooter{Text: strings.Join(notes, " ")}
 	}
-	chart := l.TimelineChart(ev)
 	msg := &reportMessage{embed: embed}
+	if ev.Participants == 0 {
+		return msg, nil // a native event nobody came to: the groups say it all
+	}
+	chart := l.TimelineChart(ev)
 	png, err := b.draw(ctx, func(ctx context.Context, r Renderer) ([]byte, error) { return r.Timeline(ctx, chart) })
 	if err == nil {
 		msg.png, msg.pngName = png, "timeline.png"

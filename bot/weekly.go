@@ -88,7 +88,7 @@ func (b *Bot) buildWeekly(ctx context.Context, g *config.Guild, from, to, now ti
 	embed := discord.Embed{
 		Title: title, Color: view.ColorWeek, Description: strings.Join(lines, "\n"),
 		Fields: []discord.EmbedField{
-			{Name: l.T("events_held"), Value: strconv.Itoa(p.Held()), Inline: ptr(true)},
+			{Name: l.T("events_held"), Value: l.Held(p), Inline: ptr(true)},
 			{Name: l.T("members_attended"), Value: strconv.Itoa(len(p.Totals)), Inline: ptr(true)},
 			{Name: l.T("never_attended"), Value: strconv.Itoa(len(p.Never)), Inline: ptr(true)},
 		},

@@ -59,7 +59,10 @@ type Guild struct {
 	ModeratorRoles []Snowflake `toml:"moderator_roles"`
 	// RosterRoles limit who is expected at events to holders of these
 	// roles; empty means every member who is not a bot.
-	RosterRoles  []Snowflake  `toml:"roster_roles"`
+	RosterRoles []Snowflake `toml:"roster_roles"`
+	// NativeEvents makes every Discord Scheduled Event in a voice or stage
+	// channel an occurrence too (default true).
+	NativeEvents *bool        `toml:"native_events"`
 	WeeklyReport WeeklyReport `toml:"weekly_report"`
 	Schedules    []Schedule   `toml:"schedules"`
 
@@ -540,3 +543,6 @@ func (g *Guild) ScheduleByName(name string) *Schedule {
 	}
 	return nil
 }
+
+// Native reports whether the guild records Discord Scheduled Events.
+func (g *Guild) Native() bool { return g.NativeEvents == nil || *g.NativeEvents }

@@ -22,10 +22,13 @@ type Source interface {
 	Members(ctx context.Context, guildID uint64) ([]store.Member, error)
 }
 
-// rulesFor returns the schedule's rules, or the defaults for occurrences of a
-// schedule no longer configured (or imported history).
-func rulesFor(g *config.Guild, schedule string) attendance.Rules {
-	if s := g.ScheduleByName(schedule); s != nil {
+// rulesFor returns the schedule's rules, or the defaults for native events,
+// occurrences of a schedule no longer configured, and imported history.
+func rulesFor(g *config.Guild, o store.Occurrence) attendance.Rules {
+	if o.Native() {
+		return attendance.DefaultRules()
+	}
+	if s := g.ScheduleByName(o.Schedule); s != nil {
 		return s.Rules
 	}
 	return attendance.DefaultRules()
@@ -74,6 +77,9 @@ type Event struct {
 	Total        int
 	Median       float64
 	Classes      map[attendance.Class]int
+	// Native events only: who marked "Interested" and came, who did not
+	// come, and who came without marking it. By name.
+	InterestedCame, InterestedMissed, CameUninterested []store.Member
 }
 
 // BuildEvent judges one occurrence record.
@@ -81,7 +87,7 @@ func BuildEvent(g *config.Guild, rec store.OccurrenceRecord, members map[uint64]
 	o := rec.Occurrence
 	o.Start, o.End = o.Start.In(g.Location), o.End.In(g.Location)
 	ev := Event{Occurrence: o, Minutes: int(o.End.Sub(o.Start) / time.Minute), Classes: map[attendance.Class]int{}}
-	rules := rulesFor(g, o.Schedule)
+	rules := rulesFor(g, o)
 	var counts []int
 	for _, s := range rec.Seen {
 		m, ok := members[s.UserID]
@@ -101,6 +107,9 @@ func BuildEvent(g *config.Guild, rec store.OccurrenceRecord, members map[uint64]
 	}
 	ev.Participants = len(counts)
 	ev.Median = attendance.Median(counts)
+	if o.Native() {
+		ev.groupInterest(g, rec.Interested, members)
+	}
 	slices.SortStableFunc(ev.Rows, func(a, b Row) int {
 		if c := cmp.Compare(boolInt(!a.Class.Attends()), boolInt(!b.Class.Attends())); c != 0 {
 			return c
@@ -241,4 +250,52 @@ func (p *Period) TotalFor(userID uint64) Total {
 		m = store.Member{UserID: userID}
 	}
 	return Total{Member: m, Classes: map[attendance.Class]int{}}
+}
+
+// groupInterest splits people by interest and attendance, with the same
+// rules as everything else: "came" means attended by the schedule's rules.
+func (ev *Event) groupInterest(g *config.Guild, interested []uint64, members map[uint64]store.Member) {
+	came := map[uint64]bool{}
+	for _, r := range ev.Rows {
+		if r.Class.Attends() {
+			came[r.Member.UserID] = true
+		}
+	}
+	isInterested := map[uint64]bool{}
+	for _, id := range interested {
+		isInterested[id] = true
+		m, ok := members[id]
+		if !ok {
+			m = store.Member{GuildID: uint64(g.ID), UserID: id}
+		}
+		if m.Bot {
+			continue
+		}
+		if came[id] {
+			ev.InterestedCame = append(ev.InterestedCame, m)
+		} else {
+			ev.InterestedMissed = append(ev.InterestedMissed, m)
+		}
+	}
+	for _, r := range ev.Rows {
+		if r.Class.Attends() && !isInterested[r.Member.UserID] {
+			ev.CameUninterested = append(ev.CameUninterested, r.Member)
+		}
+	}
+	for _, l := range [][]store.Member{ev.InterestedCame, ev.InterestedMissed, ev.CameUninterested} {
+		slices.SortFunc(l, func(a, b store.Member) int {
+			return strings.Compare(strings.ToLower(a.Name()), strings.ToLower(b.Name()))
+		})
+	}
+}
+
+// NativeHeld counts the period's Discord Scheduled Events.
+func (p *Period) NativeHeld() int {
+	n := 0
+	for _, e := range p.Events {
+		if e.Occurrence.Native() {
+			n++
+		}
+	}
+	return n
 }

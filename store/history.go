@@ -17,13 +17,15 @@ type Seen struct {
 // OccurrenceRecord is an occurrence with everyone seen in it.
 type OccurrenceRecord struct {
 	Occurrence
-	Seen []Seen // ordered by user id
+	Seen       []Seen   // ordered by user id
+	Interested []uint64 // native events: who marked "Interested"
 }
 
 // History returns a guild's occurrences starting in [from, to), oldest
 // first, each with the members seen in it. With userID non-zero only that
 // member's attendance is loaded (occurrences are all returned: "held" counts
-// need them). Two statements, however long the period.
+// need them). Two statements, however long the period, and a third when
+// the period holds native events (their interested users).
 func (s *Store) History(ctx context.Context, guildID uint64, from, to time.Time, userID uint64) ([]OccurrenceRecord, error) {
 	occs, err := s.Occurrences(ctx, guildID, from, to)
 	if err != nil {
@@ -67,6 +69,23 @@ func (s *Store) History(ctx context.Context, guildID uint64, from, to time.Time,
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load attendance history: %w", err)
+	}
+	var native []uint64
+	for _, o := range occs {
+		if o.Native() {
+			native = append(native, o.NativeEventID)
+		}
+	}
+	if len(native) > 0 {
+		in, err := s.Interested(ctx, native)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			if out[i].Native() {
+				out[i].Interested = in[out[i].NativeEventID]
+			}
+		}
 	}
 	return out, nil
 }

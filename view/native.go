@@ -1,0 +1,57 @@
+package view
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/disgoorg/disgo/discord"
+
+	"rollcall/report"
+)
+
+func init() {
+	// Kept beside the code that uses them; merged into the one table.
+	for k, v := range map[string]string{
+		"interested_came":   "Interested and came",
+		"interested_missed": "Interested, did not come",
+		"came_uninterested": "Came without marking interest",
+		"nobody_list":       "—",
+		"held_split":        "%d (%d scheduled · %d Discord events)",
+	} {
+		messages[EN][k] = v
+	}
+	for k, v := range map[string]string{
+		"interested_came":   "Интересовались и пришли",
+		"interested_missed": "Интересовались, но не пришли",
+		"came_uninterested": "Пришли без отметки «Интересно»",
+		"nobody_list":       "—",
+		"held_split":        "%d (%d по расписанию · %d событий Discord)",
+	} {
+		messages[RU][k] = v
+	}
+}
+
+// InterestFields are a native event's three groups: who was interested and
+// came, who was interested but did not come, who came without marking it.
+func (l Lang) InterestFields(ev report.Event) []discord.EmbedField {
+	group := func(key string, n int, list string) discord.EmbedField {
+		if list == "" {
+			list = l.T("nobody_list")
+		}
+		return discord.EmbedField{Name: fmt.Sprintf("%s (%d)", l.T(key), n), Value: list}
+	}
+	return []discord.EmbedField{
+		group("interested_came", len(ev.InterestedCame), l.NameList(ev.InterestedCame, 1000)),
+		group("interested_missed", len(ev.InterestedMissed), l.NameList(ev.InterestedMissed, 1000)),
+		group("came_uninterested", len(ev.CameUninterested), l.NameList(ev.CameUninterested, 1000)),
+	}
+}
+
+// Held is the "events held" figure of a period, saying how many were
+// Discord Scheduled Events when there were any.
+func (l Lang) Held(p *report.Period) string {
+	if n := p.NativeHeld(); n > 0 {
+		return l.T("held_split", p.Held(), p.Held()-n, n)
+	}
+	return strconv.Itoa(p.Held())
+}
