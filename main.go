@@ -12,10 +12,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
+	"time"
 
 	"rollcall/app"
 	"rollcall/config"
+	"rollcall/localpg"
 	"rollcall/render"
 )
 
@@ -35,7 +38,8 @@ Flags:
 const envHelp = `
 Environment:
   DISCORD_TOKEN   the bot token (overrides token in the config file)
-  DATABASE_URL    PostgreSQL URL (overrides database_url)
+  DATABASE_URL    PostgreSQL URL (overrides database_url); with neither, rollcall runs
+                  a private PostgreSQL under --data-dir (needs Debian's postgresql package)
   CHROMIUM_PATH   the Chromium binary used for charts (overrides the search)
 
 The configuration is a TOML file; config.example.toml documents every key.
@@ -59,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	chromium := fs.String("chromium", "", "path of the Chromium binary for charts (default: CHROMIUM_PATH, then the usual places)")
 	echarts := fs.String("echarts", "", "path of echarts.min.js, overriding the copy built into the binary")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	dataDir := fs.String("data-dir", envOr("ROLLCALL_DATA_DIR", "rollcall-data"), "where the private PostgreSQL keeps its data when no database URL is configured (env ROLLCALL_DATA_DIR)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -101,6 +106,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	log := newLogger(stderr, *logFormat, cfg.LogLevel)
+	if cfg.DatabaseURL == "" {
+		stopDB, err := startPrivateDB(ctx, cfg, *dataDir, log)
+		if err != nil {
+			log.Error("start the private database", slog.Any("error", err))
+			return 1
+		}
+		defer stopDB()
+	}
 	a, err := app.New(ctx, cfg, app.Deps{
 		Schema:        schema,
 		Logger:        log,
@@ -117,6 +130,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// startPrivateDB runs rollcall's own PostgreSQL under dataDir when no
+// database URL is configured, and points cfg at it. The returned func stops
+// it, with its own timeout: ctx is already cancelled at shutdown.
+func startPrivateDB(ctx context.Context, cfg *config.Config, dataDir string, log *slog.Logger) (func(), error) {
+	srv, err := localpg.Start(ctx, localpg.Options{DataDir: filepath.Join(dataDir, "postgres"), Logger: log.With(slog.String("component", "postgres"))})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("using the private database (no database_url configured)", slog.String("data_dir", dataDir), slog.String("log", srv.LogPath()))
+	cfg.DatabaseURL = config.Secret(srv.URL())
+	return func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := srv.Stop(stopCtx); err != nil {
+			log.Error("stop the private database", slog.Any("error", err))
+		}
+	}, nil
 }
 
 func envOr(key, def string) string {

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
+	"io"
+	"log/slog"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -13,6 +16,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"rollcall/config"
+	"rollcall/localpg"
+	"rollcall/store"
 )
 
 var testToken = base64.RawStdEncoding.EncodeToString([]byte("123456789012345678")) + ".Gx1Yz.a-very-secret-token-value"
@@ -220,4 +227,49 @@ func sanitizedIdents(f *ast.File) map[string]bool {
 		delete(out, k)
 	}
 	return out
+}
+
+// With no database URL, run starts a private PostgreSQL under --data-dir;
+// a second start finds the first one's data.
+func TestPrivateDatabaseKeepsDataAcrossStarts(t *testing.T) {
+	// Not t.TempDir: its parent is private to root, and as root the
+	// server runs as an unprivileged account that must reach the directory.
+	parent, err := os.MkdirTemp("", "rollcall-private-db-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(parent) })
+	if err := os.Chmod(parent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(parent, "data")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	for i, want := range []int{0, 1} {
+		cfg := &config.Config{}
+		stop, err := startPrivateDB(ctx, cfg, dir, log)
+		if err != nil {
+			if errors.Is(err, localpg.ErrNoBinaries) && os.Getenv("CI") != "true" {
+				t.Skip(err)
+			}
+			t.Fatal(err)
+		}
+		st, err := store.Open(ctx, cfg.DatabaseURL.Value())
+		if err != nil {
+			stop()
+			t.Fatal(err)
+		}
+		if err := st.Migrate(ctx, schema); err != nil {
+			t.Fatal(err)
+		}
+		ms, err := st.Members(ctx, 1)
+		if err != nil || len(ms) != want {
+			t.Fatalf("start %d: %d members (%v), want %d", i+1, len(ms), err, want)
+		}
+		if err := st.UpsertMembers(ctx, 1, []store.Member{{UserID: 42, Username: "kept"}}); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		stop()
+	}
 }

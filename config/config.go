@@ -28,7 +28,9 @@ const (
 
 // Config is the whole configuration, validated.
 type Config struct {
-	Token        Secret   `toml:"token"`
+	Token Secret `toml:"token"`
+	// DatabaseURL is the PostgreSQL to use; empty means a private one that
+	// rollcall starts itself under its data directory.
 	DatabaseURL  Secret   `toml:"database_url"`
 	PollInterval Duration `toml:"poll_interval"`
 	// CatchUp is how long after an event's end a report that was missed (the
@@ -253,8 +255,8 @@ func (c *Config) Validate() error {
 	if err := c.validateToken(); err != nil {
 		return err
 	}
-	if c.DatabaseURL == "" {
-		return keyErr("database_url", "missing: set DATABASE_URL or database_url = \"postgres://user@host:5432/rollcall\"")
+	if u := c.DatabaseURL.Value(); u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		return keyErr("database_url", "is not a PostgreSQL URL: write it like postgres://user:password@host:5432/rollcall, or leave it empty for a private database under --data-dir")
 	}
 	if p := c.PollInterval.D(); p < time.Second || p > 30*time.Second {
 		return keyErr("poll_interval", "%v is out of range: use 1s to 30s (a minute is only counted if a poll falls inside it)", p)

@@ -29,6 +29,13 @@ func env(m map[string]string) func(string) string { return func(k string) string
 
 var okEnv = env(map[string]string{"DISCORD_TOKEN": testToken, "DATABASE_URL": "postgres://u:pw@h/db"})
 
+func TestNoDatabaseURLMeansPrivateDatabase(t *testing.T) {
+	c, err := Parse(valid, env(map[string]string{"DISCORD_TOKEN": testToken}))
+	if err != nil || c.DatabaseURL != "" {
+		t.Fatalf("%v %q", err, c.DatabaseURL)
+	}
+}
+
 func TestParseValid(t *testing.T) {
 	c, err := Parse(valid, okEnv)
 	if err != nil {
@@ -77,9 +84,9 @@ report_channels = ["222222222222222222"]
 		{"bad duration text", strings.Replace(valid, `times =`, `duration = "an hour"`+"\n  times =", 1), okEnv, "duration"},
 		{"bad time", strings.Replace(valid, `"16:00"`, `"16:60"`, 1), okEnv, "guilds[0].schedules[0].times[1]"},
 		{"bad day", strings.Replace(valid, `times =`, `days = ["mon", "funday"]`+"\n  times =", 1), okEnv, "guilds[0].schedules[0].days[1]"},
-		{"no token", valid, env(map[string]string{"DATABASE_URL": "x"}), "token"},
-		{"malformed token", valid, env(map[string]string{"DISCORD_TOKEN": "not-a-token", "DATABASE_URL": "x"}), "token"},
-		{"no database", valid, env(map[string]string{"DISCORD_TOKEN": testToken}), "database_url"},
+		{"no token", valid, env(map[string]string{"DATABASE_URL": "postgres://x"}), "token"},
+		{"malformed token", valid, env(map[string]string{"DISCORD_TOKEN": "not-a-token", "DATABASE_URL": "postgres://x"}), "token"},
+		{"bad database url", valid, env(map[string]string{"DISCORD_TOKEN": testToken, "DATABASE_URL": "mysql://x"}), "database_url"},
 		{"unknown key", valid + "\npoll_intervall = \"5s\"\n", okEnv, "poll_intervall"},
 		{"bad id", strings.Replace(valid, `"111111111111111111"`, `"my server"`, 1), okEnv, "id"},
 		{"poll too fast", strings.Replace(valid, `"5s"`, `"10ms"`, 1), okEnv, "poll_interval"},
