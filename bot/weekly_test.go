@@ -52,7 +52,7 @@ func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0
 // validateWeeklyForTest fills the parsed weekly settings the way config
 // validation does, through the public parser.
 func validateWeeklyForTest(g *config.Guild) error {
-	c := &config.Config{Token: "MQ.a.b", DatabaseURL: "x", Guilds: []config.Guild{*g}}
+	c := &config.Config{Token: "MQ.a.b", DatabaseURL: "postgres://x", Guilds: []config.Guild{*g}}
 	c.Guilds[0].ID = 1
 	c.Guilds[0].TimeZone = g.Location.String()
 	c.Guilds[0].Schedules = []config.Schedule{{Name: "x", Times: []string{"12:00"}, VoiceChannelNames: []string{"x"}}}
