@@ -1,0 +1,324 @@
+package legacy
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"rollcall/config"
+	"rollcall/store"
+)
+
+// Usage is the help text of `rollcall import-legacy`; the flags follow it.
+const Usage = `rollcall import-legacy: import attendance recorded by the original Python bot.
+
+Usage:
+  rollcall import-legacy --config FILE --from URL --table NAME --guild ID --schedule NAME [--tz ZONE] [--dry-run]
+  rollcall import-legacy --config FILE --csv FILE --guild ID --schedule NAME [--tz ZONE] [--dry-run]
+
+The original table has one row per member, date and hour (id, player_id,
+score integer[] of minutes 0-59, data_bzs date, hour). Each date and hour
+becomes an event of the schedule, starting at that local time; each row's
+minutes are merged into the member's attendance. Members rollcall does not
+know yet are added without a name; the bot fills names in when it next sees
+them. Importing the same rows again changes nothing. The target is the
+configuration's database (DATABASE_URL overrides it); rollcall must have run
+once against it so its tables exist. The bot token is not needed.
+
+Flags:
+`
+
+// placeholderToken satisfies config validation: the import never talks to
+// Discord, so it must not demand (or print) the bot token.
+var placeholderToken = base64.RawStdEncoding.EncodeToString([]byte("1")) + ".import-legacy.placeholder"
+
+// options are the parsed flags.
+type options struct {
+	configPath string
+	from       string
+	table      string
+	csvPath    string
+	guild      uint64
+	schedule   string
+	tz         string
+	dryRun     bool
+}
+
+// Main runs `rollcall import-legacy` with args (those after the command
+// name) and returns the exit code: 0 done, 1 failed, 2 bad usage.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return run(ctx, args, os.Getenv, stdout, stderr)
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	opts, code := parseFlags(args, getenv, stdout, stderr)
+	if code >= 0 {
+		return code
+	}
+	if err := importLegacy(ctx, opts, getenv, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "rollcall import-legacy: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// parseFlags returns the options, or an exit code >= 0 when the program
+// should stop (help shown, or bad usage).
+func parseFlags(args []string, getenv func(string) string, stdout, stderr io.Writer) (options, int) {
+	var o options
+	fs := flag.NewFlagSet("import-legacy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	defConfig := getenv("ROLLCALL_CONFIG")
+	if defConfig == "" {
+		defConfig = "config.toml"
+	}
+	fs.StringVar(&o.configPath, "config", defConfig, "path of the TOML configuration file (env ROLLCALL_CONFIG)")
+	fs.StringVar(&o.from, "from", "", "PostgreSQL URL of the original bot's database")
+	fs.StringVar(&o.table, "table", "", "the original bot's table, e.g. bzs_stats or public.bzs_stats (with --from)")
+	fs.StringVar(&o.csvPath, "csv", "", "a CSV export of the table instead of --from/--table (\\copy TABLE TO 'FILE' CSV HEADER)")
+	guild := fs.String("guild", "", "id of the Discord server, as configured")
+	fs.StringVar(&o.schedule, "schedule", "", "name of the guild's schedule the events belong to, as configured")
+	fs.StringVar(&o.tz, "tz", "", "IANA time zone of the dates and hours in the table (default: the guild's timezone)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "show what would be imported and write nothing")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), Usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, 0
+		}
+		return o, 2
+	}
+	usageErr := func(format string, a ...any) (options, int) {
+		fmt.Fprintf(stderr, "rollcall import-legacy: "+format+"\n\nRun rollcall import-legacy --help for the flags.\n", a...)
+		return o, 2
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	switch {
+	case o.csvPath == "" && o.from == "":
+		return usageErr("say where to read from: --from URL --table NAME, or --csv FILE")
+	case o.csvPath != "" && (o.from != "" || o.table != ""):
+		return usageErr("--csv reads a file: do not combine it with --from or --table")
+	case o.from != "" && o.table == "":
+		return usageErr("--from needs --table, the original bot's table name (e.g. bzs_stats)")
+	case o.from == "" && o.table != "":
+		return usageErr("--table needs --from, the URL of the original bot's database")
+	case *guild == "":
+		return usageErr("--guild is required: the id of the configured Discord server")
+	case o.schedule == "":
+		return usageErr("--schedule is required: the name of one of the guild's schedules")
+	}
+	id, err := strconv.ParseUint(strings.TrimSpace(*guild), 10, 64)
+	if err != nil || id == 0 {
+		return usageErr("--guild %q is not a Discord id (digits, e.g. 123456789012345678)", *guild)
+	}
+	o.guild = id
+	return o, -1
+}
+
+// importLegacy resolves the options against the configuration and runs the
+// import.
+func importLegacy(ctx context.Context, o options, getenv func(string) string, stdout, stderr io.Writer) error {
+	text, err := os.ReadFile(o.configPath)
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := config.Parse(string(text), func(k string) string {
+		if k == "DISCORD_TOKEN" {
+			return placeholderToken
+		}
+		return getenv(k)
+	})
+	if err != nil {
+		return err
+	}
+	var g *config.Guild
+	for i := range cfg.Guilds {
+		if uint64(cfg.Guilds[i].ID) == o.guild {
+			g = &cfg.Guilds[i]
+		}
+	}
+	if g == nil {
+		var ids []string
+		for _, x := range cfg.Guilds {
+			ids = append(ids, strconv.FormatUint(uint64(x.ID), 10))
+		}
+		return fmt.Errorf("guild %d is not configured in %s (configured: %s): add it as a [[guilds]] table first", o.guild, o.configPath, strings.Join(ids, ", "))
+	}
+	sched := g.ScheduleByName(o.schedule)
+	if sched == nil {
+		var names []string
+		for _, s := range g.Schedules {
+			names = append(names, strconv.Quote(s.Name))
+		}
+		return fmt.Errorf("guild %d has no schedule %q (its schedules: %s)", o.guild, o.schedule, strings.Join(names, ", "))
+	}
+	if sched.Duration < time.Hour {
+		return fmt.Errorf("schedule %q lasts %d minutes, but the original bot's events lasted an hour: minutes 0-59 would not fit; import into a schedule of 60m or more", sched.Name, int(sched.Duration/time.Minute))
+	}
+	loc := g.Location
+	if o.tz != "" {
+		loc, err = time.LoadLocation(o.tz)
+		if err != nil || o.tz == "Local" {
+			return fmt.Errorf("--tz %q is not an IANA time zone: use a name such as Europe/Moscow", o.tz)
+		}
+	}
+
+	var (
+		src      reader
+		estimate int64 = -1
+		from     string
+	)
+	if o.csvPath != "" {
+		c, err := openCSV(o.csvPath)
+		if err != nil {
+			return err
+		}
+		src, from = c, "file "+o.csvPath
+	} else {
+		table, err := parseTable(o.table)
+		if err != nil {
+			return err
+		}
+		t, est, err := openTable(ctx, o.from, table)
+		if err != nil {
+			return err
+		}
+		src, estimate, from = t, est, "table "+table.Sanitize()
+	}
+	defer src.close()
+
+	st, err := store.Open(ctx, cfg.DatabaseURL.Value())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := st.SchemaVersion(ctx); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table
+			return errors.New("the target database has no rollcall tables yet: start rollcall once against it (rollcall run), then import")
+		}
+		return fmt.Errorf("check target database: %w", err)
+	}
+
+	ents := newEntries(src, loc)
+	if isTerminal(stderr) {
+		ents.progress = progressLine(stderr, estimate)
+	}
+	res, err := st.ImportLegacy(ctx, store.LegacyTarget{
+		GuildID:  o.guild,
+		Schedule: sched.Name,
+		Duration: sched.Duration,
+		Sampled:  allMinutes,
+		DryRun:   o.dryRun,
+	}, ents)
+	if err != nil {
+		if ents.err != nil {
+			// The source's error is the cause; the store's wrapping of it
+			// only says the copy stopped.
+			return ents.err
+		}
+		return err
+	}
+	printSummary(stdout, summary{
+		from: from, guild: o.guild, schedule: sched.Name, duration: sched.Duration, loc: loc, dryRun: o.dryRun,
+		read: ents.read, skipped: ents.skipped, listed: ents.listed, res: res,
+	})
+	return nil
+}
+
+// isTerminal reports whether w is a terminal; progress lines would only
+// clutter a redirected log.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progressLine rewrites one line on w at most a few times a second.
+func progressLine(w io.Writer, estimate int64) func(read int64, done bool) {
+	var last time.Time
+	return func(read int64, done bool) {
+		if !done && time.Since(last) < 250*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		of := ""
+		if estimate > 0 {
+			of = fmt.Sprintf(" of about %d", estimate)
+		}
+		if done {
+			fmt.Fprintf(w, "\rread %d rows; merging into rollcall's tables...\033[K\n", read)
+			return
+		}
+		fmt.Fprintf(w, "\rread %d rows%s\033[K", read, of)
+	}
+}
+
+// summary is what printSummary reports.
+type summary struct {
+	from     string
+	guild    uint64
+	schedule string
+	duration time.Duration
+	loc      *time.Location
+	dryRun   bool
+	read     int64
+	skipped  int64
+	listed   []string
+	res      store.LegacyResult
+}
+
+func printSummary(w io.Writer, s summary) {
+	verb := func(done, would string) string {
+		if s.dryRun {
+			return would
+		}
+		return done
+	}
+	if s.dryRun {
+		fmt.Fprintln(w, "Dry run: nothing was written.")
+	}
+	fmt.Fprintf(w, "%s %s into guild %d, schedule %q (%d-minute events, local times in %s).\n",
+		verb("Imported", "Would import"), s.from, s.guild, s.schedule, int(s.duration/time.Minute), s.loc)
+	r := s.res
+	fmt.Fprintf(w, "rows read:       %d\n", s.read)
+	fmt.Fprintf(w, "  imported:      %d (%d merged into a member's event already seen in this import)\n", r.Entries, r.Entries-r.Keys)
+	fmt.Fprintf(w, "  skipped:       %d\n", s.skipped)
+	if r.Occurrences > 0 {
+		f := "Mon 2 Jan 2006 15:04 MST"
+		fmt.Fprintf(w, "events:          %d, from %s to %s; %d %s\n", r.Occurrences,
+			r.First.In(s.loc).Format(f), r.Last.In(s.loc).Format(f), r.NewOccurrences, verb("created", "to create"))
+	} else {
+		fmt.Fprintf(w, "events:          0\n")
+	}
+	fmt.Fprintf(w, "members:         %d; %d %s without a name (the bot fills names in when it next sees them)\n",
+		r.Members, r.NewMembers, verb("added", "to add"))
+	fmt.Fprintf(w, "attendance rows: %d %s\n", r.ChangedAttendance, verb("added or given new minutes", "to add or give new minutes"))
+	if s.skipped > 0 {
+		fmt.Fprintln(w, "Skipped rows:")
+		for _, l := range s.listed {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+		if more := s.skipped - int64(len(s.listed)); more > 0 {
+			fmt.Fprintf(w, "  and %d more\n", more)
+		}
+	}
+}
+
+var _ store.LegacySource = (*entries)(nil)
