@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"rollcall/config"
 	"rollcall/store"
@@ -31,8 +30,8 @@ becomes an event of the schedule, starting at that local time; each row's
 minutes are merged into the member's attendance. Members rollcall does not
 know yet are added without a name; the bot fills names in when it next sees
 them. Importing the same rows again changes nothing. The target is the
-configuration's database (DATABASE_URL overrides it); rollcall must have run
-once against it so its tables exist. The bot token is not needed.
+configuration's database (DATABASE_URL overrides it); its tables are
+created if needed. The bot token is not needed.
 
 Flags:
 `
@@ -51,19 +50,22 @@ type options struct {
 	schedule   string
 	tz         string
 	dryRun     bool
+	schema     string // schema.sql, to migrate the target like the bot does
 }
 
 // Main runs `rollcall import-legacy` with args (those after the command
-// name) and returns the exit code: 0 done, 1 failed, 2 bad usage.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return run(ctx, args, os.Getenv, stdout, stderr)
+// name) and returns the exit code: 0 done, 1 failed, 2 bad usage. schema is
+// schema.sql: the target database is migrated first, like the bot does.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer, schema string) int {
+	return run(ctx, args, schema, os.Getenv, stdout, stderr)
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, schema string, getenv func(string) string, stdout, stderr io.Writer) int {
 	opts, code := parseFlags(args, getenv, stdout, stderr)
 	if code >= 0 {
 		return code
 	}
+	opts.schema = schema
 	if err := importLegacy(ctx, opts, getenv, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "rollcall import-legacy: %v\n", err)
 		return 1
@@ -200,17 +202,17 @@ func importLegacy(ctx context.Context, o options, getenv func(string) string, st
 	}
 	defer src.close()
 
+	if cfg.DatabaseURL == "" {
+		return errors.New("no database to import into: set database_url in the config or DATABASE_URL (for rollcall's private database, start it with `rollcall run` and use the URL it logs)")
+	}
 	st, err := store.Open(ctx, cfg.DatabaseURL.Value())
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.SchemaVersion(ctx); err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table
-			return errors.New("the target database has no rollcall tables yet: start rollcall once against it (rollcall run), then import")
-		}
-		return fmt.Errorf("check target database: %w", err)
+	// The same migrations as the bot, so an import can come first.
+	if err := st.Migrate(ctx, o.schema); err != nil {
+		return err
 	}
 
 	ents := newEntries(src, loc)

@@ -153,10 +153,8 @@ func (s *Store) ImportLegacy(ctx context.Context, t LegacyTarget, src LegacySour
 
 	gid, sched, dur, sampled := int64(t.GuildID), t.Schedule, t.Duration.Seconds(), int64(t.Sampled)
 	// Occurrences of the schedule, not Discord Scheduled Events that happen
-	// to carry its name (schema migration 2 adds native_event_id). Read
-	// through to_jsonb so the statement also runs on a schema without the
-	// column, where every occurrence is a schedule's.
-	const scheduled = `to_jsonb(o) ->> 'native_event_id' IS NULL`
+	// to carry its name.
+	const scheduled = `o.native_event_id IS NULL`
 	if !t.DryRun {
 		// NOT EXISTS first: ON CONFLICT alone would still draw an id from
 		// the sequence for every existing occurrence on each re-import. ON
