@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-
 	"rollcall/config"
 	"rollcall/store"
 )
