@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	disgobot "github.com/disgoorg/disgo/bot"
 
 	"rollcall/bot"
 	"rollcall/clock"
+	"rollcall/commands"
 	"rollcall/config"
 	"rollcall/render"
 	"rollcall/store"
@@ -35,10 +37,11 @@ type Deps struct {
 
 // App is a wired, not yet running rollcall.
 type App struct {
-	Bot   *bot.Bot
-	Store *store.Store
-	close []func()
-	log   *slog.Logger
+	Bot      *bot.Bot
+	Store    *store.Store
+	Commands *commands.Commands
+	close    []func()
+	log      *slog.Logger
 }
 
 // New opens and migrates the database, starts the renderer and builds the
@@ -78,9 +81,13 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 			a.close = append(a.close, func() { _ = r.Close() })
 		}
 	}
+	// The commands share the store and the browser with the posts; their
+	// router listens to the bot's gateway.
+	a.Commands = commands.New(commands.Deps{Config: cfg, Store: st, Renderer: renderer, Clock: d.Clock, Logger: d.Logger})
 	b, err := bot.New(bot.Options{
 		Config: cfg, Store: st, Renderer: renderer, Clock: d.Clock, Logger: d.Logger,
 		ClientOpts: d.ClientOpts, Instance: d.Instance,
+		Listeners: []disgobot.EventListener{a.Commands.Listener()},
 	})
 	if err != nil {
 		a.Close()
@@ -90,8 +97,31 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 	return a, nil
 }
 
-// Run runs the bot until ctx ends or it fails.
-func (a *App) Run(ctx context.Context) error { return a.Bot.Run(ctx) }
+// Run registers the slash commands, then runs the bot until ctx ends or it
+// fails. Registration needs only REST, so it happens before the gateway
+// connects: a command is never offered before it can be answered.
+//
+// On shutdown the gateway stays open until replies being prepared are sent
+// (at most drainTimeout): they need the Discord client the bot closes.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.Commands.Register(ctx, a.Bot.Client()); err != nil {
+		return err
+	}
+	botCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	go func() {
+		select {
+		case <-ctx.Done():
+			a.Commands.Drain(drainTimeout)
+			stop()
+		case <-botCtx.Done():
+		}
+	}()
+	return a.Bot.Run(botCtx)
+}
+
+// drainTimeout bounds how long shutdown waits for command replies.
+const drainTimeout = 10 * time.Second
 
 // Close releases the browser and the database, in reverse order of opening.
 func (a *App) Close() {

@@ -28,8 +28,11 @@ const (
 	AbsentListChars = 3000
 )
 
-// ColorMember is the colour of one member's embed.
-const ColorMember = 0xFEE75C
+// Colours of the command embeds.
+const (
+	ColorMember = 0xFEE75C
+	ColorAbsent = 0xEB459E
+)
 
 // WeekEmbed is a period's leaderboard: the first RanksListed ranks, then
 // events held, members attended and who never attended.

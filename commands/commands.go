@@ -1,0 +1,505 @@
+// Package commands is rollcall's slash commands: /event, /week, /member and
+// /absent. Each file holds one command's definition and handler; this one
+// lists them, registers them with Discord and routes interactions to them.
+//
+// Every invocation is read and checked on the gateway goroutine (options,
+// guild, permissions: no I/O), answered at once with an ephemeral message if
+// that fails, else deferred at once; the database, the chart and the edit of
+// the original response then happen on a goroutine of its own, which
+// recovers from panics and always ends in a reply the user can read.
+package commands
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	disgobot "github.com/disgoorg/disgo/bot"
+	"github.com/disgoorg/disgo/discord"
+	"github.com/disgoorg/disgo/handler"
+	"github.com/disgoorg/disgo/rest"
+	"github.com/disgoorg/snowflake/v2"
+
+	"rollcall/attendance"
+	"rollcall/clock"
+	"rollcall/config"
+	"rollcall/render"
+	"rollcall/report"
+	"rollcall/store"
+	"rollcall/view"
+)
+
+// Store is what the commands read; *store.Store implements it.
+type Store interface {
+	report.Source
+	Occurrences(ctx context.Context, guildID uint64, from, to time.Time) ([]store.Occurrence, error)
+	GetOccurrence(ctx context.Context, id int64) (store.Occurrence, error)
+	CoverageOf(ctx context.Context, occurrenceID int64) (attendance.Mask, error)
+}
+
+// Renderer draws charts; *render.Renderer implements it. Nil means every
+// answer carries a text table instead of a chart.
+type Renderer interface {
+	Timeline(ctx context.Context, c render.TimelineChart) ([]byte, error)
+	Bars(ctx context.Context, c render.BarChart) ([]byte, error)
+}
+
+// Deps are what the commands are built from.
+type Deps struct {
+	Config   *config.Config
+	Store    Store
+	Renderer Renderer
+	Clock    clock.Clock
+	Logger   *slog.Logger
+}
+
+// Timeouts. Discord drops an interaction not acknowledged within 3 s; after
+// the deferral its token lives 15 minutes, far more than a reply needs.
+const (
+	jobTimeout    = 2 * time.Minute
+	renderTimeout = 30 * time.Second
+	autoTimeout   = 2 * time.Second // autocomplete has no deferral: answer inside Discord's 3 s
+)
+
+// Commands is the slash commands of one rollcall process.
+type Commands struct {
+	scope  string // "guild" or "global"
+	guilds map[snowflake.ID]*config.Guild
+	store  Store
+	render Renderer
+	clock  clock.Clock
+	log    *slog.Logger
+	mux    *handler.Mux
+	jobs   atomic.Int64 // replies being prepared, for Drain
+}
+
+// New builds the commands and their router.
+func New(d Deps) *Commands {
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	c := &Commands{scope: d.Config.Commands, guilds: map[snowflake.ID]*config.Guild{}, store: d.Store,
+		render: d.Renderer, clock: d.Clock, log: d.Logger.With(slog.String("component", "commands"))}
+	for i := range d.Config.Guilds {
+		g := &d.Config.Guilds[i]
+		c.guilds[snowflake.ID(g.ID)] = g
+	}
+	c.mux = handler.New()
+	c.mux.Use(c.recoverRouting)
+	c.mux.SlashCommand("/event", c.handle("event", c.prepareEvent))
+	c.mux.Autocomplete("/event", c.autocomplete(c.eventChoices))
+	c.mux.SlashCommand("/week", c.handle("week", c.prepareWeek))
+	c.mux.SlashCommand("/member", c.handle("member", c.prepareMember))
+	c.mux.SlashCommand("/absent", c.handle("absent", c.prepareAbsent))
+	c.mux.NotFound(c.notFound)
+	c.mux.Error(func(e *handler.InteractionEvent, err error) {
+		c.log.Error("interaction handler failed", slog.Uint64("interaction_id", uint64(e.ID())), slog.Any("error", err))
+	})
+	return c
+}
+
+// Definitions are the commands as registered with Discord.
+func Definitions() []discord.ApplicationCommandCreate {
+	return []discord.ApplicationCommandCreate{eventCommand(), weekCommand(), memberCommand(), absentCommand()}
+}
+
+// Listener routes INTERACTION_CREATE events to the commands; pass it to
+// bot.Options.Listeners.
+func (c *Commands) Listener() disgobot.EventListener { return c.mux }
+
+// Drain waits up to timeout for the replies still being prepared, so that
+// they reach Discord before shutdown closes the client. (A disgo REST call
+// made after the client closed blocks forever: its rate limiter keeps its
+// lock.) It reports whether every reply was sent.
+func (c *Commands) Drain(timeout time.Duration) bool {
+	// Network time, not domain time: the real clock even under a fake one.
+	deadline := time.Now().Add(timeout)
+	for c.jobs.Load() > 0 {
+		if time.Now().After(deadline) {
+			c.log.Warn("shutting down with replies still being prepared", slog.Int64("replies", c.jobs.Load()))
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
+// Register overwrites the application's commands in bulk: in each
+// configured guild (shown at once) or globally (Discord may take a while to
+// show them everywhere). The other scope is cleared, so switching scopes
+// never shows a command twice.
+func (c *Commands) Register(ctx context.Context, client *disgobot.Client) error {
+	defs := Definitions()
+	none := []discord.ApplicationCommandCreate{}
+	hint := "check that the bot was invited with the applications.commands scope (OAuth2 URL Generator: bot + applications.commands)"
+	if c.scope == "global" {
+		if _, err := client.Rest.SetGlobalCommands(client.ApplicationID, defs, rest.WithCtx(ctx)); err != nil {
+			return fmt.Errorf("register slash commands globally: %w; %s", err, hint)
+		}
+	}
+	for id, g := range c.guilds {
+		set := defs
+		if c.scope == "global" {
+			set = none
+		}
+		if _, err := client.Rest.SetGuildCommands(client.ApplicationID, id, set, rest.WithCtx(ctx)); err != nil {
+			if c.scope == "global" {
+				c.log.Warn("could not clear the guild's own commands", slog.Uint64("guild_id", uint64(id)), slog.Any("error", err))
+				continue
+			}
+			var rerr *rest.Error
+			if errors.As(err, &rerr) && rerr.Code == rest.JSONErrorCodeUnknownGuild {
+				return fmt.Errorf("config: %s.id: register slash commands: the bot is not in guild %d: invite the bot to that server first (with the bot and applications.commands scopes)", g.Key, id)
+			}
+			return fmt.Errorf("register slash commands in guild %d (%s): %w; %s", id, g.Key, err, hint)
+		}
+	}
+	if c.scope != "global" {
+		if _, err := client.Rest.SetGlobalCommands(client.ApplicationID, none, rest.WithCtx(ctx)); err != nil {
+			c.log.Warn("could not clear global commands", slog.Any("error", err))
+		}
+	}
+	c.log.Info("slash commands registered", slog.String("scope", c.scope), slog.Int("commands", len(defs)), slog.Int("guilds", len(c.guilds)))
+	return nil
+}
+
+// recoverRouting keeps a panic while routing (before a command's own
+// recovery takes over) from reaching disgo's gateway goroutine.
+func (c *Commands) recoverRouting(next handler.Handler) handler.Handler {
+	return func(e *handler.InteractionEvent) (err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				c.log.Error("interaction routing panicked", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				err = fmt.Errorf("panic: %v", v)
+			}
+		}()
+		return next(e)
+	}
+}
+
+// request is one invocation, read on the gateway goroutine.
+type request struct {
+	e     *handler.CommandEvent
+	data  discord.SlashCommandInteractionData
+	guild *config.Guild
+	lang  view.Lang
+	user  snowflake.ID
+	mod   bool // may see others' data
+	now   time.Time
+}
+
+// loc is the guild's zone.
+func (r *request) loc() *time.Location { return r.guild.Location }
+
+// prepared is a checked invocation: whether everyone may see the answer and
+// the work that builds it.
+type prepared struct {
+	public bool
+	run    func(ctx context.Context) (*reply, error)
+}
+
+// reply is a command's answer.
+type reply struct {
+	embed discord.Embed
+	files []file
+}
+
+type file struct {
+	name string
+	data []byte
+}
+
+// langOf is the invoker's language, else the guild's.
+func langOf(i discord.Interaction) view.Lang {
+	if l := i.Locale(); l != "" {
+		return view.LangOf(string(l))
+	}
+	if gl := i.GuildLocale(); gl != nil {
+		return view.LangOf(string(*gl))
+	}
+	return view.EN
+}
+
+// handle wraps a command's prepare step with everything every command does.
+func (c *Commands) handle(name string, prepare func(*request) (prepared, error)) handler.SlashCommandHandler {
+	return func(data discord.SlashCommandInteractionData, e *handler.CommandEvent) error {
+		// Counted from the start: even an immediate answer makes REST calls
+		// that must finish before the client closes.
+		c.jobs.Add(1)
+		defer c.jobs.Add(-1)
+		l := langOf(e)
+		acked := false
+		log := c.log.With(slog.String("command", name), slog.Uint64("interaction_id", uint64(e.ID())))
+		defer func() {
+			// Never let a panic reach disgo's gateway goroutine; the user
+			// still gets an answer.
+			if v := recover(); v != nil {
+				log.Error("command panicked", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				c.sendError(e, l, acked, false, errors.New("panic"), log)
+			}
+		}()
+		r, err := c.request(e, data, l)
+		if err == nil {
+			var p prepared
+			if p, err = prepare(r); err == nil {
+				if err := e.DeferCreateMessage(!p.public); err != nil {
+					log.Error("defer the reply", slog.Any("error", err))
+					return nil
+				}
+				acked = true
+				c.jobs.Add(1)
+				go c.finish(r, p, log)
+				return nil
+			}
+		}
+		c.sendError(e, l, false, false, err, log)
+		return nil
+	}
+}
+
+// request reads who asks, where, and in which language.
+func (c *Commands) request(e *handler.CommandEvent, data discord.SlashCommandInteractionData, l view.Lang) (*request, error) {
+	gid := e.GuildID()
+	m := e.Member()
+	if gid == nil || m == nil {
+		return nil, inputErr("err_dm")
+	}
+	g, ok := c.guilds[*gid]
+	if !ok {
+		return nil, inputErr("err_guild", uint64(*gid))
+	}
+	return &request{e: e, data: data, guild: g, lang: l, user: e.User().ID, mod: isModerator(g, m), now: c.clock.Now()}, nil
+}
+
+// isModerator: Manage Server or Administrator in the interaction's member
+// permissions (Discord computes them, owner included), or a configured
+// moderator role. Checked at run time because a server can change who may
+// use a command whatever default_member_permissions says.
+func isModerator(g *config.Guild, m *discord.ResolvedMember) bool {
+	if m.Permissions.Has(discord.PermissionManageGuild) || m.Permissions.Has(discord.PermissionAdministrator) {
+		return true
+	}
+	for _, r := range m.RoleIDs {
+		for _, want := range g.ModeratorRoles {
+			if uint64(r) == uint64(want) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// finish builds the reply off the gateway goroutine and edits the deferred
+// response with it.
+func (c *Commands) finish(r *request, p prepared, log *slog.Logger) {
+	defer c.jobs.Add(-1)
+	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
+	defer cancel()
+	start := time.Now()
+	rep, err := func() (rep *reply, err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				log.Error("command panicked", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				rep, err = nil, fmt.Errorf("panic: %v", v)
+			}
+		}()
+		return p.run(ctx)
+	}()
+	if err != nil {
+		c.sendError(r.e, r.lang, true, p.public, err, log)
+		return
+	}
+	_, err = r.e.UpdateInteractionResponse(rep.update(), rest.WithCtx(ctx))
+	if err != nil {
+		log.Error("send the reply", slog.Any("error", err))
+		c.sendError(r.e, r.lang, true, p.public, err, log)
+		return
+	}
+	log.Debug("command answered", slog.Duration("took", time.Since(start)))
+}
+
+func (rep *reply) update() discord.MessageUpdate {
+	empty := ""
+	u := discord.MessageUpdate{Content: &empty, Embeds: &[]discord.Embed{rep.embed}, AllowedMentions: &discord.AllowedMentions{}}
+	for _, f := range rep.files {
+		u.Files = append(u.Files, discord.NewFile(f.name, "", bytes.NewReader(f.data)))
+	}
+	return u
+}
+
+// sendError tells the user what went wrong, ephemerally: at once when
+// nothing was sent yet, by editing an ephemeral deferral, or, after a public
+// deferral, by deleting it and following up privately (a message cannot turn
+// ephemeral once sent).
+func (c *Commands) sendError(e *handler.CommandEvent, l view.Lang, deferred, public bool, err error, log *slog.Logger) {
+	var ie *InputError
+	msg := ""
+	if errors.As(err, &ie) {
+		msg = ie.In(l)
+		log.Debug("command refused", slog.String("reason", ie.Key))
+	} else {
+		// The interaction id lets the owner find the cause in the log.
+		msg = l.T("err_internal", "ref "+e.ID().String())
+		log.Error("command failed", slog.Any("error", err))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	none := &discord.AllowedMentions{}
+	var sendErr error
+	switch {
+	case !deferred:
+		sendErr = e.CreateMessage(discord.MessageCreate{Content: msg, Flags: discord.MessageFlagEphemeral, AllowedMentions: none}, rest.WithCtx(ctx))
+	case !public:
+		_, sendErr = e.UpdateInteractionResponse(discord.MessageUpdate{Content: &msg, Embeds: &[]discord.Embed{}, Attachments: &[]discord.AttachmentUpdate{}, AllowedMentions: none}, rest.WithCtx(ctx))
+	default:
+		if derr := e.DeleteInteractionResponse(rest.WithCtx(ctx)); derr != nil {
+			log.Warn("delete the public placeholder", slog.Any("error", derr))
+		}
+		_, sendErr = e.CreateFollowupMessage(discord.MessageCreate{Content: msg, Flags: discord.MessageFlagEphemeral, AllowedMentions: none}, rest.WithCtx(ctx))
+	}
+	if sendErr != nil {
+		log.Error("send the error message", slog.Any("error", sendErr))
+	}
+}
+
+// notFound answers interactions of commands this version does not have
+// (registered by an older one and still cached by the user's client).
+func (c *Commands) notFound(e *handler.InteractionEvent) error {
+	c.jobs.Add(1)
+	defer c.jobs.Add(-1)
+	l := langOf(e)
+	switch e.Type() {
+	case discord.InteractionTypeApplicationCommand:
+		return e.Respond(discord.InteractionResponseTypeCreateMessage, discord.MessageCreate{
+			Content: l.T("err_unknown_command"), Flags: discord.MessageFlagEphemeral})
+	case discord.InteractionTypeAutocomplete:
+		return e.Respond(discord.InteractionResponseTypeAutocompleteResult, discord.AutocompleteResult{Choices: []discord.AutocompleteChoice{}})
+	}
+	return nil
+}
+
+// autocomplete answers an autocomplete interaction from a goroutine, with an
+// empty list when anything fails: there is no error message in a pick list.
+func (c *Commands) autocomplete(choices func(ctx context.Context, e *handler.AutocompleteEvent, g *config.Guild, l view.Lang) ([]discord.AutocompleteChoice, error)) handler.AutocompleteHandler {
+	return func(e *handler.AutocompleteEvent) error {
+		c.jobs.Add(1)
+		go func() {
+			defer c.jobs.Add(-1)
+			log := c.log.With(slog.Uint64("interaction_id", uint64(e.ID())))
+			var out []discord.AutocompleteChoice
+			func() {
+				defer func() {
+					if v := recover(); v != nil {
+						log.Error("autocomplete panicked", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+					}
+				}()
+				gid := e.GuildID()
+				if gid == nil {
+					return
+				}
+				g, ok := c.guilds[*gid]
+				if !ok {
+					return
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), autoTimeout)
+				defer cancel()
+				var err error
+				if out, err = choices(ctx, e, g, langOf(e)); err != nil {
+					log.Error("autocomplete", slog.Any("error", err))
+				}
+			}()
+			if out == nil {
+				out = []discord.AutocompleteChoice{}
+			}
+			if err := e.AutocompleteResult(out); err != nil {
+				log.Error("answer autocomplete", slog.Any("error", err))
+			}
+		}()
+		return nil
+	}
+}
+
+// chart draws with the renderer under a deadline and puts the PNG in the
+// reply; if it cannot, the same data goes in as a text table, so an answer
+// is never lost to a chart.
+func (c *Commands) chart(ctx context.Context, rep *reply, l view.Lang, name string, draw func(context.Context, Renderer) ([]byte, error), text func() string) {
+	var png []byte
+	err := render.ErrUnavailable
+	if c.render != nil {
+		rctx, cancel := context.WithTimeout(ctx, renderTimeout)
+		png, err = draw(rctx, c.render)
+		cancel()
+	}
+	if err == nil {
+		rep.files = append(rep.files, file{name: name + ".png", data: png})
+		rep.embed.Image = &discord.EmbedResource{URL: "attachment://" + name + ".png"}
+		return
+	}
+	c.log.Error("render a command's chart: answering with a text table", slog.String("chart", name), slog.Any("error", err))
+	table := text()
+	if block := "```\n" + table + "```"; len(rep.embed.Description)+len(block)+2 <= 4096 {
+		if rep.embed.Description != "" {
+			rep.embed.Description += "\n"
+		}
+		rep.embed.Description += block
+		return
+	}
+	rep.files = append(rep.files, file{name: name + ".txt", data: []byte(table)})
+	rep.embed.Footer = &discord.EmbedFooter{Text: l.T("chart_failed")}
+}
+
+// ru is a key's Russian text as a Discord localization map.
+func ru(key string) map[discord.Locale]string {
+	return map[discord.Locale]string{discord.LocaleRussian: view.RU.T(key)}
+}
+
+// slashCommand is a guild-only command named and described in English and
+// Russian from the keys "cmd_<name>" and "cmd_<name>_desc".
+func slashCommand(name string, opts ...discord.ApplicationCommandOption) discord.SlashCommandCreate {
+	return discord.SlashCommandCreate{
+		Name: view.EN.T("cmd_" + name), NameLocalizations: ru("cmd_" + name),
+		Description: view.EN.T("cmd_" + name + "_desc"), DescriptionLocalizations: ru("cmd_" + name + "_desc"),
+		Options:  opts,
+		Contexts: []discord.InteractionContextType{discord.InteractionContextTypeGuild},
+	}
+}
+
+// Option definitions shared by several commands, from the keys "opt_<name>"
+// and "opt_<name>_desc".
+func stringOption(name string, autocomplete bool, choices ...string) discord.ApplicationCommandOptionString {
+	o := discord.ApplicationCommandOptionString{
+		Name: view.EN.T("opt_" + name), NameLocalizations: ru("opt_" + name),
+		Description: view.EN.T("opt_" + name + "_desc"), DescriptionLocalizations: ru("opt_" + name + "_desc"),
+		Autocomplete: autocomplete,
+	}
+	for _, v := range choices {
+		o.Choices = append(o.Choices, discord.ApplicationCommandOptionChoiceString{
+			Name: view.EN.T("choice_" + v), NameLocalizations: ru("choice_" + v), Value: v})
+	}
+	return o
+}
+
+func publicOption() discord.ApplicationCommandOptionBool {
+	return discord.ApplicationCommandOptionBool{
+		Name: view.EN.T("opt_public"), NameLocalizations: ru("opt_public"),
+		Description: view.EN.T("opt_public_desc"), DescriptionLocalizations: ru("opt_public_desc"),
+	}
+}
+
+func periodOption() discord.ApplicationCommandOptionString {
+	return stringOption("period", false, "7d", "30d", "90d", "all")
+}
+
+// mention is how an answer names a member it could not find.
+func mention(id snowflake.ID) string { return "<@" + id.String() + ">" }
+
+func trimmed(s string) string { return strings.TrimSpace(s) }
