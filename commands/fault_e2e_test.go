@@ -1,0 +1,197 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/disgoorg/disgo"
+	disgobot "github.com/disgoorg/disgo/bot"
+	"github.com/disgoorg/disgo/discord"
+	"github.com/disgoorg/disgo/gateway"
+	"github.com/disgoorg/snowflake/v2"
+
+	"rollcall/app/apptest"
+	"rollcall/attendance"
+	"rollcall/clock"
+	"rollcall/commands"
+	"rollcall/config"
+	"rollcall/discordsim"
+	"rollcall/render"
+	"rollcall/store"
+)
+
+// faultStore serves one event from memory and panics on demand.
+type faultStore struct {
+	guild, user uint64
+	start       time.Time
+	panicking   atomic.Bool
+}
+
+func (s *faultStore) occ() store.Occurrence {
+	return store.Occurrence{ID: 1, GuildID: s.guild, Schedule: "БЗС", Start: s.start, End: s.start.Add(time.Hour)}
+}
+
+func (s *faultStore) History(_ context.Context, _ uint64, from, to time.Time, _ uint64) ([]store.OccurrenceRecord, error) {
+	if s.panicking.Load() {
+		var m map[string]int
+		m["boom"]++ // a nil-map write, as a real bug would panic
+	}
+	if s.start.Before(from) || !s.start.Before(to) {
+		return nil, nil
+	}
+	var present attendance.Mask
+	for m := range 45 {
+		present.Set(m)
+	}
+	return []store.OccurrenceRecord{{Occurrence: s.occ(), Seen: []store.Seen{{UserID: s.user, Masks: attendance.Masks{Present: present}}}}}, nil
+}
+
+func (s *faultStore) Members(context.Context, uint64) ([]store.Member, error) {
+	return []store.Member{{GuildID: s.guild, UserID: s.user, Username: "alexey", DisplayName: "Алексей 🎮", JoinedAt: s.start.AddDate(0, -1, 0)}}, nil
+}
+
+func (s *faultStore) Occurrences(_ context.Context, _ uint64, from, to time.Time) ([]store.Occurrence, error) {
+	if s.start.Before(from) || !s.start.Before(to) {
+		return nil, nil
+	}
+	return []store.Occurrence{s.occ()}, nil
+}
+
+func (s *faultStore) GetOccurrence(_ context.Context, id int64) (store.Occurrence, error) {
+	if id != 1 {
+		return store.Occurrence{}, store.ErrNotFound
+	}
+	return s.occ(), nil
+}
+
+func (s *faultStore) CoverageOf(context.Context, int64) (attendance.Mask, error) {
+	return attendance.Mask{1<<60 - 1}, nil
+}
+
+// brokenRenderer fails like a crashed browser.
+type brokenRenderer struct{}
+
+func (brokenRenderer) Timeline(context.Context, render.TimelineChart) ([]byte, error) {
+	return nil, fmt.Errorf("%w: browser exited", render.ErrUnavailable)
+}
+
+func (brokenRenderer) Bars(context.Context, render.BarChart) ([]byte, error) {
+	return nil, errors.New("render bars: ECharts threw")
+}
+
+// TestE2ECommandFaults runs the commands alone on a disgo client against the
+// simulator, with a store that panics and a renderer that fails, to check
+// that neither reaches the user as "interaction failed".
+func TestE2ECommandFaults(t *testing.T) {
+	clk := clock.NewFake(at(27, 15, 59, 50))
+	sim := apptest.StartSim(t, discordsim.Options{Now: clk.Now})
+	guild := sim.AddGuild("Клан")
+	sim.AddChannel(guild, "general", discord.ChannelTypeGuildText)
+	user := sim.AddMember(guild, discordsim.MemberSpec{Username: "alexey", GlobalName: "Алексей 🎮"})
+	owner := sim.GuildOwner(guild)
+	cfg, err := config.Parse(fmt.Sprintf(`
+[[guilds]]
+id = "%d"
+timezone = "Europe/Moscow"
+report_channels = ["1"]
+  [[guilds.schedules]]
+  name = "БЗС"
+  times = ["16:00"]
+  voice_channel_names = ["БЗС"]
+`, guild), func(k string) string {
+		return map[string]string{"DISCORD_TOKEN": sim.Token(), "DATABASE_URL": "postgres://unused@127.0.0.1/unused"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &faultStore{guild: uint64(guild), user: uint64(user), start: at(26, 16, 0, 0)}
+	logs := &apptest.LogCapture{}
+	cmds := commands.New(commands.Deps{Config: cfg, Store: st, Renderer: brokenRenderer{}, Clock: clk,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	client, err := disgo.New(sim.Token(), append(sim.ClientOpts(),
+		disgobot.WithGatewayConfigOpts(gateway.WithIntents(gateway.IntentGuilds)),
+		disgobot.WithEventListeners(cmds.Listener()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmds.Register(ctx, client); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.OpenGateway(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmds.Drain(10 * time.Second)
+		client.Close(context.Background())
+	}()
+	for client.Gateway.Status() != gateway.StatusReady {
+		if ctx.Err() != nil {
+			t.Fatal("the gateway never became ready")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	invoke := func(t *testing.T, user snowflake.ID, command string, opts ...discordsim.Option) *discordsim.Response {
+		t.Helper()
+		r, err := sim.Invoke(ctx, discordsim.Invocation{GuildID: guild, UserID: user, Command: command, Options: opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Failed {
+			t.Fatalf("/%s was not acknowledged", command)
+		}
+		return r
+	}
+
+	t.Run("timeline falls back to a text table", func(t *testing.T) {
+		r := invoke(t, user, "event")
+		wantFields(t, r, map[string]string{"Participants": "1", "Total minutes": "45"})
+		e := r.Embeds[0]
+		if len(r.Files) != 0 || e.Image != nil {
+			t.Errorf("files %d, image %+v: want the table inline", len(r.Files), e.Image)
+		}
+		if !strings.Contains(e.Description, "```") || !strings.Contains(e.Description, "Алексей 🎮") || !strings.Contains(e.Description, "45") {
+			t.Errorf("description:\n%s", e.Description)
+		}
+	})
+
+	t.Run("bars fall back to a text table", func(t *testing.T) {
+		r := invoke(t, owner, "week")
+		e := r.Embeds[0]
+		if !strings.Contains(e.Description, "```") || !strings.Contains(e.Description, "█") {
+			t.Errorf("description:\n%s", e.Description)
+		}
+	})
+
+	t.Run("a panic while preparing becomes a message", func(t *testing.T) {
+		st.panicking.Store(true)
+		defer st.panicking.Store(false)
+		r := invoke(t, user, "member")
+		refusal(t, r, "Something went wrong on our side", "ref ")
+		if !strings.Contains(logs.Text(), "command panicked") || !strings.Contains(logs.Text(), "assignment to entry in nil map") {
+			t.Error("the panic was not logged with its cause")
+		}
+	})
+
+	t.Run("the bot still answers after a panic", func(t *testing.T) {
+		r := invoke(t, user, "member")
+		wantFields(t, r, map[string]string{"Events attended": "1 of 1", "Total minutes": "45"})
+	})
+
+	t.Run("a command of an older version", func(t *testing.T) {
+		// Registered by someone else (or an older rollcall) and still offered.
+		if _, err := client.Rest.SetGuildCommands(client.ApplicationID, guild, append(commands.Definitions(),
+			discord.SlashCommandCreate{Name: "stats", Description: "old"})); err != nil {
+			t.Fatal(err)
+		}
+		r := invoke(t, user, "stats")
+		refusal(t, r, "not known (any more)")
+	})
+}
