@@ -2,7 +2,7 @@
 CONFIG ?= config.toml
 ECHARTS := render/assets/echarts.min.js
 
-.PHONY: help build run test assets lint
+.PHONY: help build run test bench assets lint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -15,6 +15,9 @@ run: build ## run the bot with $(CONFIG)
 
 test: ## install/start PostgreSQL and Chromium if missing, then go test -race ./...
 	bash scripts/test.sh
+
+bench: assets ## measure against the original design and the limits (PostgreSQL, Chromium, the simulator); writes bench/results.{md,json}
+	go run ./bench -out bench
 
 assets: $(ECHARTS) ## install the pinned ECharts with npm and copy it where the binary embeds it
 
