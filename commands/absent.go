@@ -76,7 +76,7 @@ func (c *Commands) prepareAbsent(r *request) (prepared, error) {
 		}
 		rep := &reply{embed: discord.Embed{Title: title, Color: view.ColorAbsent, Fields: []discord.EmbedField{
 			{Name: l.T("absent_count"), Value: strconv.Itoa(len(as)), Inline: ptr(true)},
-			{Name: l.T("events_held"), Value: strconv.Itoa(p.Held()), Inline: ptr(true)},
+			{Name: l.T("events_held"), Value: l.Held(p), Inline: ptr(true)},
 		}}}
 		switch {
 		case p.Held() == 0:

@@ -152,6 +152,9 @@ func (c *Commands) eventReply(ctx context.Context, r *request, occ store.Occurre
 	if len(notes) > 0 {
 		rep.embed.Footer = &discord.EmbedFooter{Text: strings.Join(notes, " ")}
 	}
+	if ev.Occurrence.Native() {
+		rep.embed.Fields = append(rep.embed.Fields, l.InterestFields(ev)...)
+	}
 	if ev.Participants == 0 {
 		rep.embed.Description = l.T("nobody")
 		return rep, nil

@@ -8,11 +8,12 @@ import (
 
 	"rollcall/render"
 	"rollcall/report"
+	"rollcall/view"
 )
 
 // weekCSVAbove: with more members ranked or absent than the embed lists, the
 // full table is attached, as the weekly post does.
-const weekCSVAbove = 15
+const weekCSVAbove = view.RanksListed
 
 // moderatorsOnly hides a command from members without Manage Server until a
 // server's admins decide otherwise; the handler checks again at run time.

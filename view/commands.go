@@ -35,7 +35,8 @@ const (
 )
 
 // WeekEmbed is a period's leaderboard: the first RanksListed ranks, then
-// events held, members attended and who never attended.
+// events held, members attended and who never attended. The weekly post and
+// /week both show it.
 func (l Lang) WeekEmbed(p *report.Period, title string) discord.Embed {
 	var lines []string
 	for i, t := range p.Totals {
@@ -51,7 +52,7 @@ func (l Lang) WeekEmbed(p *report.Period, title string) discord.Embed {
 	e := discord.Embed{
 		Title: title, Color: ColorWeek, Description: strings.Join(lines, "\n"),
 		Fields: []discord.EmbedField{
-			{Name: l.T("events_held"), Value: strconv.Itoa(p.Held()), Inline: ptr(true)},
+			{Name: l.T("events_held"), Value: l.Held(p), Inline: ptr(true)},
 			{Name: l.T("members_attended"), Value: strconv.Itoa(len(p.Totals)), Inline: ptr(true)},
 			{Name: l.T("never_attended"), Value: strconv.Itoa(len(p.Never)), Inline: ptr(true)},
 		},
