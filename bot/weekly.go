@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/disgoorg/disgo/discord"
@@ -15,12 +13,9 @@ import (
 	"rollcall/view"
 )
 
-// Limits of what the weekly embed lists; the full table goes in the CSV.
-const (
-	weeklyListed    = 15
-	weeklyCSVAbove  = 15 // attach the CSV when more members than this are ranked or absent
-	neverListedChar = 900
-)
+// weeklyCSVAbove: attach the full table as CSV when more members than the
+// embed lists (view.RanksListed) are ranked or absent.
+const weeklyCSVAbove = view.RanksListed
 
 // WeeklyDue lists the instants in (after, upTo] at which g's weekly report
 // falls due, in the guild's zone.
@@ -74,28 +69,7 @@ func (b *Bot) buildWeekly(ctx context.Context, g *config.Guild, from, to, now ti
 		}
 		return &reportMessage{text: text}, nil
 	}
-	var lines []string
-	for i, t := range p.Totals {
-		if i == weeklyListed {
-			lines = append(lines, l.T("and_more_csv", len(p.Totals)-weeklyListed))
-			break
-		}
-		lines = append(lines, l.RankLine(i, t))
-	}
-	if len(p.Totals) == 0 {
-		lines = append(lines, l.T("nobody"))
-	}
-	embed := discord.Embed{
-		Title: title, Color: view.ColorWeek, Description: strings.Join(lines, "\n"),
-		Fields: []discord.EmbedField{
-			{Name: l.T("events_held"), Value: l.Held(p), Inline: ptr(true)},
-			{Name: l.T("members_attended"), Value: strconv.Itoa(len(p.Totals)), Inline: ptr(true)},
-			{Name: l.T("never_attended"), Value: strconv.Itoa(len(p.Never)), Inline: ptr(true)},
-		},
-	}
-	if len(p.Never) > 0 {
-		embed.Fields = append(embed.Fields, discord.EmbedField{Name: l.T("never_attended"), Value: l.NameList(p.Never, neverListedChar)})
-	}
+	embed := l.WeekEmbed(p, title)
 	if late != "" {
 		embed.Footer = &discord.EmbedFooter{Text: late}
 	}
