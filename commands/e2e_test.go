@@ -571,12 +571,12 @@ func csvRows(t *testing.T, r *discordsim.Response, name string) [][]string {
 
 func TestE2ECommandWeekOfABigServer(t *testing.T) {
 	f := newFixture(t, "guild")
-	// 520 members who were in the server in mid October only: 500 came to
-	// one event for 1 to 60 minutes (member i for i%60+1), 20 never came.
+	// 530 members who were in the server in mid October only: 500 came to
+	// one event for 1 to 60 minutes (member i for i%60+1), 30 never came.
 	st := f.h.App.Store
 	joined, left := at(1, 12, 0, 0).AddDate(0, -1, 0), at(1, 12, 0, 0).AddDate(0, 0, -10)
 	var ms []store.Member
-	for i := range 520 {
+	for i := range 530 {
 		ms = append(ms, store.Member{UserID: uint64(9_000_000 + i), Username: fmt.Sprintf("player%03d", i),
 			DisplayName: fmt.Sprintf("Игрок %03d 🎯", i), JoinedAt: joined})
 	}
@@ -602,7 +602,7 @@ func TestE2ECommandWeekOfABigServer(t *testing.T) {
 	}
 
 	r := f.invoke(t, f.owner, "week", opt("week", "2026-10-14"))
-	wantFields(t, r, map[string]string{"Events held": "1", "Members attended": "500", "Never attended": "20"})
+	wantFields(t, r, map[string]string{"Events held": "1", "Members attended": "500", "Never attended": "30"})
 	lines := strings.Split(r.Embeds[0].Description, "\n")
 	if len(lines) != 16 || lines[0] != "1. **Игрок 059 🎯** (player059) — 60 min · 1/1 events (100%)" || lines[15] != "…and 485 more in the attached CSV." {
 		t.Errorf("ranks: %q … %q (%d lines)", lines[0], lines[len(lines)-1], len(lines))
@@ -616,8 +616,22 @@ func TestE2ECommandWeekOfABigServer(t *testing.T) {
 		t.Errorf("chart shows %d bars, want the top 50", n)
 	}
 	rows := csvRows(t, r, "week-2026-W42.csv")
-	if len(rows) != 1+520 || rows[1][4] != "60" || rows[520][4] != "0" {
+	if len(rows) != 1+530 || rows[1][4] != "60" || rows[530][4] != "0" {
 		t.Errorf("CSV has %d rows (first %v, last %v)", len(rows), rows[1], rows[len(rows)-1])
+	}
+
+	// The 30 who never came, over 90 days: a long list goes out as CSV too.
+	r = f.invoke(t, f.owner, "absent", opt("period", "90d"))
+	wantFields(t, r, map[string]string{"Members absent": "30", "Events held": "1"})
+	if d := r.Embeds[0].Description; !strings.HasPrefix(d, "1. Игрок 500 🎯 — 1\n") || !strings.HasSuffix(d, "The full list is in the attached CSV.") {
+		t.Errorf("description:\n%s", d)
+	}
+	if n := bands(chartPNG(t, r, "absent.png")); n != 30 {
+		t.Errorf("absent chart shows %d bars, want 30", n)
+	}
+	absent := csvRows(t, r, "absent-2026-08-30.csv")
+	if len(absent) != 1+30 || absent[1][1] != "player500" || absent[1][3] != "1" || absent[1][4] != "2026-10-01" {
+		t.Errorf("absent CSV: %d rows, first %v", len(absent), absent[1])
 	}
 }
 

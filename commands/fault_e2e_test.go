@@ -22,6 +22,7 @@ import (
 	"rollcall/commands"
 	"rollcall/config"
 	"rollcall/discordsim"
+	"rollcall/discordsim/conformance"
 	"rollcall/render"
 	"rollcall/store"
 )
@@ -90,7 +91,22 @@ func (brokenRenderer) Bars(context.Context, render.BarChart) ([]byte, error) {
 // that neither reaches the user as "interaction failed".
 func TestE2ECommandFaults(t *testing.T) {
 	clk := clock.NewFake(at(27, 15, 59, 50))
-	sim := apptest.StartSim(t, discordsim.Options{Now: clk.Now})
+	opts := discordsim.Options{Now: clk.Now}
+	// With DISCORD_OPENAPI_SPEC set (scripts/test.sh does), every request
+	// the commands make is checked against Discord's published API.
+	checker, err := conformance.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checker != nil {
+		opts.CheckRequest = checker.Check
+	}
+	sim := apptest.StartSim(t, opts)
+	t.Cleanup(func() {
+		if errs := sim.ConformanceErrors(); len(errs) > 0 {
+			t.Errorf("requests that break Discord's API spec:\n%s", strings.Join(errs, "\n"))
+		}
+	})
 	guild := sim.AddGuild("Клан")
 	sim.AddChannel(guild, "general", discord.ChannelTypeGuildText)
 	user := sim.AddMember(guild, discordsim.MemberSpec{Username: "alexey", GlobalName: "Алексей 🎮"})
@@ -183,6 +199,14 @@ report_channels = ["1"]
 	t.Run("the bot still answers after a panic", func(t *testing.T) {
 		r := invoke(t, user, "member")
 		wantFields(t, r, map[string]string{"Events attended": "1 of 1", "Total minutes": "45"})
+	})
+
+	t.Run("a public request that fails answers privately", func(t *testing.T) {
+		r := invoke(t, user, "event", discordsim.Option{Name: "event", Value: "7"}, discordsim.Option{Name: "public", Value: true})
+		if r.Message != nil {
+			t.Errorf("the public placeholder stayed: %+v", r.Message)
+		}
+		cmds.Drain(10 * time.Second) // the follow-up is sent after the placeholder is deleted
 	})
 
 	t.Run("a command of an older version", func(t *testing.T) {
