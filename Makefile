@@ -2,7 +2,7 @@
 CONFIG ?= config.toml
 ECHARTS := render/assets/echarts.min.js
 
-.PHONY: help build run test bench assets lint
+.PHONY: help build run demo test bench assets lint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -12,6 +12,10 @@ build: assets ## build ./rollcall with ECharts embedded
 
 run: build ## run the bot with $(CONFIG)
 	./rollcall run --config $(CONFIG)
+
+demo: build ## try it: a simulated server, the real bot on a fast clock, a feed page in ./demo-out
+	bash scripts/deps.sh
+	./rollcall demo --out demo-out
 
 test: ## install/start PostgreSQL and Chromium if missing, then go test -race ./...
 	bash scripts/test.sh

@@ -18,6 +18,8 @@ import (
 
 	"rollcall/app"
 	"rollcall/config"
+	"rollcall/demo"
+	"rollcall/legacy"
 	"rollcall/localpg"
 	"rollcall/render"
 )
@@ -30,6 +32,9 @@ const usage = `rollcall: measures who actually shows up to your Discord communit
 Usage:
   rollcall [run] [flags]         connect to Discord and record events (the default)
   rollcall check-config [flags]  validate the configuration and exit
+  rollcall import-legacy [flags] import the original bot's attendance (rollcall import-legacy -h)
+  rollcall demo [flags]          try it: a simulated Discord server, the real bot on a fast clock,
+                                 and a page of everything it posted (no token, no database needed)
   rollcall help                  show this help
 
 Flags:
@@ -57,12 +62,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
+	if cmd == "import-legacy" {
+		return legacy.Main(ctx, args, stdout, stderr, schema)
+	}
 	fs := flag.NewFlagSet("rollcall", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", envOr("ROLLCALL_CONFIG", "config.toml"), "path of the TOML configuration file (env ROLLCALL_CONFIG)")
 	chromium := fs.String("chromium", "", "path of the Chromium binary for charts (default: CHROMIUM_PATH, then the usual places)")
 	echarts := fs.String("echarts", "", "path of echarts.min.js, overriding the copy built into the binary")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	out := fs.String("out", "demo-out", "demo: the folder for index.html and the charts")
+	speed := fs.Float64("speed", 60, "demo: how many times faster than real time (60: a one-hour event takes a minute)")
+	serveFeed := fs.Bool("serve", false, "demo: also serve the feed on 127.0.0.1 while the demo runs")
+	addr := fs.String("addr", "127.0.0.1:8080", "demo: the address --serve listens on")
 	dataDir := fs.String("data-dir", envOr("ROLLCALL_DATA_DIR", "rollcall-data"), "where the private PostgreSQL keeps its data when no database URL is configured (env ROLLCALL_DATA_DIR)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
@@ -76,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 		fmt.Fprint(stdout, envHelp)
 		return 0
-	case "run", "check-config":
+	case "run", "check-config", "demo":
 	default:
 		fmt.Fprintf(stderr, "rollcall: unknown command %q\n\n", cmd)
 		fs.Usage()
@@ -95,6 +107,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *logFormat != "text" && *logFormat != "json" {
 		fmt.Fprintf(stderr, "rollcall: --log-format: %q is not a format: use text or json\n", *logFormat)
 		return 2
+	}
+	if cmd == "demo" {
+		return runDemo(ctx, demo.Options{Out: *out, Speed: *speed, Serve: *serveFeed, Addr: *addr, Schema: schema,
+			Render: render.Options{ChromiumPath: *chromium, EChartsPath: *echarts}, Stdout: stdout},
+			*dataDir, newLogger(stderr, *logFormat, "warn"))
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -129,6 +146,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	log.Info("stopped")
+	return 0
+}
+
+// runDemo plays the demo against DATABASE_URL or a private database.
+func runDemo(ctx context.Context, o demo.Options, dataDir string, log *slog.Logger) int {
+	if o.Speed <= 0 || o.Speed > 10000 {
+		fmt.Fprintf(o.Stdout, "rollcall: --speed %v is out of range: use more than 0 and at most 10000 (60: an hour takes a minute)\n", o.Speed)
+		return 2
+	}
+	o.Logger = log
+	o.DatabaseURL = os.Getenv("DATABASE_URL")
+	if o.DatabaseURL == "" {
+		cfg := &config.Config{}
+		stop, err := startPrivateDB(ctx, cfg, dataDir, log)
+		if err != nil {
+			log.Error("start the private database", slog.Any("error", err))
+			return 1
+		}
+		defer stop()
+		o.DatabaseURL = cfg.DatabaseURL.Value()
+	}
+	if err := demo.Run(ctx, o); err != nil {
+		log.Error("demo", slog.Any("error", err))
+		return 1
+	}
 	return 0
 }
 

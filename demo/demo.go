@@ -1,0 +1,256 @@
+// Package demo runs rollcall for someone who has no Discord application
+// and no database: the Discord simulator with a synthetic community, the
+// real bot on a compressed clock, and a feed page showing everything the
+// bot posted as a person would see it in Discord.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/disgoorg/snowflake/v2"
+
+	"rollcall/app"
+	"rollcall/clock"
+	"rollcall/config"
+	"rollcall/discordsim"
+	"rollcall/render"
+	"rollcall/store"
+)
+
+// Options configure a demo run.
+type Options struct {
+	Out   string  // output folder for index.html and the PNGs
+	Speed float64 // how many times faster than real time the clock runs
+	Serve bool    // serve the feed on 127.0.0.1 while the demo runs
+	Addr  string  // listen address for Serve; default 127.0.0.1:8080
+	// DatabaseURL is the PostgreSQL to use; the caller starts a private one
+	// when none is configured.
+	DatabaseURL string
+	Schema      string // schema.sql
+	Render      render.Options
+	Logger      *slog.Logger
+	Stdout      io.Writer
+}
+
+// tz is the community's zone, as in the original bot's guild.
+var tz = mustZone("Europe/Moscow")
+
+func mustZone(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// Run plays the scripted demo and writes the feed; it returns when done.
+func Run(ctx context.Context, o Options) error {
+	if o.Speed <= 0 {
+		return errors.New("--speed must be positive (60 makes a one-hour event take a minute)")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	// Sunday 22 Nov 2026, just before the 16:00 event; a week of history
+	// before it, so the weekly report at Monday 00:00 has something to say.
+	start := time.Date(2026, 11, 22, 15, 59, 30, 0, tz)
+	clk := clock.NewFake(start)
+	sim, err := discordsim.New(discordsim.Options{Now: clk.Now, Logger: o.Logger.With(slog.String("component", "discordsim"))})
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	c := newCommunity(sim, start)
+	cfg, err := config.Parse(c.configText(), func(k string) string {
+		return map[string]string{"DISCORD_TOKEN": sim.Token(), "DATABASE_URL": o.DatabaseURL}[k]
+	})
+	if err != nil {
+		return fmt.Errorf("demo config: %w", err)
+	}
+	if err := seedHistory(ctx, o, c, start); err != nil {
+		return err
+	}
+	f := &feed{dir: o.Out, Title: "rollcall demo", channels: map[snowflake.ID]string{c.reports: "отчёты", c.commands: "команды"}}
+	if o.Serve {
+		stop, err := serve(o, f)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	a, err := app.New(ctx, cfg, app.Deps{Schema: o.Schema, Clock: clk, Logger: o.Logger, ClientOpts: sim.ClientOpts(), RenderOptions: o.Render, Instance: "demo"})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx) }()
+	d := &driver{clk: clk, speed: o.Speed, done: done, sim: sim, c: c, f: f}
+	if err := d.play(ctx); err != nil {
+		return err
+	}
+	cancel()
+	if err := <-done; err != nil {
+		return err
+	}
+	f.collect(sim)
+	if err := f.write(); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Stdout, "demo done: %d messages, %d images. Open %s\n", f.messages(), f.images(), filepath.Join(o.Out, "index.html"))
+	return nil
+}
+
+// seedHistory writes Monday to Saturday of the week, as if the bot had been
+// recording all along, so the weekly report has a week to rank.
+func seedHistory(ctx context.Context, o Options, c *community, sunday time.Time) error {
+	st, err := store.Open(ctx, o.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx, o.Schema); err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(22, 11))
+	for d := 6; d >= 1; d-- {
+		day := sunday.AddDate(0, 0, -d)
+		for _, hh := range []int{16, 21} {
+			s := time.Date(day.Year(), day.Month(), day.Day(), hh, 0, 0, 0, tz)
+			id, err := st.EnsureOccurrence(ctx, uint64(c.guild), "БЗС", s, s.Add(time.Hour))
+			if err != nil {
+				return err
+			}
+			var samples []store.Sample
+			for i, p := range c.people {
+				if i%9 == 8 || i == len(c.people)-1 || rng.IntN(10) < 3 {
+					continue // the never-comers, the newcomer, and a few absences
+				}
+				from := rng.IntN(20)
+				to := 30 + rng.IntN(30)
+				var mask uint64
+				for m := from; m < to; m++ {
+					mask |= 1 << m
+				}
+				samples = append(samples, store.Sample{OccurrenceID: id, GuildID: uint64(c.guild), UserID: uint64(p.id), Present: mask})
+			}
+			full := uint64(1)<<60 - 1
+			if err := st.Record(ctx, samples, []store.Coverage{{OccurrenceID: id, Sampled: full}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// driver moves the fake clock at the chosen speed, one poll at a time,
+// and plays the script.
+type driver struct {
+	clk   *clock.Fake
+	speed float64
+	done  chan error
+	sim   *discordsim.Server
+	c     *community
+	f     *feed
+}
+
+// step advances to t in 5-second polls, running each move due on the way.
+func (d *driver) step(ctx context.Context, t time.Time, moves map[time.Time][]func()) error {
+	for d.clk.Now().Before(t) {
+		if err := d.parked(ctx); err != nil {
+			return err
+		}
+		next := d.clk.Now().Truncate(5 * time.Second).Add(5 * time.Second)
+		for at, fs := range moves {
+			if at.After(d.clk.Now()) && !at.After(next) {
+				for _, f := range fs {
+					f()
+				}
+			}
+		}
+		time.Sleep(time.Duration(float64(5*time.Second) / d.speed))
+		d.clk.Set(next)
+	}
+	return d.parked(ctx)
+}
+
+// parked waits until the bot finished its tick and waits for the next.
+func (d *driver) parked(ctx context.Context) error {
+	for d.clk.Waiters() < 1 {
+		select {
+		case err := <-d.done:
+			if err == nil {
+				err = errors.New("the bot stopped")
+			}
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func (d *driver) play(ctx context.Context) error {
+	c := d.c
+	event := time.Date(2026, 11, 22, 16, 0, 0, 0, tz)
+	moves := map[time.Time][]func(){}
+	script := c.eventScript(1)
+	slices.SortStableFunc(script, func(a, b move) int { return a.minute - b.minute })
+	for _, m := range script {
+		at := event.Add(time.Duration(m.minute) * time.Minute)
+		if m.minute < 0 {
+			at = d.clk.Now().Add(time.Second)
+		}
+		moves[at] = append(moves[at], func() { d.sim.SetVoice(c.guild, m.user, m.channel, m.flags) })
+	}
+	// Give the gateway a moment between the script's moves and the next
+	// poll: the simulator dispatches, disgo caches asynchronously.
+	for at, fs := range moves {
+		moves[at] = append(fs, func() { time.Sleep(50 * time.Millisecond) })
+	}
+	if err := d.step(ctx, event.Add(61*time.Minute), moves); err != nil {
+		return err
+	}
+	if err := d.runCommands(ctx); err != nil {
+		return err
+	}
+	// The evening passes; the week ends at Monday 00:00.
+	d.clk.Set(time.Date(2026, 11, 22, 23, 59, 30, 0, tz))
+	return d.step(ctx, time.Date(2026, 11, 23, 0, 1, 0, 0, tz), nil)
+}
+
+// serve shows the feed on 127.0.0.1 while the demo runs.
+func serve(o Options, f *feed) (func(), error) {
+	addr := o.Addr
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--serve: %w", err)
+	}
+	srv := &http.Server{Handler: f.handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	fmt.Fprintf(o.Stdout, "serving the live feed at http://%s/\n", ln.Addr())
+	return func() { _ = srv.Close() }, nil
+}

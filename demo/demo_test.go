@@ -1,0 +1,103 @@
+package demo_test
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"rollcall/demo"
+	"rollcall/render"
+	"rollcall/store/storetest"
+)
+
+// TestE2EDemoFeedShowsEveryPostAndImage plays the whole demo fast, then
+// opens the generated page in real headless Chromium and checks what a
+// person would see: every message, every image loaded.
+func TestE2EDemoFeedShowsEveryPostAndImage(t *testing.T) {
+	chromium, err := render.FindChromium()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	out := t.TempDir()
+	var stdout bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	err = demo.Run(ctx, demo.Options{
+		Out: out, Speed: 600, DatabaseURL: storetest.URL(t), Schema: storetest.Schema(t),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: &stdout,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), filepath.Join(out, "index.html")) {
+		t.Errorf("the demo does not say where to open it: %q", stdout.String())
+	}
+	// The charts on disk: one post-event timeline, one weekly leaderboard,
+	// and the images of all four commands, each a PNG that decodes.
+	pngs := map[string]int{}
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".png") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(out, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+			t.Errorf("%s does not decode: %v", e.Name(), err)
+		}
+		pngs[strings.SplitN(e.Name(), "-", 2)[1]]++
+	}
+	for _, want := range []string{"timeline.png", "week.png", "event.png", "absent.png", "member.png"} {
+		if pngs[want] == 0 {
+			t.Errorf("no %s among the charts: %v", want, pngs)
+		}
+	}
+	if pngs["week.png"] < 2 { // the weekly post and /week
+		t.Errorf("want the weekly report's and /week's charts: %v", pngs)
+	}
+
+	// The page, as a person sees it.
+	actx, acancel := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()))...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	type pageView struct {
+		Messages, Images, Loaded, Ephemeral int
+	}
+	if _, err := chromedp.Run(bctx, chromedp.Navigate("file://"+filepath.Join(out, "index.html"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`Array.from(document.images).every(i => i.complete)`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(bctx, chromedp.Evaluate[pageView](`({
+		Messages: document.querySelectorAll('.msg').length,
+		Images: document.images.length,
+		Loaded: Array.from(document.images).filter(i => i.naturalWidth > 0).length,
+		Ephemeral: document.querySelectorAll('.eph').length,
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One post-event report, six command replies (all ephemeral or refusals),
+	// one weekly report.
+	if got.Messages != 8 || got.Images != 7 || got.Loaded != got.Images || got.Ephemeral < 5 {
+		t.Fatalf("page shows %+v; want 8 messages, 7 images all loaded, the ephemeral replies marked", got)
+	}
+}
