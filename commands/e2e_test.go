@@ -150,16 +150,12 @@ func (f *fixture) invoke(t *testing.T, user snowflake.ID, command string, opts .
 
 func (f *fixture) invokeIn(t *testing.T, guild, user snowflake.ID, locale, command string, opts ...discordsim.Option) *discordsim.Response {
 	t.Helper()
-	start := time.Now()
 	r, err := f.w.Sim.Invoke(f.ctx, discordsim.Invocation{GuildID: guild, UserID: user, Command: command, Options: opts, Locale: locale})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Failed {
 		t.Fatalf("/%s was not acknowledged within 3 s", command)
-	}
-	if d := time.Since(start); d > 20*time.Second {
-		t.Errorf("/%s took %v", command, d)
 	}
 	return r
 }
