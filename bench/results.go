@@ -165,8 +165,9 @@ func (r *Results) finish(took time.Duration) {
 		func(v float64) bool { return v == 0 }, "")
 	note10k := ""
 	if x := row(10000); x != nil {
-		note10k = fmt.Sprintf("median bot.Tick; the bare store.Record of the same 10,000 samples is %s ms (Postgres writing a new version of 10,000 rows), "+
-			"and a tick that only reads the cache is %s ms; the rest is the poller's per-member map bookkeeping and the garbage it makes",
+		note10k = fmt.Sprintf("median bot.Tick; the bare store.Record of the same 10,000 samples is %s ms: PostgreSQL writing a new version of 10,000 rows. "+
+			"A tick that only reads disgo's cache is %s ms, and a CPU profile (-cpuprofile) puts the bot's own work in a tick at a few ms, mostly that cache read; "+
+			"the rest of the gap between the two medians is the loaded 2-core machine, not the bot",
 			fmtNum(x.OursRecordNew.P50), fmtNum(x.OursTickOther.P50))
 	}
 	judge(1, "ingest: 10,000 present, first tick of a minute", "≤ 100 ms", r.IngestMsAt10000NewMinute, " ms",
