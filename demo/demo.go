@@ -131,6 +131,11 @@ func seedHistory(ctx context.Context, o Options, c *community, sunday time.Time)
 	if err := st.Migrate(ctx, o.Schema); err != nil {
 		return err
 	}
+	// The simulator hands out the same ids on every run: start the demo
+	// server afresh, or the last run's reports would count as posted.
+	if err := st.ForgetGuild(ctx, uint64(c.guild)); err != nil {
+		return err
+	}
 	rng := rand.New(rand.NewPCG(22, 11))
 	for d := 6; d >= 1; d-- {
 		day := sunday.AddDate(0, 0, -d)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Member is a guild member as rollcall knows it.
@@ -148,4 +150,23 @@ func (s *Store) MarkMissingLeft(ctx context.Context, guildID uint64, present []u
 		return fmt.Errorf("mark missing members left: %w", err)
 	}
 	return nil
+}
+
+// ForgetGuild deletes everything stored about a guild: its occurrences with
+// their attendance, members, posts and interest. The demo uses it to start
+// its simulated server afresh on every run.
+func (s *Store) ForgetGuild(ctx context.Context, guildID uint64) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM occurrences WHERE guild_id = $1`,
+			`DELETE FROM members WHERE guild_id = $1`,
+			`DELETE FROM posts WHERE guild_id = $1`,
+			`DELETE FROM interested WHERE guild_id = $1`,
+		} {
+			if _, err := tx.Exec(ctx, q, int64(guildID)); err != nil {
+				return fmt.Errorf("forget guild %d: %w", guildID, err)
+			}
+		}
+		return nil
+	})
 }
