@@ -123,6 +123,17 @@ func TestE2EEventIsRecordedAndReportedOnce(t *testing.T) {
 		}
 		checkReport(t, msgs[0], "БЗС · Fri 27 Nov 2026, 16:00–17:00 MSK", 4, 92, "30")
 	}
+	// The bot's presence showed the running event and who was in voice.
+	var presences []string
+	for _, f := range w.Sim.Frames() {
+		if !f.Out && f.Op == 3 {
+			presences = append(presences, f.Data)
+		}
+	}
+	if !slices.ContainsFunc(presences, func(d string) bool { return strings.Contains(d, "БЗС 16:00 · 2 in voice") }) ||
+		!strings.Contains(presences[len(presences)-1], "Next: БЗС Sat 16:00") {
+		t.Errorf("presence updates %q", presences)
+	}
 	// Nothing more is posted later.
 	h.RunUntil(at(17, 2, 0), nil)
 	if n := len(w.Sim.Messages(w.Reports)); n != 1 {
