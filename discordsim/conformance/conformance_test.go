@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -358,27 +359,42 @@ func TestConformanceKeepsBody(t *testing.T) {
 	}
 }
 
-// TestConformanceConcurrent runs checks in parallel; with -race it shows the
-// Checker is safe for concurrent use.
+// TestConformanceConcurrent runs checks of several operations in parallel, the
+// first ones compiling their schemas; with -race it shows the Checker is safe
+// for concurrent use. Few rejections: each costs ~10 ms, ~0.4 s under -race.
 func TestConformanceConcurrent(t *testing.T) {
 	c := checker(t)
+	type req struct {
+		method, path string
+		payload      func() any // fresh each time: files are readers
+	}
+	reqs := []req{
+		{http.MethodPost, "/api/v10/channels/123/messages", func() any { return discord.MessageCreate{Content: "hi"} }},
+		{http.MethodPost, "/api/v10/channels/123/messages", func() any {
+			return discord.MessageCreate{Files: []*discord.File{discord.NewFile("a.png", "d", strings.NewReader("x"))}}
+		}},
+		{http.MethodPut, "/api/v10/applications/222/commands", func() any { return commands("presence") }},
+		{http.MethodPatch, "/api/v10/webhooks/222/tok/messages/@original", func() any { return discord.MessageUpdate{Content: ptr("x")} }},
+		{http.MethodPost, "/api/v10/webhooks/222/tok", func() any { return discord.WebhookMessageCreate{Content: "x"} }},
+		{http.MethodGet, "/api/v10/gateway/bot", func() any { return nil }},
+	}
 	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 20 {
-				payload := any(discord.MessageCreate{Content: "hi"})
-				if i%2 == 1 {
-					payload = []byte(`{"content": 5}`)
+	for i := range 4 {
+		wg.Go(func() {
+			for j := range 12 {
+				rq := reqs[(i+j)%len(reqs)]
+				payload := rq.payload()
+				reject := i == 0 && j < 2
+				if reject {
+					rq.method, rq.path, payload = http.MethodPost, "/api/v10/channels/123/messages", []byte(`{"content": 5}`)
 				}
-				r, body := disgoRequest(t, http.MethodPost, "/api/v10/channels/123/messages", payload)
-				if err := c.Check(r, body); (err != nil) != (i%2 == 1) {
-					t.Errorf("goroutine %d: Check = %v", i, err)
+				r, body := disgoRequest(t, rq.method, rq.path, payload)
+				if err := c.Check(r, body); (err != nil) != reject {
+					t.Errorf("goroutine %d: %s %s: Check = %v", i, rq.method, rq.path, err)
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }
@@ -443,5 +459,34 @@ func TestConformanceAuthorization(t *testing.T) {
 	err := c.Check(r, body)
 	if err == nil || !strings.Contains(err.Error(), "Authorization") {
 		t.Fatalf("message without Authorization: Check = %v, want an error about Authorization", err)
+	}
+}
+
+// TestConformanceRelativeSpecPath checks that a path relative to the module
+// root, as .ci/run sets it, works from the package directory go test runs in.
+func TestConformanceRelativeSpecPath(t *testing.T) {
+	path := os.Getenv(conformance.EnvSpec)
+	if path == "" {
+		t.Skip(skipMsg)
+	}
+	root, err := filepath.Abs("../..") // this package is discordsim/conformance
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs := path
+	if !filepath.IsAbs(path) {
+		abs = filepath.Join(root, path) // as .ci/run gives it
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(rel); err == nil {
+		t.Skipf("%s also exists relative to the package directory", rel)
+	}
+	t.Setenv(conformance.EnvSpec, rel)
+	c, err := conformance.FromEnv()
+	if err != nil || c == nil {
+		t.Fatalf("FromEnv() with %s=%s = %v, %v", conformance.EnvSpec, rel, c, err)
 	}
 }
