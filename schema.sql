@@ -36,20 +36,21 @@ CREATE INDEX occurrences_guild_time ON occurrences (guild_id, starts_at);
 -- Minutes a member was seen, as bit masks of 64 minutes (chunk 0 holds
 -- minutes 0-63 of the occurrence). A one-hour event is one row per member.
 -- Voice states are kept as separate masks so an attendance rule about them
--- can change later and recompute history.
+-- can change later and recompute history; they are NULL when empty (most
+-- rows), which costs nothing but a bit in the row's null bitmap. Columns are
+-- ordered widest first so the row has no alignment padding.
 CREATE TABLE attendance (
     occurrence_id bigint   NOT NULL REFERENCES occurrences (id) ON DELETE CASCADE,
     guild_id      bigint   NOT NULL,
     user_id       bigint   NOT NULL,
+    present       bigint   NOT NULL,
+    self_mute     bigint,
+    self_deaf     bigint,
+    server_mute   bigint,
+    server_deaf   bigint,
     chunk         smallint NOT NULL CHECK (chunk BETWEEN 0 AND 22),
-    present       bigint   NOT NULL DEFAULT 0,
-    self_mute     bigint   NOT NULL DEFAULT 0,
-    self_deaf     bigint   NOT NULL DEFAULT 0,
-    server_mute   bigint   NOT NULL DEFAULT 0,
-    server_deaf   bigint   NOT NULL DEFAULT 0,
     PRIMARY KEY (occurrence_id, user_id, chunk)
 );
-CREATE INDEX attendance_member ON attendance (guild_id, user_id);
 
 -- Minutes of an occurrence in which the bot was sampling at all, so a report
 -- can say which minutes were not recorded (the bot was down).

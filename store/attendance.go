@@ -54,6 +54,7 @@ func (s *Store) Record(ctx context.Context, samples []Sample, cov []Coverage) er
 	for i, c := range cov {
 		cocc[i], cchunk[i], csampled[i] = c.OccurrenceID, int16(c.Chunk), int64(c.Sampled)
 	}
+	// A voice-state mask that is empty is stored as NULL (see schema.sql).
 	_, err := s.pool.Exec(ctx, `
 		WITH cov AS (
 		    INSERT INTO coverage AS c (occurrence_id, chunk, sampled)
@@ -61,13 +62,15 @@ func (s *Store) Record(ctx context.Context, samples []Sample, cov []Coverage) er
 		    ON CONFLICT (occurrence_id, chunk) DO UPDATE SET sampled = c.sampled | EXCLUDED.sampled
 		)
 		INSERT INTO attendance AS a (occurrence_id, guild_id, user_id, chunk, present, self_mute, self_deaf, server_mute, server_deaf)
-		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::smallint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
+		SELECT o, g, u, ch, p, nullif(sm, 0), nullif(sd, 0), nullif(vm, 0), nullif(vd, 0)
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::smallint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
+		     AS t(o, g, u, ch, p, sm, sd, vm, vd)
 		ON CONFLICT (occurrence_id, user_id, chunk) DO UPDATE SET
 		    present = a.present | EXCLUDED.present,
-		    self_mute = a.self_mute | EXCLUDED.self_mute,
-		    self_deaf = a.self_deaf | EXCLUDED.self_deaf,
-		    server_mute = a.server_mute | EXCLUDED.server_mute,
-		    server_deaf = a.server_deaf | EXCLUDED.server_deaf`,
+		    self_mute = nullif(coalesce(a.self_mute, 0) | coalesce(EXCLUDED.self_mute, 0), 0),
+		    self_deaf = nullif(coalesce(a.self_deaf, 0) | coalesce(EXCLUDED.self_deaf, 0), 0),
+		    server_mute = nullif(coalesce(a.server_mute, 0) | coalesce(EXCLUDED.server_mute, 0), 0),
+		    server_deaf = nullif(coalesce(a.server_deaf, 0) | coalesce(EXCLUDED.server_deaf, 0), 0)`,
 		occ, gid, uid, chunk, pr, sm, sd, vm, vd, cocc, cchunk, csampled)
 	if err != nil {
 		return fmt.Errorf("record %d samples: %w", len(samples), err)
@@ -90,7 +93,7 @@ type MemberMinutes struct {
 // minute seen, then name.
 func (s *Store) OccurrenceMinutes(ctx context.Context, occurrenceID int64) ([]MemberMinutes, attendance.Mask, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT a.user_id, a.chunk, a.present, a.self_mute, a.self_deaf, a.server_mute, a.server_deaf,
+		SELECT a.user_id, a.chunk, a.present, coalesce(a.self_mute, 0), coalesce(a.self_deaf, 0), coalesce(a.server_mute, 0), coalesce(a.server_deaf, 0),
 		       coalesce(m.username, ''), coalesce(m.display_name, ''), coalesce(m.bot, false), m.guild_id IS NOT NULL
 		FROM attendance a
 		JOIN occurrences o ON o.id = a.occurrence_id

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"rollcall/attendance"
 )
 
@@ -40,11 +42,27 @@ func (s *Store) History(ctx context.Context, guildID uint64, from, to time.Time,
 		out[i].Occurrence = o
 		index[o.ID] = i
 	}
-	rows, err := s.pool.Query(ctx, `
-		SELECT a.occurrence_id, a.user_id, a.chunk, a.present, a.self_mute, a.self_deaf, a.server_mute, a.server_deaf
+	// Two statements rather than one with "($4 = 0 OR user_id = $4)": pgx
+	// prepares statements, and after five runs Postgres may switch to a
+	// generic plan that reads every row of the period even for one member.
+	const all = `
+		SELECT a.occurrence_id, a.user_id, a.chunk, a.present, coalesce(a.self_mute, 0), coalesce(a.self_deaf, 0),
+		       coalesce(a.server_mute, 0), coalesce(a.server_deaf, 0)
 		FROM attendance a JOIN occurrences o ON o.id = a.occurrence_id
-		WHERE o.guild_id = $1 AND o.starts_at >= $2 AND o.starts_at < $3 AND ($4::bigint = 0 OR a.user_id = $4)
-		ORDER BY a.occurrence_id, a.user_id, a.chunk`, int64(guildID), from, to, int64(userID))
+		WHERE o.guild_id = $1 AND o.starts_at >= $2 AND o.starts_at < $3
+		ORDER BY a.occurrence_id, a.user_id, a.chunk`
+	const one = `
+		SELECT a.occurrence_id, a.user_id, a.chunk, a.present, coalesce(a.self_mute, 0), coalesce(a.self_deaf, 0),
+		       coalesce(a.server_mute, 0), coalesce(a.server_deaf, 0)
+		FROM attendance a JOIN occurrences o ON o.id = a.occurrence_id
+		WHERE o.guild_id = $1 AND o.starts_at >= $2 AND o.starts_at < $3 AND a.user_id = $4
+		ORDER BY a.occurrence_id, a.chunk`
+	var rows pgx.Rows
+	if userID == 0 {
+		rows, err = s.pool.Query(ctx, all, int64(guildID), from, to)
+	} else {
+		rows, err = s.pool.Query(ctx, one, int64(guildID), from, to, int64(userID))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load attendance history: %w", err)
 	}
