@@ -25,6 +25,7 @@ import (
 	"rollcall/clock"
 	"rollcall/config"
 	"rollcall/discordsim"
+	"rollcall/discordsim/simtest"
 	"rollcall/render"
 	"rollcall/store"
 	"rollcall/store/storetest"
@@ -300,55 +301,31 @@ func (h *Harness) StartNoWait() (func(), chan error) {
 	return func() { cancel(); a.Close() }, done
 }
 
-// StartSim starts a simulator for t that fails t on unknown routes and
-// unacknowledged interactions.
+// StartSim starts a simulator for t: every REST request is checked against
+// Discord's OpenAPI spec (DISCORD_OPENAPI_SPEC), and t fails on a request
+// that does not conform, an unknown route or an interaction not answered
+// properly.
 func StartSim(t testing.TB, opts discordsim.Options) *discordsim.Server {
 	t.Helper()
-	sim, err := discordsim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = sim.Close()
-		if u := sim.UnknownRoutes(); len(u) > 0 {
-			t.Errorf("unknown routes: %v", u)
-		}
-		if f := sim.FailedInteractions(); len(f) > 0 {
-			t.Errorf("failed interactions: %v", f)
-		}
-	})
-	return sim
+	return simtest.Start(t, opts)
 }
 
 // LogCapture keeps the bot's log for assertions.
-type LogCapture struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
+type LogCapture = simtest.LogCapture
 
-func (c *LogCapture) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.Write(p)
-}
-
-func (c *LogCapture) Text() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.String()
-}
-
+// newLogCapture records the bot's log at debug level (so the token check
+// also covers disgo's frame logging), fails t if disgo could not decode
+// anything the simulator sent, and prints the tail of the log when t fails.
 func newLogCapture(t testing.TB) (*slog.Logger, *LogCapture) {
-	c := &LogCapture{}
+	log, c := simtest.NewLogCapture(t)
+	c.FailOnParseErrors(t)
 	t.Cleanup(func() {
 		if t.Failed() {
-			// The last lines say what the bot did just before the failure.
-			lines := strings.Split(c.Text(), "\n")
+			lines := c.Lines()
 			t.Log("bot log (tail):\n" + strings.Join(lines[max(0, len(lines)-40):], "\n"))
 		}
 	})
-	// Debug level, so the token check also covers disgo's frame logging.
-	return slog.New(slog.NewTextHandler(c, &slog.HandlerOptions{Level: slog.LevelDebug})), c
+	return log, c
 }
 
 // Store opens the harness's database (migrated) for seeding or checking,
