@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,6 +22,7 @@ import (
 	"rollcall/config"
 	"rollcall/discordsim"
 	"rollcall/discordsim/conformance"
+	"rollcall/discordsim/simtest"
 	"rollcall/render"
 	"rollcall/store"
 )
@@ -127,9 +127,8 @@ report_channels = ["1"]
 		t.Fatal(err)
 	}
 	st := &faultStore{guild: uint64(guild), user: uint64(user), start: at(26, 16, 0, 0)}
-	logs := &apptest.LogCapture{}
-	cmds := commands.New(commands.Deps{Config: cfg, Store: st, Renderer: brokenRenderer{}, Clock: clk,
-		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	log, logs := simtest.NewLogCapture(t)
+	cmds := commands.New(commands.Deps{Config: cfg, Store: st, Renderer: brokenRenderer{}, Clock: clk, Logger: log})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	client, err := disgo.New(sim.Token(), append(sim.ClientOpts(),
