@@ -25,7 +25,7 @@ go vet ./...
 # is not ours, so they run without it; every other package runs with -race.
 # discordsim's own tests use a recipe that orders disgo's goroutines (see its
 # package doc) and keep -race.
-gateway_e2e='^rollcall/(app|commands|demo)$'
+gateway_e2e='^rollcall/(app|commands|demo|bench)$'
 race_pkgs=$(go list ./... | grep -Ev "$gateway_e2e")
 e2e_pkgs=$(go list ./... | grep -E "$gateway_e2e" || true)
 go test -race -count=1 -timeout 30m $race_pkgs
