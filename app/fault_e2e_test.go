@@ -237,3 +237,31 @@ func TestFaultDiscordRateLimitsAndErrors(t *testing.T) {
 		t.Errorf("POST statuses %v", statuses)
 	}
 }
+
+// 1b. While Postgres is unreachable, a command answers at once that the
+// statistics are temporarily unavailable; once it is back, it works again.
+func TestFaultCommandsWhileDatabaseDown(t *testing.T) {
+	w, h := oneEvent(t, at(15, 59, 50))
+	proxy := h.ProxyDB()
+	h.Start()
+	h.RunUntil(at(16, 5, 0), nil)
+	proxy.Cut()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	inv := discordsim.Invocation{GuildID: w.Guild, UserID: w.Members["zoe"], Command: "event", Locale: "en-US"}
+	r, err := w.Sim.Invoke(ctx, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Failed || !strings.Contains(r.Content, "Statistics are temporarily unavailable") || len(r.Files) != 0 {
+		t.Fatalf("during the outage /event answered %+v", r)
+	}
+	proxy.Restore()
+	r, err = w.Sim.Invoke(ctx, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Embeds) != 1 || len(r.Files) != 1 {
+		t.Fatalf("after the outage /event answered %+v", r)
+	}
+}

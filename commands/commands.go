@@ -343,10 +343,14 @@ func (rep *reply) update() discord.MessageUpdate {
 func (c *Commands) sendError(e *handler.CommandEvent, l view.Lang, deferred, public bool, err error, log *slog.Logger) {
 	var ie *InputError
 	msg := ""
-	if errors.As(err, &ie) {
+	switch {
+	case errors.As(err, &ie):
 		msg = ie.In(l)
 		log.Debug("command refused", slog.String("reason", ie.Key))
-	} else {
+	case store.IsUnavailable(err):
+		msg = l.T("err_db_down")
+		log.Warn("command answered while the database is unreachable", slog.Any("error", err))
+	default:
 		// The interaction id lets the owner find the cause in the log.
 		msg = l.T("err_internal", "ref "+e.ID().String())
 		log.Error("command failed", slog.Any("error", err))

@@ -7,9 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -46,6 +50,11 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		// pgx's parse errors can quote the URL, password included.
 		return nil, errors.New("database_url: not a valid PostgreSQL URL (postgres://user:password@host:5432/dbname)")
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// A database that does not answer should fail a command in seconds,
+		// not leave the member waiting (connect_timeout in the URL wins).
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
 	for _, o := range opts {
 		o(cfg)
@@ -139,4 +148,18 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
 	return v, err
+}
+
+// IsUnavailable reports whether err means the database could not be
+// reached (refused, cut, timed out) rather than that a query was wrong: the
+// caller should say "try again later", not "something is broken".
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }

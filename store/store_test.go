@@ -153,3 +153,18 @@ func TestClaimPostIsExactlyOnce(t *testing.T) {
 		t.Fatal("Posted = false")
 	}
 }
+
+func TestIsUnavailable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Nothing listens on port 1: connection refused.
+	_, err := store.Open(ctx, "postgres://x@127.0.0.1:1/db?sslmode=disable")
+	if err == nil || !store.IsUnavailable(err) {
+		t.Fatalf("refused connection: %v, IsUnavailable=false", err)
+	}
+	s := storetest.New(t)
+	_, err = s.Pool().Exec(ctx, `SELECT * FROM no_such_table`)
+	if err == nil || store.IsUnavailable(err) {
+		t.Fatalf("a bad query is not an outage: %v", err)
+	}
+}
