@@ -41,6 +41,19 @@ func (s *Store) Record(ctx context.Context, samples []Sample, cov []Coverage) er
 	if len(samples) == 0 && len(cov) == 0 {
 		return nil
 	}
+	// In key order: two processes recording the same rows (a rolling
+	// deploy) then lock them in the same order and cannot deadlock, and the
+	// primary-key lookups walk the index in order.
+	samples = slices.Clone(samples)
+	slices.SortFunc(samples, func(a, b Sample) int {
+		if c := cmp.Compare(a.OccurrenceID, b.OccurrenceID); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.UserID, b.UserID); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Chunk, b.Chunk)
+	})
 	n := len(samples)
 	occ, gid, uid := make([]int64, n), make([]int64, n), make([]int64, n)
 	chunk := make([]int16, n)
