@@ -85,7 +85,7 @@ type Bot struct {
 	ready    map[snowflake.ID]bool // guilds whose GUILD_CREATE arrived since the last READY
 	startErr chan error            // first fatal problem found while connecting
 
-	running  atomic.Bool // set once start-up checks passed
+	running  atomic.Bool                   // set once start-up checks passed
 	native   map[snowflake.ID]*nativeEvent // Discord Scheduled Events being followed; tick goroutine only
 	poll     poller
 	reports  reporter

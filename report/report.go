@@ -149,8 +149,8 @@ func (t Total) Rate() float64 {
 
 // Period is everything about a span of time in one guild.
 type Period struct {
-	From, To time.Time // in the guild's zone
-	Events   []Event // rows not in timeline order: use BuildEvent for one event's chart
+	From, To time.Time      // in the guild's zone
+	Events   []Event        // rows not in timeline order: use BuildEvent for one event's chart
 	Totals   []Total        // attendees ranked by minutes, then name
 	Never    []store.Member // expected at least once, attended none; by name
 	Members  map[uint64]store.Member

@@ -29,7 +29,9 @@ report_channels = ["2"]
   times = ["20:00"]
   voice_channel_names = ["raid"]
   count_self_deafened = false
-`, func(k string) string { return map[string]string{"DISCORD_TOKEN": tok, "DATABASE_URL": "postgres://x"}[k] })
+`, func(k string) string {
+		return map[string]string{"DISCORD_TOKEN": tok, "DATABASE_URL": "postgres://x"}[k]
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
