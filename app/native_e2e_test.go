@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -97,6 +98,40 @@ func TestE2ENativeEventComparesInterestWithAttendance(t *testing.T) {
 			t.Errorf("participants %q", groups["Participants"])
 		}
 	}
+	// /event and /member show the same comparison.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := w.Sim.Invoke(ctx, discordsim.Invocation{GuildID: w.Guild, UserID: u["zoe"], Command: "event", Locale: "en-US"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fieldValue(r, "Interested, did not come (1)"); got != "Zoë ⚔️" {
+		t.Errorf("/event: interested but absent = %q (%+v)", got, r.Embeds)
+	}
+	for name, want := range map[string]string{
+		"zoe":         "Interested and came: 0 · Interested, did not come: 1 · Came without marking interest: 0",
+		"chill_chris": "Interested and came: 0 · Interested, did not come: 0 · Came without marking interest: 1",
+	} {
+		r, err := w.Sim.Invoke(ctx, discordsim.Invocation{GuildID: w.Guild, UserID: u[name], Command: "member", Locale: "en-US",
+			Options: []discordsim.Option{{Name: "period", Value: "7d"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fieldValue(r, "Discord events (1)"); got != want {
+			t.Errorf("/member for %s: %q, want %q", name, got, want)
+		}
+	}
+}
+
+func fieldValue(r *discordsim.Response, name string) string {
+	for _, e := range r.Embeds {
+		for _, f := range e.Fields {
+			if f.Name == name {
+				return f.Value
+			}
+		}
+	}
+	return ""
 }
 
 func TestE2ENativeEventRescheduledRecordsAtNewTime(t *testing.T) {

@@ -82,6 +82,9 @@ func (c *Commands) prepareMember(r *request) (prepared, error) {
 			Title: l.T("member_title", name, l.Week(p.From, p.To)), Color: view.ColorMember,
 			Fields: l.MemberFields(t, p.Held()),
 		}}
+		if f, ok := l.MemberInterestField(p, uint64(uid)); ok {
+			rep.embed.Fields = append(rep.embed.Fields, f)
+		}
 		if p.Held() == 0 {
 			rep.embed.Description = l.T("no_data_member")
 			return rep, nil

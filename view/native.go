@@ -2,11 +2,13 @@ package view
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/disgoorg/disgo/discord"
 
 	"rollcall/report"
+	"rollcall/store"
 )
 
 func init() {
@@ -17,6 +19,7 @@ func init() {
 		"came_uninterested": "Came without marking interest",
 		"nobody_list":       "—",
 		"held_split":        "%d (%d scheduled · %d Discord events)",
+		"member_native":     "Discord events (%d)",
 	} {
 		messages[EN][k] = v
 	}
@@ -26,6 +29,7 @@ func init() {
 		"came_uninterested": "Пришли без отметки «Интересно»",
 		"nobody_list":       "—",
 		"held_split":        "%d (%d по расписанию · %d событий Discord)",
+		"member_native":     "События Discord (%d)",
 	} {
 		messages[RU][k] = v
 	}
@@ -54,4 +58,31 @@ func (l Lang) Held(p *report.Period) string {
 		return l.T("held_split", p.Held(), p.Held()-n, n)
 	}
 	return strconv.Itoa(p.Held())
+}
+
+// MemberInterestField sums, over a period's Discord Scheduled Events, how
+// often the member was interested and came, was interested and did not
+// come, and came without marking interest; false when the period has none.
+func (l Lang) MemberInterestField(p *report.Period, userID uint64) (discord.EmbedField, bool) {
+	if p.NativeHeld() == 0 {
+		return discord.EmbedField{}, false
+	}
+	in := func(ms []store.Member) bool {
+		return slices.ContainsFunc(ms, func(m store.Member) bool { return m.UserID == userID })
+	}
+	var came, missed, uninterested int
+	for _, ev := range p.Events {
+		switch {
+		case in(ev.InterestedCame):
+			came++
+		case in(ev.InterestedMissed):
+			missed++
+		case in(ev.CameUninterested):
+			uninterested++
+		}
+	}
+	return discord.EmbedField{
+		Name:  l.T("member_native", p.NativeHeld()),
+		Value: fmt.Sprintf("%s: %d · %s: %d · %s: %d", l.T("interested_came"), came, l.T("interested_missed"), missed, l.T("came_uninterested"), uninterested),
+	}, true
 }
