@@ -16,7 +16,9 @@
 // one-hour events of 600 members, 5% duplicate rows, 0.1% broken rows),
 // source and target on the local PostgreSQL 15 of a 2-core AMD EPYC VM:
 //
-//   - first import: 44-65 s wall, measured while other builds and tests kept
+//   - first import: 21.6 s wall with the machine quiet (load average 1), after
+//     the attendance rows lost their second index and empty masks became NULL;
+//     earlier 44-65 s wall, measured while other builds and tests kept
 //     the load average at 6-12 (go test -bench ImportLegacyMillion -benchtime
 //     1x ./legacy/, and the built command under /usr/bin/time). The work
 //     itself is 23 s of CPU in the target's backend (read from /proc during
