@@ -6,9 +6,12 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,5 +109,63 @@ func TestE2EDemoFeedShowsEveryPostAndImage(t *testing.T) {
 	// one weekly report.
 	if got.Messages != 8 || got.Images != 7 || got.Loaded != got.Images || got.Ephemeral < 5 {
 		t.Fatalf("page shows %+v; want 8 messages, 7 images all loaded, the ephemeral replies marked", got)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the demo writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// With --serve the feed is on 127.0.0.1 while the demo runs, refreshing
+// itself until the end.
+func TestE2EDemoServesTheFeedLive(t *testing.T) {
+	if _, err := render.FindChromium(); err != nil && os.Getenv("CI") != "true" {
+		t.Skip(err)
+	}
+	var stdout syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- demo.Run(ctx, demo.Options{
+			Out: t.TempDir(), Speed: 600, Serve: true, Addr: "127.0.0.1:0", DatabaseURL: storetest.URL(t), Schema: storetest.Schema(t),
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: &stdout,
+		})
+	}()
+	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`)
+	var url string
+	for url == "" {
+		select {
+		case err := <-done:
+			t.Fatalf("the demo ended before serving: %v (%q)", err, stdout.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		url = addr.FindString(stdout.String())
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "rollcall demo") || !strings.Contains(string(body), `http-equiv="refresh"`) {
+		t.Fatalf("live feed: %d %q", resp.StatusCode, body)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
