@@ -13,8 +13,9 @@ build: assets ## build ./rollcall with ECharts embedded
 run: build ## run the bot with $(CONFIG)
 	./rollcall run --config $(CONFIG)
 
-demo: build ## try it: a simulated server, the real bot on a fast clock, a feed page in ./demo-out
-	bash scripts/deps.sh
+demo: ## try it: a simulated server, the real bot on a fast clock, a feed page in ./demo-out
+	bash scripts/deps.sh --packages-only
+	$(MAKE) --no-print-directory build
 	./rollcall demo --out demo-out
 
 test: ## install/start PostgreSQL and Chromium if missing, then go test -race ./...
@@ -26,6 +27,7 @@ bench: assets ## measure against the original design and the limits (PostgreSQL,
 assets: $(ECHARTS) ## install the pinned ECharts with npm and copy it where the binary embeds it
 
 $(ECHARTS): render/web/package.json render/web/package-lock.json
+	@command -v npm >/dev/null || { echo "make assets needs npm: apt-get install npm, or run: bash scripts/deps.sh --packages-only"; exit 1; }
 	npm ci --prefix render/web --no-audit --no-fund
 	cp render/web/node_modules/echarts/dist/echarts.min.js $(ECHARTS)
 

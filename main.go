@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -46,6 +47,9 @@ Environment:
   DATABASE_URL    PostgreSQL URL (overrides database_url); with neither, rollcall runs
                   a private PostgreSQL under --data-dir (needs Debian's postgresql package)
   CHROMIUM_PATH   the Chromium binary used for charts (overrides the search)
+  ROLLCALL_CONFIG, ROLLCALL_DATA_DIR
+                  defaults of --config and --data-dir
+  PG_BIN_DIR      where PostgreSQL's programs are, for the private database
 
 The configuration is a TOML file; config.example.toml documents every key.
 `
@@ -65,43 +69,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cmd == "import-legacy" {
 		return legacy.Main(ctx, args, stdout, stderr, schema)
 	}
-	fs := flag.NewFlagSet("rollcall", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", envOr("ROLLCALL_CONFIG", "config.toml"), "path of the TOML configuration file (env ROLLCALL_CONFIG)")
-	chromium := fs.String("chromium", "", "path of the Chromium binary for charts (default: CHROMIUM_PATH, then the usual places)")
-	echarts := fs.String("echarts", "", "path of echarts.min.js, overriding the copy built into the binary")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
-	out := fs.String("out", "demo-out", "demo: the folder for index.html and the charts")
-	speed := fs.Float64("speed", 60, "demo: how many times faster than real time (60: a one-hour event takes a minute)")
-	serveFeed := fs.Bool("serve", false, "demo: also serve the feed on 127.0.0.1 while the demo runs")
-	addr := fs.String("addr", "127.0.0.1:8080", "demo: the address --serve listens on")
-	dataDir := fs.String("data-dir", envOr("ROLLCALL_DATA_DIR", "rollcall-data"), "where the private PostgreSQL keeps its data when no database URL is configured (env ROLLCALL_DATA_DIR)")
-	fs.Usage = func() {
+	flags := flag.NewFlagSet("rollcall", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	cfgPath := flags.String("config", envOr("ROLLCALL_CONFIG", "config.toml"), "path of the TOML configuration file (env ROLLCALL_CONFIG)")
+	chromium := flags.String("chromium", "", "path of the Chromium binary for charts (default: CHROMIUM_PATH, then the usual places)")
+	echarts := flags.String("echarts", "", "path of echarts.min.js, overriding the copy built into the binary")
+	logFormat := flags.String("log-format", "text", "log format: text or json")
+	out := flags.String("out", "demo-out", "demo: the folder for index.html and the charts")
+	speed := flags.Float64("speed", 60, "demo: how many times faster than real time (60: a one-hour event takes a minute)")
+	serveFeed := flags.Bool("serve", false, "demo: also serve the feed on 127.0.0.1 while the demo runs")
+	addr := flags.String("addr", "127.0.0.1:8080", "demo: the address --serve listens on")
+	dataDir := flags.String("data-dir", envOr("ROLLCALL_DATA_DIR", "rollcall-data"), "where the private PostgreSQL keeps its data when no database URL is configured (env ROLLCALL_DATA_DIR)")
+	flags.Usage = func() {
 		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
+		flags.PrintDefaults()
 		fmt.Fprint(stderr, envHelp)
 	}
 	switch cmd {
 	case "help":
-		fs.SetOutput(stdout)
+		flags.SetOutput(stdout)
 		fmt.Fprint(stdout, usage)
-		fs.PrintDefaults()
+		flags.PrintDefaults()
 		fmt.Fprint(stdout, envHelp)
 		return 0
 	case "run", "check-config", "demo":
 	default:
 		fmt.Fprintf(stderr, "rollcall: unknown command %q\n\n", cmd)
-		fs.Usage()
+		flags.Usage()
 		return 2
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "rollcall: unexpected argument %q\n", fs.Arg(0))
+	if flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "rollcall: unexpected argument %q\n", flags.Arg(0))
 		return 2
 	}
 	if *logFormat != "text" && *logFormat != "json" {
@@ -111,15 +115,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cmd == "demo" {
 		return runDemo(ctx, demo.Options{Out: *out, Speed: *speed, Serve: *serveFeed, Addr: *addr, Schema: schema,
 			Render: render.Options{ChromiumPath: *chromium, EChartsPath: *echarts}, Stdout: stdout},
-			*dataDir, newLogger(stderr, *logFormat, "warn"))
+			*dataDir, stderr, newLogger(stderr, *logFormat, "warn"))
 	}
 	cfg, err := config.Load(*cfgPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stderr, "rollcall: no configuration at %s: copy config.example.toml to config.toml and edit it, or pass --config FILE (rollcall help)\n", *cfgPath)
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "rollcall: %v\n", err)
 		return 1
 	}
 	if cmd == "check-config" {
-		fmt.Fprintf(stdout, "%s: ok (%d guilds, %d schedules)\n", *cfgPath, len(cfg.Guilds), countSchedules(cfg))
+		fmt.Fprintf(stdout, "%s: ok (%s, %s)\n", *cfgPath, plural(len(cfg.Guilds), "guild"), plural(countSchedules(cfg), "schedule"))
 		return 0
 	}
 	log := newLogger(stderr, *logFormat, cfg.LogLevel)
@@ -149,24 +157,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// runDemo plays the demo against DATABASE_URL or a private database.
-func runDemo(ctx context.Context, o demo.Options, dataDir string, log *slog.Logger) int {
+// runDemo plays the demo against a private database of its own, never the
+// bot's (nor DATABASE_URL's): the demo's data is simulated.
+func runDemo(ctx context.Context, o demo.Options, dataDir string, stderr io.Writer, log *slog.Logger) int {
 	if o.Speed <= 0 || o.Speed > 10000 {
-		fmt.Fprintf(o.Stdout, "rollcall: --speed %v is out of range: use more than 0 and at most 10000 (60: an hour takes a minute)\n", o.Speed)
+		fmt.Fprintf(stderr, "rollcall: --speed %v is out of range: use more than 0 and at most 10000 (60: an hour takes a minute)\n", o.Speed)
 		return 2
 	}
 	o.Logger = log
-	o.DatabaseURL = os.Getenv("DATABASE_URL")
-	if o.DatabaseURL == "" {
-		cfg := &config.Config{}
-		stop, err := startPrivateDB(ctx, cfg, dataDir, log)
-		if err != nil {
-			log.Error("start the private database", slog.Any("error", err))
-			return 1
-		}
-		defer stop()
-		o.DatabaseURL = cfg.DatabaseURL.Value()
+	cfg := &config.Config{}
+	stop, err := startPrivateDB(ctx, cfg, filepath.Join(dataDir, "demo"), log)
+	if err != nil {
+		log.Error("start the demo's private database", slog.Any("error", err))
+		return 1
 	}
+	defer stop()
+	o.DatabaseURL = cfg.DatabaseURL.Value()
 	if err := demo.Run(ctx, o); err != nil {
 		log.Error("demo", slog.Any("error", err))
 		return 1
@@ -198,6 +204,13 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func countSchedules(c *config.Config) int {

@@ -60,7 +60,7 @@ func TestCheckConfig(t *testing.T) {
 		code       int
 		want       string
 	}{
-		{"valid", good, 0, "ok (1 guilds, 1 schedules)"},
+		{"valid", good, 0, "ok (1 guild, 1 schedule)"},
 		{"bad time zone", strings.Replace(good, "Europe/Moscow", "Moscow", 1), 1, "guilds[0].timezone"},
 		{"duration 0", strings.Replace(good, `times =`, "duration = \"0m\"\n  times =", 1), 1, "guilds[0].schedules[0].duration"},
 		{"overlap", good + `
@@ -93,7 +93,7 @@ func TestCLIUsage(t *testing.T) {
 	if code, _, errOut := runCLI(t, "run", "--log-format", "xml"); code != 2 || !strings.Contains(errOut, "--log-format") {
 		t.Fatalf("bad flag value: %d %q", code, errOut)
 	}
-	if code, _, errOut := runCLI(t, "check-config", "--config", "/nonexistent/rollcall.toml"); code != 1 || !strings.Contains(errOut, "no such file") {
+	if code, _, errOut := runCLI(t, "check-config", "--config", "/nonexistent/rollcall.toml"); code != 1 || !strings.Contains(errOut, "copy config.example.toml") {
 		t.Fatalf("missing file: %d %q", code, errOut)
 	}
 }

@@ -46,6 +46,10 @@ type Config struct {
 	// bot is in; Discord may take a while to show changes).
 	Commands string  `toml:"commands"`
 	Guilds   []Guild `toml:"guilds"`
+
+	// written holds the top-level keys the file set, so that a key written
+	// as "0s" is checked rather than replaced by its default.
+	written map[string]bool
 }
 
 // Guild is one Discord server rollcall serves.
@@ -202,6 +206,10 @@ func Parse(text string, getenv func(string) string) (*Config, error) {
 	if v := getenv("DATABASE_URL"); v != "" {
 		c.DatabaseURL = Secret(v)
 	}
+	c.written = map[string]bool{}
+	for _, k := range []string{"poll_interval", "catch_up", "db_outage_window"} {
+		c.written[k] = md.IsDefined(k)
+	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -240,13 +248,13 @@ var weekdays = map[string]time.Weekday{
 // Validate fills defaults and checks every key, returning the first problem
 // found with the key it is about.
 func (c *Config) Validate() error {
-	if c.PollInterval == 0 {
+	if c.PollInterval == 0 && !c.written["poll_interval"] {
 		c.PollInterval = Duration(DefaultPollInterval)
 	}
-	if c.CatchUp == 0 {
-		c.CatchUp = Duration(DefaultCatchUp)
+	if c.CatchUp == 0 && !c.written["catch_up"] {
+		c.CatchUp = Duration(DefaultCatchUp) // "0s" written means no catch-up
 	}
-	if c.DBOutageWindow == 0 {
+	if c.DBOutageWindow == 0 && !c.written["db_outage_window"] {
 		c.DBOutageWindow = Duration(DefaultDBOutageWindow)
 	}
 	if c.LogLevel == "" {
@@ -256,7 +264,7 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if u := c.DatabaseURL.Value(); u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
-		return keyErr("database_url", "is not a PostgreSQL URL: write it like postgres://user:password@host:5432/rollcall, or leave it empty for a private database under --data-dir")
+		return keyErr("database_url (or DATABASE_URL)", "is not a PostgreSQL URL: write it like postgres://user:password@host:5432/rollcall, or leave it empty for a private database under --data-dir")
 	}
 	if p := c.PollInterval.D(); p < time.Second || p > 30*time.Second {
 		return keyErr("poll_interval", "%v is out of range: use 1s to 30s (a minute is only counted if a poll falls inside it)", p)

@@ -90,6 +90,8 @@ report_channels = ["222222222222222222"]
 		{"unknown key", valid + "\npoll_intervall = \"5s\"\n", okEnv, "poll_intervall"},
 		{"bad id", strings.Replace(valid, `"111111111111111111"`, `"my server"`, 1), okEnv, "id"},
 		{"poll too fast", strings.Replace(valid, `"5s"`, `"10ms"`, 1), okEnv, "poll_interval"},
+		{"poll zero", strings.Replace(valid, `"5s"`, `"0s"`, 1), okEnv, "poll_interval"},
+		{"outage window zero", "db_outage_window = \"0s\"\n" + valid, okEnv, "db_outage_window"},
 		{"no schedules", "[[guilds]]\nid = \"1\"\ntimezone = \"UTC\"\nreport_channels=[\"2\"]\n", okEnv, "guilds[0].schedules"},
 		{"no voice channels", strings.Replace(valid, `voice_channel_names = ["БЗС"]`, ``, 1), okEnv, "guilds[0].schedules[0]"},
 		{"self overlap", strings.Replace(valid, `"07:00"`, `"06:30"`, 1) + "", okEnv, ""},
@@ -183,5 +185,16 @@ func TestRulesFromConfig(t *testing.T) {
 	want := attendance.Rules{MinMinutes: 10, CountSelfMuted: true, CountSelfDeafened: false, CountServerDeafened: true, LateAfter: 10, LeftEarlyBefore: 0}
 	if r != want {
 		t.Fatalf("rules = %+v, want %+v", r, want)
+	}
+}
+
+func TestCatchUpZeroTurnsCatchUpOff(t *testing.T) {
+	c, err := Parse("catch_up = \"0s\"\n"+valid, okEnv)
+	if err != nil || c.CatchUp.D() != 0 {
+		t.Fatalf("catch_up = %v, %v; want 0 (off)", c.CatchUp.D(), err)
+	}
+	c, err = Parse(valid, okEnv)
+	if err != nil || c.CatchUp.D() != DefaultCatchUp {
+		t.Fatalf("default catch_up = %v, %v", c.CatchUp.D(), err)
 	}
 }

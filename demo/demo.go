@@ -104,7 +104,7 @@ func Run(ctx context.Context, o Options) error {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx) }()
-	d := &driver{clk: clk, speed: o.Speed, done: done, sim: sim, c: c, f: f}
+	d := &driver{clk: clk, speed: o.Speed, done: done, sim: sim, c: c, f: f, out: o.Stdout}
 	if err := d.play(ctx); err != nil {
 		return err
 	}
@@ -176,6 +176,7 @@ type driver struct {
 	sim   *discordsim.Server
 	c     *community
 	f     *feed
+	out   io.Writer // progress lines for the person waiting
 }
 
 // step advances to t in 5-second polls, running each move due on the way.
@@ -233,13 +234,16 @@ func (d *driver) play(ctx context.Context) error {
 	for at, fs := range moves {
 		moves[at] = append(fs, func() { time.Sleep(50 * time.Millisecond) })
 	}
+	fmt.Fprintf(d.out, "Sunday 16:00 Moscow: the БЗС event starts; %d people come and go (a simulated hour)...\n", len(c.people))
 	if err := d.step(ctx, event.Add(61*time.Minute), moves); err != nil {
 		return err
 	}
+	fmt.Fprintln(d.out, "17:00: the event is over and reported; a moderator and a member use the slash commands...")
 	if err := d.runCommands(ctx); err != nil {
 		return err
 	}
 	// The evening passes; the week ends at Monday 00:00.
+	fmt.Fprintln(d.out, "Monday 00:00: the week ends; the weekly report goes out...")
 	d.clk.Set(time.Date(2026, 11, 22, 23, 59, 30, 0, tz))
 	return d.step(ctx, time.Date(2026, 11, 23, 0, 1, 0, 0, tz), nil)
 }

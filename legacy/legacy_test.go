@@ -571,3 +571,36 @@ func TestParseTable(t *testing.T) {
 		})
 	}
 }
+
+// With no database URL anywhere, the import uses the bot's private database
+// under --data-dir, as `rollcall run` would.
+func TestImportLegacyIntoThePrivateDatabase(t *testing.T) {
+	parent, err := os.MkdirTemp("", "rollcall-legacy-private-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(parent) })
+	if err := os.Chmod(parent, 0o755); err != nil { // as root the server runs as another account
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(parent, "config.toml")
+	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, testConfig, ""), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	csvPath := writeCSV(t, paperRows[:3], []string{"id", "player_id", "score", "data_bzs", "hour"}, "")
+	args := []string{"--config", cfgPath, "--data-dir", filepath.Join(parent, "data"), "--csv", csvPath, "--guild", "111111111111111111", "--schedule", "БЗС"}
+	// The second run finds the first one's data in the same private database.
+	for i, want := range []string{"attendance rows: 3 added", "attendance rows: 0 added"} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), args, storetest.Schema(t), func(string) string { return "" }, &out, &errb)
+		if code != 0 {
+			if strings.Contains(errb.String(), "no PostgreSQL") && os.Getenv("CI") != "true" {
+				t.Skip(errb.String())
+			}
+			t.Fatalf("run %d: exit %d: %s", i+1, code, errb.String())
+		}
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("run %d: want %q in %s", i+1, want, out.String())
+		}
+	}
+}

@@ -7,12 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"rollcall/config"
+	"rollcall/localpg"
 	"rollcall/store"
 )
 
@@ -29,7 +32,8 @@ becomes an event of the schedule, starting at that local time; each row's
 minutes are merged into the member's attendance. Members rollcall does not
 know yet are added without a name; the bot fills names in when it next sees
 them. Importing the same rows again changes nothing. The target is the
-configuration's database (DATABASE_URL overrides it); its tables are
+configuration's database (DATABASE_URL overrides it), or with neither the
+bot's private database under --data-dir (stop the bot first); its tables are
 created if needed. The bot token is not needed.
 
 Flags:
@@ -50,6 +54,7 @@ type options struct {
 	tz         string
 	dryRun     bool
 	schema     string // schema.sql, to migrate the target like the bot does
+	dataDir    string
 }
 
 // Main runs `rollcall import-legacy` with args (those after the command
@@ -90,6 +95,11 @@ func parseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs.StringVar(&o.schedule, "schedule", "", "name of the guild's schedule the events belong to, as configured")
 	fs.StringVar(&o.tz, "tz", "", "IANA time zone of the dates and hours in the table (default: the guild's timezone)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "show what would be imported and write nothing")
+	dataDir := getenv("ROLLCALL_DATA_DIR")
+	if dataDir == "" {
+		dataDir = "rollcall-data"
+	}
+	fs.StringVar(&o.dataDir, "data-dir", dataDir, "the private PostgreSQL's folder, used when no database URL is configured (as rollcall run does; env ROLLCALL_DATA_DIR)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), Usage)
 		fs.PrintDefaults()
@@ -201,10 +211,22 @@ func importLegacy(ctx context.Context, o options, getenv func(string) string, st
 	}
 	defer src.close()
 
-	if cfg.DatabaseURL == "" {
-		return errors.New("no database to import into: set database_url in the config or DATABASE_URL (for rollcall's private database, start it with `rollcall run` and use the URL it logs)")
+	url := cfg.DatabaseURL.Value()
+	if url == "" {
+		// The bot's own private database, as `rollcall run` uses it (stop
+		// the bot first: one server per data folder).
+		srv, err := localpg.Start(ctx, localpg.Options{DataDir: filepath.Join(o.dataDir, "postgres"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			return fmt.Errorf("no database_url configured, and the private database under --data-dir %s: %w", o.dataDir, err)
+		}
+		defer func() {
+			stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = srv.Stop(stopCtx)
+		}()
+		url = srv.URL()
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL.Value())
+	st, err := store.Open(ctx, url)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,13 @@
 # PostgreSQL (a local cluster on 127.0.0.1:5432 with trust auth for local
 # connections), Chromium with the emoji font, and Node's npm for the ECharts
 # asset. Each step is skipped when already done; every change is announced.
+#
+# With --packages-only it installs the packages and stops there: the demo
+# and the private database need PostgreSQL's programs, not the system's
+# server, and must not change its authentication.
 set -euo pipefail
+packages_only=false
+[ "${1:-}" = "--packages-only" ] && packages_only=true
 
 say() { printf 'deps: %s\n' "$*" >&2; }
 SUDO=""
@@ -18,6 +24,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} with apt-get"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if $packages_only; then
+  exit 0
 fi
 
 # A TEST_DATABASE_URL names a server someone else runs: leave it alone.
