@@ -35,7 +35,7 @@ func (d *driver) runCommands(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("/%s: %w", call.name, err)
 		}
-		d.f.reply("/"+call.name, c.nameOf(call.who), d.clk.Now(), r)
+		d.f.reply(c.describe(call.name, call.opts), c.nameOf(call.who), d.clk.Now(), r)
 	}
 	return nil
 }
@@ -47,4 +47,17 @@ func (c *community) nameOf(id snowflake.ID) string {
 		}
 	}
 	return id.String()
+}
+
+// describe writes an invocation as Discord shows it: "/member member: @Zoë ⚔️ period: 7d".
+func (c *community) describe(name string, opts []discordsim.Option) string {
+	out := "/" + name
+	for _, o := range opts {
+		v := fmt.Sprint(o.Value)
+		if id, ok := o.Value.(snowflake.ID); ok {
+			v = "@" + c.nameOf(id)
+		}
+		out += " " + o.Name + ": " + v
+	}
+	return out
 }
