@@ -213,17 +213,26 @@ func (s *Server) handleListEvents(rc *reqCtx) {
 	writeJSON(rc.w, http.StatusOK, out)
 }
 
-func (s *Server) handleGetEvent(rc *reqCtx) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// restEventLocked finds the guild and scheduled event of a REST route; a
+// nil event means an error was written.
+func (s *Server) restEventLocked(rc *reqCtx) (*guild, *scheduledEvent) {
 	g := s.restGuildLocked(rc)
 	if g == nil {
-		return
+		return nil, nil
 	}
 	id, _ := snowflake.Parse(rc.param("event"))
 	e := g.event(id)
 	if e == nil {
 		writeJSON(rc.w, http.StatusNotFound, apiError(10070, "Unknown Guild Scheduled Event"))
+	}
+	return g, e
+}
+
+func (s *Server) handleGetEvent(rc *reqCtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, e := s.restEventLocked(rc)
+	if e == nil {
 		return
 	}
 	writeJSON(rc.w, http.StatusOK, s.scheduledEventJSONLocked(g, e, rc.r.URL.Query().Get("with_user_count") == "true"))
@@ -240,14 +249,8 @@ func (s *Server) handleEventUsers(rc *reqCtx) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.restGuildLocked(rc)
-	if g == nil {
-		return
-	}
-	id, _ := snowflake.Parse(rc.param("event"))
-	e := g.event(id)
+	g, e := s.restEventLocked(rc)
 	if e == nil {
-		writeJSON(rc.w, http.StatusNotFound, apiError(10070, "Unknown Guild Scheduled Event"))
 		return
 	}
 	ids := e.interested

@@ -693,15 +693,25 @@ func (s *Server) webhookInteractionLocked(rc *reqCtx) *interaction {
 	return it
 }
 
-func (s *Server) handleGetOriginal(rc *reqCtx) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// originalLocked finds the interaction of a webhook route whose original
+// response exists; nil means a 404 was written.
+func (s *Server) originalLocked(rc *reqCtx) *interaction {
 	it := s.webhookInteractionLocked(rc)
 	if it == nil {
-		return
+		return nil
 	}
 	if it.original == nil || it.original.deleted {
 		writeJSON(rc.w, http.StatusNotFound, apiError(10008, "Unknown Message"))
+		return nil
+	}
+	return it
+}
+
+func (s *Server) handleGetOriginal(rc *reqCtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it := s.originalLocked(rc)
+	if it == nil {
 		return
 	}
 	writeJSON(rc.w, http.StatusOK, s.messageJSONLocked(it.original))
@@ -710,12 +720,8 @@ func (s *Server) handleGetOriginal(rc *reqCtx) {
 func (s *Server) handleDeleteOriginal(rc *reqCtx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	it := s.webhookInteractionLocked(rc)
+	it := s.originalLocked(rc)
 	if it == nil {
-		return
-	}
-	if it.original == nil || it.original.deleted {
-		writeJSON(rc.w, http.StatusNotFound, apiError(10008, "Unknown Message"))
 		return
 	}
 	it.original.deleted = true
@@ -757,12 +763,8 @@ func (s *Server) editLocked(rc *reqCtx, m *message) bool {
 func (s *Server) handleEditOriginal(rc *reqCtx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	it := s.webhookInteractionLocked(rc)
+	it := s.originalLocked(rc)
 	if it == nil {
-		return
-	}
-	if it.original == nil || it.original.deleted {
-		writeJSON(rc.w, http.StatusNotFound, apiError(10008, "Unknown Message"))
 		return
 	}
 	if !s.editLocked(rc, it.original) {
