@@ -17,6 +17,7 @@ import (
 	"rollcall/commands"
 	"rollcall/config"
 	"rollcall/render"
+	"rollcall/settings"
 	"rollcall/store"
 )
 
@@ -83,9 +84,11 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 	}
 	// The commands share the store and the browser with the posts; their
 	// router listens to the bot's gateway.
-	a.Commands = commands.New(commands.Deps{Config: cfg, Store: st, Renderer: renderer, Clock: d.Clock, Logger: d.Logger})
+	reg := settings.NewRegistry(cfg.Validated...)
+	a.Commands = commands.New(commands.Deps{Settings: reg, Scope: cfg.Commands, Store: st, Renderer: renderer, Clock: d.Clock, Logger: d.Logger})
 	b, err := bot.New(bot.Options{
-		Config: cfg, Store: st, Renderer: renderer, Clock: d.Clock, Logger: d.Logger,
+		Settings: reg, Token: cfg.Token.Value(), PollInterval: cfg.PollInterval.D(), DBOutageWindow: cfg.DBOutageWindow.D(), CatchUp: cfg.CatchUp.D(),
+		Store: st, Renderer: renderer, Clock: d.Clock, Logger: d.Logger,
 		ClientOpts: d.ClientOpts, Instance: d.Instance,
 		Listeners: []disgobot.EventListener{a.Commands.Listener()},
 	})

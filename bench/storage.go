@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"rollcall/config"
+	"rollcall/settings"
 	"rollcall/store"
 )
 
@@ -45,7 +46,7 @@ type TableBytes struct {
 type yearDB struct {
 	db      *benchDB
 	st      *store.Store
-	guild   *config.Guild
+	guild   *settings.Guild
 	members []uint64
 	occs    []store.Occurrence
 	last    time.Time // end of the year
@@ -101,7 +102,7 @@ func runStorage(ctx context.Context, cfg Config, res *Results) (*yearDB, error) 
 	if err != nil {
 		return nil, err
 	}
-	y.guild = &conf.Guilds[0]
+	y.guild = conf.Validated[0]
 	sched := y.guild.Schedules[0].Parsed
 
 	// Members joined before the year; a few left during it, as in a real guild.

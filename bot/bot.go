@@ -23,8 +23,8 @@ import (
 	"github.com/disgoorg/snowflake/v2"
 
 	"rollcall/clock"
-	"rollcall/config"
 	"rollcall/render"
+	"rollcall/settings"
 	"rollcall/store"
 )
 
@@ -33,9 +33,9 @@ import (
 var Intents = []gateway.Intents{gateway.IntentGuilds, gateway.IntentGuildMembers, gateway.IntentGuildVoiceStates}
 
 // intents adds GuildScheduledEvents when a guild records native events.
-func intents(c *config.Config) []gateway.Intents {
-	for _, g := range c.Guilds {
-		if g.Native() {
+func intents(gs []*settings.Guild) []gateway.Intents {
+	for _, g := range gs {
+		if g.NativeEvents {
 			return append(Intents[:len(Intents):len(Intents)], gateway.IntentGuildScheduledEvents)
 		}
 	}
@@ -51,11 +51,18 @@ type Renderer interface {
 
 // Options are what a Bot is built from.
 type Options struct {
-	Config   *config.Config
-	Store    *store.Store
-	Renderer Renderer
-	Clock    clock.Clock
-	Logger   *slog.Logger
+	// Settings are the guilds served and their settings.
+	Settings *settings.Registry
+	// Token is the bot token.
+	Token string
+	// PollInterval is how often voice is sampled; DBOutageWindow how long
+	// samples are kept in memory while the database is unreachable;
+	// CatchUp how long after its due time a missed report is still posted.
+	PollInterval, DBOutageWindow, CatchUp time.Duration
+	Store                                 *store.Store
+	Renderer                              Renderer
+	Clock                                 clock.Clock
+	Logger                                *slog.Logger
 	// ClientOpts are extra disgo options, e.g. the Discord simulator's URLs.
 	ClientOpts []disgobot.ConfigOpt
 	// Listeners get every gateway event, e.g. the slash command router.
@@ -70,7 +77,8 @@ type Options struct {
 
 // Bot is a running rollcall bot.
 type Bot struct {
-	cfg    *config.Config
+	opts   Options
+	reg    *settings.Registry
 	store  *store.Store
 	render Renderer
 	clock  clock.Clock
@@ -78,8 +86,6 @@ type Bot struct {
 	client *disgobot.Client
 	inst   string
 	lease  time.Duration
-
-	guilds map[snowflake.ID]*config.Guild
 
 	readyMu  sync.Mutex
 	ready    map[snowflake.ID]bool // guilds whose GUILD_CREATE arrived since the last READY
@@ -104,22 +110,17 @@ func New(opts Options) (*Bot, error) {
 		opts.ClaimLease = 2 * time.Minute
 	}
 	b := &Bot{
-		cfg: opts.Config, store: opts.Store, render: opts.Renderer, clock: opts.Clock, log: opts.Logger,
+		opts: opts, reg: opts.Settings, store: opts.Store, render: opts.Renderer, clock: opts.Clock, log: opts.Logger,
 		inst: opts.Instance, lease: opts.ClaimLease,
-		guilds:   map[snowflake.ID]*config.Guild{},
 		ready:    map[snowflake.ID]bool{},
 		startErr: make(chan error, 1),
 		native:   map[snowflake.ID]*nativeEvent{},
 	}
-	for i := range b.cfg.Guilds {
-		g := &b.cfg.Guilds[i]
-		b.guilds[snowflake.ID(g.ID)] = g
-	}
 	b.poll.init()
 	b.reports.init()
 	clientOpts := []disgobot.ConfigOpt{
-		disgobot.WithLogger(slog.New(newRedactHandler(b.log.Handler(), b.cfg.Token.Value())).With(slog.String("component", "disgo"))),
-		disgobot.WithGatewayConfigOpts(gateway.WithIntents(intents(b.cfg)...)),
+		disgobot.WithLogger(slog.New(newRedactHandler(b.log.Handler(), opts.Token)).With(slog.String("component", "disgo"))),
+		disgobot.WithGatewayConfigOpts(gateway.WithIntents(intents(b.reg.All())...)),
 		disgobot.WithCacheConfigOpts(cache.WithCaches(cache.FlagGuilds, cache.FlagMembers, cache.FlagVoiceStates, cache.FlagChannels, cache.FlagRoles, cache.FlagGuildScheduledEvents)),
 		disgobot.WithEventListenerFunc(b.onReady),
 		disgobot.WithEventListenerFunc(b.onGuildReady),
@@ -132,7 +133,7 @@ func New(opts Options) (*Bot, error) {
 	}
 	clientOpts = append(clientOpts, opts.ClientOpts...)
 	clientOpts = append(clientOpts, disgobot.WithEventListeners(opts.Listeners...))
-	client, err := disgo.New(b.cfg.Token.Value(), clientOpts...)
+	client, err := disgo.New(opts.Token, clientOpts...)
 	if err != nil {
 		// disgo's errors do not include the token, but say where it came from.
 		return nil, fmt.Errorf("create Discord client: %w", err)
@@ -159,7 +160,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		return err
 	}
 	b.running.Store(true)
-	b.log.Info("rollcall is running", slog.Int("guilds", len(b.guilds)), slog.Duration("poll_interval", b.cfg.PollInterval.D()))
+	b.log.Info("rollcall is running", slog.Int("guilds", len(b.reg.All())), slog.Duration("poll_interval", b.opts.PollInterval))
 	b.catchUp(ctx, b.clock.Now())
 	for {
 		select {
@@ -183,7 +184,7 @@ func (b *Bot) Run(ctx context.Context) error {
 // untilNextTick aligns polls to multiples of the interval so that each
 // minute gets the same number of samples whatever time the bot started.
 func (b *Bot) untilNextTick(now time.Time) time.Duration {
-	p := b.cfg.PollInterval.D()
+	p := b.opts.PollInterval
 	d := p - time.Duration(now.UnixNano())%p
 	if d <= 0 {
 		d = p
@@ -207,7 +208,7 @@ func (b *Bot) waitGuilds(ctx context.Context) error {
 		b.readyMu.Lock()
 		n := len(b.ready)
 		b.readyMu.Unlock()
-		if n == len(b.guilds) {
+		if n == len(b.reg.All()) {
 			return nil
 		}
 		select {
@@ -227,9 +228,9 @@ func (b *Bot) waitGuilds(ctx context.Context) error {
 func (b *Bot) missingGuildsError() error {
 	b.readyMu.Lock()
 	defer b.readyMu.Unlock()
-	for id, g := range b.guilds {
-		if !b.ready[id] {
-			return fmt.Errorf("config: %s.id: the bot is not in guild %d (or Discord did not send it): invite the bot to that server first", g.Key, id)
+	for _, g := range b.reg.All() {
+		if !b.ready[snowflake.ID(g.ID)] {
+			return fmt.Errorf("config: %s.id: the bot is not in guild %d (or Discord did not send it): invite the bot to that server first", g.Key, g.ID)
 		}
 	}
 	return errors.New("guilds did not arrive")
@@ -256,7 +257,7 @@ func (b *Bot) onReady(e *events.Ready) {
 }
 
 func (b *Bot) onGuildReady(e *events.GuildReady) {
-	g, ok := b.guilds[e.GuildID]
+	g, ok := b.reg.Get(uint64(e.GuildID))
 	if !ok {
 		b.log.Warn("guild is not configured, ignoring it", slog.Uint64("guild_id", uint64(e.GuildID)))
 		return
@@ -311,7 +312,7 @@ func (b *Bot) loadMembers(client *disgobot.Client, gid snowflake.ID) {
 
 // checkChannels verifies, when a guild arrives, that every channel the
 // config names exists: a typo would otherwise record nothing, silently.
-func (b *Bot) checkChannels(c cache.Caches, g *config.Guild) error {
+func (b *Bot) checkChannels(c cache.Caches, g *settings.Guild) error {
 	gid := snowflake.ID(g.ID)
 	for _, s := range g.Schedules {
 		for i, id := range s.VoiceChannels {
@@ -368,7 +369,7 @@ func toMember(guildID snowflake.ID, m discord.Member) store.Member {
 }
 
 func (b *Bot) storeMember(guildID snowflake.ID, m discord.Member) {
-	if _, ok := b.guilds[guildID]; !ok {
+	if _, ok := b.reg.Get(uint64(guildID)); !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -382,7 +383,7 @@ func (b *Bot) onMemberJoin(e *events.GuildMemberJoin)     { b.storeMember(e.Guil
 func (b *Bot) onMemberUpdate(e *events.GuildMemberUpdate) { b.storeMember(e.GuildID, e.Member) }
 
 func (b *Bot) onMemberLeave(e *events.GuildMemberLeave) {
-	if _, ok := b.guilds[e.GuildID]; !ok {
+	if _, ok := b.reg.Get(uint64(e.GuildID)); !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -406,8 +407,8 @@ func (b *Bot) gatewayReady(guildID snowflake.ID) bool {
 // Ready reports whether the gateway session is up and every configured
 // guild has arrived with its members: the state in which the bot records.
 func (b *Bot) Ready() bool {
-	for id := range b.guilds {
-		if !b.gatewayReady(id) {
+	for _, g := range b.reg.All() {
+		if !b.gatewayReady(snowflake.ID(g.ID)) {
 			return false
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/disgoorg/snowflake/v2"
 
 	"rollcall/attendance"
-	"rollcall/config"
+	"rollcall/settings"
 )
 
 // nativeEvent is a Discord Scheduled Event as the bot follows it, on the
@@ -32,9 +32,9 @@ type nativeEvent struct {
 	start     time.Time // fixed once recording begins
 }
 
-func (b *Bot) nativeGuild(gid snowflake.ID) *config.Guild {
-	g, ok := b.guilds[gid]
-	if !ok || !g.Native() {
+func (b *Bot) nativeGuild(gid snowflake.ID) *settings.Guild {
+	g, ok := b.reg.Get(uint64(gid))
+	if !ok || !g.NativeEvents {
 		return nil
 	}
 	return g
@@ -43,9 +43,8 @@ func (b *Bot) nativeGuild(gid snowflake.ID) *config.Guild {
 // reconcileNative brings b.native up to date with the cache.
 func (b *Bot) reconcileNative(now time.Time) {
 	seen := map[snowflake.ID]bool{}
-	for i := range b.cfg.Guilds {
-		g := &b.cfg.Guilds[i]
-		if !g.Native() {
+	for _, g := range b.reg.All() {
+		if !g.NativeEvents {
 			continue
 		}
 		for e := range b.client.Caches.GuildScheduledEvents(snowflake.ID(g.ID)) {
@@ -243,7 +242,7 @@ func (n *nativeEvent) endAt(now time.Time) (time.Time, bool) {
 }
 
 // finishNative queues the report of a native event that ended.
-func (b *Bot) finishNative(g *config.Guild, k occKey, occ attendance.Occurrence) {
+func (b *Bot) finishNative(g *settings.Guild, k occKey, occ attendance.Occurrence) {
 	b.poll.occs[k] = occ
 	j := b.eventJob(g, g.ReportChannels, k, 0, occ)
 	prepare := j.prepare

@@ -9,7 +9,7 @@ import (
 	"github.com/disgoorg/snowflake/v2"
 
 	"rollcall/attendance"
-	"rollcall/config"
+	"rollcall/settings"
 	"rollcall/store"
 )
 
@@ -32,8 +32,8 @@ type occKey struct {
 
 // run is an occurrence being recorded this tick.
 type run struct {
-	guild    *config.Guild
-	schedule *config.Schedule // nil for a native event
+	guild    *settings.Guild
+	schedule *settings.Schedule // nil for a native event
 	key      occKey
 	occ      attendance.Occurrence
 	watched  map[snowflake.ID]bool // native events: the event's channel
@@ -86,7 +86,7 @@ func (p *poller) init() {
 // every voice or stage channel whose name contains one of its substrings,
 // evaluated now from the cache (so created and renamed channels count at
 // once), never the AFK channel.
-func (b *Bot) watchedChannels(g *config.Guild, s *config.Schedule) map[snowflake.ID]bool {
+func (b *Bot) watchedChannels(g *settings.Guild, s *settings.Schedule) map[snowflake.ID]bool {
 	gid := snowflake.ID(g.ID)
 	out := map[snowflake.ID]bool{}
 	for _, id := range s.VoiceChannels {
@@ -165,8 +165,7 @@ func (b *Bot) sample(ctx context.Context, now time.Time) {
 // scheduledRuns lists the configured schedules' occurrences running now.
 func (b *Bot) scheduledRuns(now time.Time) []run {
 	var out []run
-	for i := range b.cfg.Guilds {
-		g := &b.cfg.Guilds[i]
+	for _, g := range b.reg.All() {
 		for j := range g.Schedules {
 			s := &g.Schedules[j]
 			for _, occ := range s.Parsed.Running(now) {
@@ -184,7 +183,7 @@ func (b *Bot) afkChannel(gid snowflake.ID) snowflake.ID {
 	return 0
 }
 
-func (b *Bot) queue(k occKey, guildID config.Snowflake, vs discord.VoiceState, chunk int, bit uint64) {
+func (b *Bot) queue(k occKey, guildID uint64, vs discord.VoiceState, chunk int, bit uint64) {
 	p := &b.poll
 	sk := sampleKey{occ: k, user: uint64(vs.UserID), chunk: chunk}
 	want := store.Sample{GuildID: uint64(guildID), UserID: uint64(vs.UserID), Chunk: chunk, Present: bit}
@@ -254,11 +253,11 @@ func (b *Bot) flush(ctx context.Context, now time.Time) {
 		p.failingFor = now
 	}
 	p.failures++
-	wait := min(b.cfg.PollInterval.D()<<min(p.failures, 10), maxBackoff)
+	wait := min(b.opts.PollInterval<<min(p.failures, 10), maxBackoff)
 	p.retryAt = now.Add(wait)
 	b.log.Error("record attendance failed; keeping it in memory and retrying", slog.Int("buffered", len(p.pending)),
 		slog.Duration("retry_in", wait), slog.Duration("failing_for", now.Sub(p.failingFor)), slog.Any("error", err))
-	if window := b.cfg.DBOutageWindow.D(); now.Sub(p.failingFor) > window {
+	if window := b.opts.DBOutageWindow; now.Sub(p.failingFor) > window {
 		b.dropExpired(now.Add(-window))
 	}
 }

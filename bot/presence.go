@@ -18,8 +18,7 @@ func (b *Bot) updatePresence(ctx context.Context, now time.Time) {
 	var running []string
 	var next time.Time
 	nextName := ""
-	for i := range b.cfg.Guilds {
-		g := &b.cfg.Guilds[i]
+	for _, g := range b.reg.All() {
 		for j := range g.Schedules {
 			s := &g.Schedules[j]
 			for _, o := range s.Parsed.Occurrences(now, now.Add(7*24*time.Hour)) {

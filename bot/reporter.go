@@ -15,9 +15,9 @@ import (
 	"github.com/disgoorg/snowflake/v2"
 
 	"rollcall/attendance"
-	"rollcall/config"
 	"rollcall/render"
 	"rollcall/report"
+	"rollcall/settings"
 	"rollcall/store"
 	"rollcall/view"
 )
@@ -29,8 +29,8 @@ const lateAfter = 2 * time.Minute
 // postJob is an automatic post still to be delivered to some channels.
 type postJob struct {
 	kind, ref string // the claim's identity: "event" + occurrence id, "weekly" + guild and week
-	guild     *config.Guild
-	channels  []config.Snowflake
+	guild     *settings.Guild
+	channels  []uint64
 	prepare   func(ctx context.Context) error // optional: fills ref before the first claim
 	build     func(ctx context.Context, now time.Time) (*reportMessage, error)
 	desc      string
@@ -57,7 +57,7 @@ func (b *Bot) enqueue(j *postJob) {
 // eventJob posts an occurrence's report. id is its row id when known; 0
 // means "the occurrence this process sampled", resolved when posting (the
 // database may have been down when the event ran).
-func (b *Bot) eventJob(g *config.Guild, channels []config.Snowflake, k occKey, id int64, occ attendance.Occurrence) *postJob {
+func (b *Bot) eventJob(g *settings.Guild, channels []uint64, k occKey, id int64, occ attendance.Occurrence) *postJob {
 	j := &postJob{
 		kind: "event", guild: g, channels: channels,
 		desc: fmt.Sprintf("guild %d %s %s", g.ID, occ.Schedule, occ.Start.Format(time.RFC3339)),
@@ -83,9 +83,8 @@ func (b *Bot) eventJob(g *config.Guild, channels []config.Snowflake, k occKey, i
 // their claims, so this is safe to run on every start.
 func (b *Bot) catchUp(ctx context.Context, now time.Time) {
 	b.reports.lastTick = now
-	window := b.cfg.CatchUp.D()
-	for i := range b.cfg.Guilds {
-		g := &b.cfg.Guilds[i]
+	window := b.opts.CatchUp
+	for _, g := range b.reg.All() {
 		b.queueWeekly(g, now.Add(-window), now)
 		occs, err := b.store.Occurrences(ctx, uint64(g.ID), now.Add(-window-attendance.MaxDuration), now)
 		if err != nil {
@@ -119,8 +118,7 @@ func (b *Bot) reportEnded(ctx context.Context, now time.Time) {
 	last := b.reports.lastTick
 	b.reports.lastTick = now
 	if !last.IsZero() {
-		for i := range b.cfg.Guilds {
-			g := &b.cfg.Guilds[i]
+		for _, g := range b.reg.All() {
 			b.queueWeekly(g, last, now)
 			for j := range g.Schedules {
 				s := &g.Schedules[j]
@@ -165,7 +163,7 @@ func (b *Bot) post(ctx context.Context, j *postJob, now time.Time) error {
 	}
 	var msg *reportMessage
 	for _, ch := range j.channels {
-		post := store.Post{Kind: j.kind, Ref: j.ref, ChannelID: uint64(ch), GuildID: uint64(j.guild.ID)}
+		post := store.Post{Kind: j.kind, Ref: j.ref, ChannelID: ch, GuildID: j.guild.ID}
 		ok, err := b.store.ClaimPost(ctx, post, b.inst, now, b.lease)
 		if err != nil {
 			return err
@@ -237,7 +235,7 @@ func (m *reportMessage) create(nonce string) discord.MessageCreate {
 }
 
 // loadEvent judges one stored occurrence with the same code the commands use.
-func (b *Bot) loadEvent(ctx context.Context, g *config.Guild, occ attendance.Occurrence, occID int64) (report.Event, error) {
+func (b *Bot) loadEvent(ctx context.Context, g *settings.Guild, occ attendance.Occurrence, occID int64) (report.Event, error) {
 	recs, err := b.store.History(ctx, uint64(g.ID), occ.Start, occ.Start.Add(time.Second), 0)
 	if err != nil {
 		return report.Event{}, err
@@ -258,7 +256,7 @@ func (b *Bot) loadEvent(ctx context.Context, g *config.Guild, occ attendance.Occ
 	return report.Event{}, fmt.Errorf("occurrence %d: %w", occID, store.ErrNotFound)
 }
 
-func (b *Bot) buildReport(ctx context.Context, g *config.Guild, occID int64, occ attendance.Occurrence, now time.Time) (*reportMessage, error) {
+func (b *Bot) buildReport(ctx context.Context, g *settings.Guild, occID int64, occ attendance.Occurrence, now time.Time) (*reportMessage, error) {
 	ev, err := b.loadEvent(ctx, g, occ, occID)
 	if err != nil {
 		return nil, err
@@ -307,11 +305,12 @@ func (b *Bot) buildReport(ctx context.Context, g *config.Guild, occID int64, occ
 }
 
 // lang is the guild's language for automatic posts: its community locale.
-func (b *Bot) lang(g *config.Guild) view.Lang {
+func (b *Bot) lang(g *settings.Guild) view.Lang {
+	locale := ""
 	if guild, ok := b.client.Caches.Guild(snowflake.ID(g.ID)); ok {
-		return view.LangOf(guild.PreferredLocale)
+		locale = guild.PreferredLocale
 	}
-	return view.EN
+	return view.PostLang(g.Language, locale)
 }
 
 // attachText puts a text table in the embed when it fits, else attaches it.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/disgoorg/disgo/discord"
 
-	"rollcall/config"
 	"rollcall/report"
+	"rollcall/settings"
 	"rollcall/view"
 )
 
@@ -19,15 +19,15 @@ const weeklyCSVAbove = view.RanksListed
 
 // WeeklyDue lists the instants in (after, upTo] at which g's weekly report
 // falls due, in the guild's zone.
-func WeeklyDue(g *config.Guild, after, upTo time.Time) []time.Time {
-	w := g.WeeklyReport
+func WeeklyDue(g *settings.Guild, after, upTo time.Time) []time.Time {
+	w := g.Weekly
 	if !w.On {
 		return nil
 	}
 	var out []time.Time
 	d := after.In(g.Location)
 	for day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, g.Location); !day.After(upTo); day = day.AddDate(0, 0, 1) {
-		if day.Weekday() != w.Dow {
+		if day.Weekday() != w.Day {
 			continue
 		}
 		due := time.Date(day.Year(), day.Month(), day.Day(), int(w.At)/60, int(w.At)%60, 0, 0, g.Location)
@@ -38,11 +38,11 @@ func WeeklyDue(g *config.Guild, after, upTo time.Time) []time.Time {
 	return out
 }
 
-func (b *Bot) queueWeekly(g *config.Guild, after, upTo time.Time) {
+func (b *Bot) queueWeekly(g *settings.Guild, after, upTo time.Time) {
 	for _, due := range WeeklyDue(g, after, upTo) {
 		from := due.AddDate(0, 0, -7)
 		b.enqueue(&postJob{
-			kind: "weekly", ref: fmt.Sprintf("%d:%s", g.ID, from.Format("2006-01-02T15:04")), guild: g, channels: g.WeeklyReport.Channels,
+			kind: "weekly", ref: fmt.Sprintf("%d:%s", g.ID, from.Format("2006-01-02T15:04")), guild: g, channels: g.Weekly.Channels,
 			desc: fmt.Sprintf("guild %d week from %s", g.ID, from.Format("2006-01-02")),
 			build: func(ctx context.Context, now time.Time) (*reportMessage, error) {
 				return b.buildWeekly(ctx, g, from, due, now)
@@ -51,7 +51,7 @@ func (b *Bot) queueWeekly(g *config.Guild, after, upTo time.Time) {
 	}
 }
 
-func (b *Bot) buildWeekly(ctx context.Context, g *config.Guild, from, to, now time.Time) (*reportMessage, error) {
+func (b *Bot) buildWeekly(ctx context.Context, g *settings.Guild, from, to, now time.Time) (*reportMessage, error) {
 	p, err := report.Build(ctx, b.store, g, from, to, 0)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"rollcall/config"
+	"rollcall/settings"
 )
 
 func TestWeeklyDueAcrossDST(t *testing.T) {
@@ -27,10 +27,10 @@ func TestWeeklyDueAcrossDST(t *testing.T) {
 		in := func(d time.Time) time.Time {
 			return time.Date(d.Year(), d.Month(), d.Day(), d.Hour(), d.Minute(), 0, 0, loc)
 		}
-		g := &config.Guild{Location: loc, ReportChannels: []config.Snowflake{1}, WeeklyReport: config.WeeklyReport{Day: tc.day, Time: tc.at}}
-		g.Key = "guilds[0]"
-		if err := validateWeeklyForTest(g); err != nil {
-			t.Fatal(err)
+		g, ps := settings.Validate(settings.Spec{ID: 1, TimeZone: tc.zone, ReportChannels: []settings.Snowflake{1},
+			WeeklyReport: settings.WeeklySpec{Day: tc.day, Time: tc.at}}, "", settings.FromDiscord)
+		if ps != nil {
+			t.Fatal(ps)
 		}
 		var got []string
 		for _, d := range WeeklyDue(g, in(tc.after), in(tc.upTo)) {
@@ -48,17 +48,3 @@ func TestWeeklyDueAcrossDST(t *testing.T) {
 }
 
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
-
-// validateWeeklyForTest fills the parsed weekly settings the way config
-// validation does, through the public parser.
-func validateWeeklyForTest(g *config.Guild) error {
-	c := &config.Config{Token: "MQ.a.b", DatabaseURL: "postgres://x", Guilds: []config.Guild{*g}}
-	c.Guilds[0].ID = 1
-	c.Guilds[0].TimeZone = g.Location.String()
-	c.Guilds[0].Schedules = []config.Schedule{{Name: "x", Times: []string{"12:00"}, VoiceChannelNames: []string{"x"}}}
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	*g = c.Guilds[0]
-	return nil
-}

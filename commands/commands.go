@@ -28,9 +28,9 @@ import (
 
 	"rollcall/attendance"
 	"rollcall/clock"
-	"rollcall/config"
 	"rollcall/render"
 	"rollcall/report"
+	"rollcall/settings"
 	"rollcall/store"
 	"rollcall/view"
 )
@@ -52,7 +52,10 @@ type Renderer interface {
 
 // Deps are what the commands are built from.
 type Deps struct {
-	Config   *config.Config
+	// Settings are the guilds served and their settings.
+	Settings *settings.Registry
+	// Scope is where commands are registered: "auto", "guild" or "global".
+	Scope    string
 	Store    Store
 	Renderer Renderer
 	Clock    clock.Clock
@@ -70,7 +73,7 @@ const (
 // Commands is the slash commands of one rollcall process.
 type Commands struct {
 	scope  string // "guild" or "global"
-	guilds map[snowflake.ID]*config.Guild
+	reg    *settings.Registry
 	store  Store
 	render Renderer
 	clock  clock.Clock
@@ -87,12 +90,8 @@ func New(d Deps) *Commands {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	c := &Commands{scope: d.Config.Commands, guilds: map[snowflake.ID]*config.Guild{}, store: d.Store,
+	c := &Commands{scope: d.Scope, reg: d.Settings, store: d.Store,
 		render: d.Renderer, clock: d.Clock, log: d.Logger.With(slog.String("component", "commands"))}
-	for i := range d.Config.Guilds {
-		g := &d.Config.Guilds[i]
-		c.guilds[snowflake.ID(g.ID)] = g
-	}
 	c.mux = handler.New()
 	c.mux.Use(c.recoverRouting)
 	c.mux.SlashCommand("/event", c.handle("event", c.prepareEvent))
@@ -146,7 +145,9 @@ func (c *Commands) Register(ctx context.Context, client *disgobot.Client) error 
 			return fmt.Errorf("register slash commands globally: %w; %s", err, hint)
 		}
 	}
-	for id, g := range c.guilds {
+	guilds := c.reg.All()
+	for _, g := range guilds {
+		id := snowflake.ID(g.ID)
 		set := defs
 		if c.scope == "global" {
 			set = none
@@ -168,7 +169,7 @@ func (c *Commands) Register(ctx context.Context, client *disgobot.Client) error 
 			c.log.Warn("could not clear global commands", slog.Any("error", err))
 		}
 	}
-	c.log.Info("slash commands registered", slog.String("scope", c.scope), slog.Int("commands", len(defs)), slog.Int("guilds", len(c.guilds)))
+	c.log.Info("slash commands registered", slog.String("scope", c.scope), slog.Int("commands", len(defs)), slog.Int("guilds", len(guilds)))
 	return nil
 }
 
@@ -190,7 +191,7 @@ func (c *Commands) recoverRouting(next handler.Handler) handler.Handler {
 type request struct {
 	e     *handler.CommandEvent
 	data  discord.SlashCommandInteractionData
-	guild *config.Guild
+	guild *settings.Guild
 	lang  view.Lang
 	user  snowflake.ID
 	mod   bool // may see others' data
@@ -273,7 +274,7 @@ func (c *Commands) request(e *handler.CommandEvent, data discord.SlashCommandInt
 	if gid == nil || m == nil {
 		return nil, inputErr("err_dm")
 	}
-	g, ok := c.guilds[*gid]
+	g, ok := c.reg.Get(uint64(*gid))
 	if !ok {
 		return nil, inputErr("err_guild", uint64(*gid))
 	}
@@ -284,15 +285,13 @@ func (c *Commands) request(e *handler.CommandEvent, data discord.SlashCommandInt
 // permissions (Discord computes them, owner included), or a configured
 // moderator role. Checked at run time because a server can change who may
 // use a command whatever default_member_permissions says.
-func isModerator(g *config.Guild, m *discord.ResolvedMember) bool {
+func isModerator(g *settings.Guild, m *discord.ResolvedMember) bool {
 	if m.Permissions.Has(discord.PermissionManageGuild) || m.Permissions.Has(discord.PermissionAdministrator) {
 		return true
 	}
 	for _, r := range m.RoleIDs {
-		for _, want := range g.ModeratorRoles {
-			if uint64(r) == uint64(want) {
-				return true
-			}
+		if g.IsModeratorRole(uint64(r)) {
+			return true
 		}
 	}
 	return false
@@ -393,7 +392,7 @@ func (c *Commands) notFound(e *handler.InteractionEvent) error {
 
 // autocomplete answers an autocomplete interaction from a goroutine, with an
 // empty list when anything fails: there is no error message in a pick list.
-func (c *Commands) autocomplete(choices func(ctx context.Context, e *handler.AutocompleteEvent, g *config.Guild, l view.Lang) ([]discord.AutocompleteChoice, error)) handler.AutocompleteHandler {
+func (c *Commands) autocomplete(choices func(ctx context.Context, e *handler.AutocompleteEvent, g *settings.Guild, l view.Lang) ([]discord.AutocompleteChoice, error)) handler.AutocompleteHandler {
 	return func(e *handler.AutocompleteEvent) error {
 		c.jobs.Add(1)
 		go func() {
@@ -410,7 +409,7 @@ func (c *Commands) autocomplete(choices func(ctx context.Context, e *handler.Aut
 				if gid == nil {
 					return
 				}
-				g, ok := c.guilds[*gid]
+				g, ok := c.reg.Get(uint64(*gid))
 				if !ok {
 					return
 				}

@@ -11,9 +11,9 @@ import (
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/handler"
 
-	"rollcall/config"
 	"rollcall/render"
 	"rollcall/report"
+	"rollcall/settings"
 	"rollcall/store"
 	"rollcall/view"
 )
@@ -171,7 +171,7 @@ func (c *Commands) eventReply(ctx context.Context, r *request, occ store.Occurre
 
 // eventChoices offers the recent events, newest first, matching what was
 // typed (name, date or id), on the day of the date option if one is given.
-func (c *Commands) eventChoices(ctx context.Context, e *handler.AutocompleteEvent, g *config.Guild, l view.Lang) ([]discord.AutocompleteChoice, error) {
+func (c *Commands) eventChoices(ctx context.Context, e *handler.AutocompleteEvent, g *settings.Guild, l view.Lang) ([]discord.AutocompleteChoice, error) {
 	now := c.clock.Now()
 	typed := ""
 	var day time.Time

@@ -24,6 +24,7 @@ import (
 	"rollcall/discordsim/conformance"
 	"rollcall/discordsim/simtest"
 	"rollcall/render"
+	"rollcall/settings"
 	"rollcall/store"
 )
 
@@ -128,7 +129,7 @@ report_channels = ["1"]
 	}
 	st := &faultStore{guild: uint64(guild), user: uint64(user), start: at(26, 16, 0, 0)}
 	log, logs := simtest.NewLogCapture(t)
-	cmds := commands.New(commands.Deps{Config: cfg, Store: st, Renderer: brokenRenderer{}, Clock: clk, Logger: log})
+	cmds := commands.New(commands.Deps{Settings: settings.NewRegistry(cfg.Validated...), Store: st, Renderer: brokenRenderer{}, Clock: clk, Logger: log})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	client, err := disgo.New(sim.Token(), append(sim.ClientOpts(),

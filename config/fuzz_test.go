@@ -26,10 +26,10 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if len(c.Guilds) == 0 || c.PollInterval.D() <= 0 {
-			t.Fatalf("accepted a config without guilds or poll interval: %+v", c)
+		if len(c.Validated) != len(c.Guilds) || c.PollInterval.D() <= 0 {
+			t.Fatalf("accepted a config with unvalidated guilds or no poll interval: %+v", c)
 		}
-		for _, g := range c.Guilds {
+		for _, g := range c.Validated {
 			if g.Location == nil || len(g.Schedules) == 0 {
 				t.Fatalf("guild without location or schedules accepted")
 			}

@@ -16,6 +16,7 @@ import (
 
 	"rollcall/config"
 	"rollcall/localpg"
+	"rollcall/settings"
 	"rollcall/store"
 )
 
@@ -155,16 +156,16 @@ func importLegacy(ctx context.Context, o options, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	var g *config.Guild
-	for i := range cfg.Guilds {
-		if uint64(cfg.Guilds[i].ID) == o.guild {
-			g = &cfg.Guilds[i]
+	var g *settings.Guild
+	for _, x := range cfg.Validated {
+		if x.ID == o.guild {
+			g = x
 		}
 	}
 	if g == nil {
 		var ids []string
-		for _, x := range cfg.Guilds {
-			ids = append(ids, strconv.FormatUint(uint64(x.ID), 10))
+		for _, x := range cfg.Validated {
+			ids = append(ids, strconv.FormatUint(x.ID, 10))
 		}
 		return fmt.Errorf("guild %d is not configured in %s (configured: %s): add it as a [[guilds]] table first", o.guild, o.configPath, strings.Join(ids, ", "))
 	}

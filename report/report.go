@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"rollcall/attendance"
-	"rollcall/config"
+	"rollcall/settings"
 	"rollcall/store"
 )
 
@@ -22,22 +22,10 @@ type Source interface {
 	Members(ctx context.Context, guildID uint64) ([]store.Member, error)
 }
 
-// rulesFor returns the schedule's rules, or the defaults for native events,
-// occurrences of a schedule no longer configured, and imported history.
-func rulesFor(g *config.Guild, o store.Occurrence) attendance.Rules {
-	if o.Native() {
-		return attendance.DefaultRules()
-	}
-	if s := g.ScheduleByName(o.Schedule); s != nil {
-		return s.Rules
-	}
-	return attendance.DefaultRules()
-}
-
 // Expected reports whether m is on the roster for an occurrence starting at
 // t: not a bot, a member at that time, and holding a roster role if the
 // guild limits the roster.
-func Expected(g *config.Guild, m store.Member, t time.Time) bool {
+func Expected(g *settings.Guild, m store.Member, t time.Time) bool {
 	if m.Bot {
 		return false
 	}
@@ -51,10 +39,8 @@ func Expected(g *config.Guild, m store.Member, t time.Time) bool {
 		return true
 	}
 	for _, r := range m.Roles {
-		for _, want := range g.RosterRoles {
-			if r == uint64(want) {
-				return true
-			}
+		if slices.Contains(g.RosterRoles, r) {
+			return true
 		}
 	}
 	return false
@@ -83,7 +69,7 @@ type Event struct {
 }
 
 // BuildEvent judges one occurrence record, rows in timeline order.
-func BuildEvent(g *config.Guild, rec store.OccurrenceRecord, members map[uint64]store.Member) Event {
+func BuildEvent(g *settings.Guild, rec store.OccurrenceRecord, members map[uint64]store.Member) Event {
 	ev := judgeEvent(g, rec, members)
 	sortRows(ev.Rows)
 	return ev
@@ -92,16 +78,16 @@ func BuildEvent(g *config.Guild, rec store.OccurrenceRecord, members map[uint64]
 // judgeEvent is BuildEvent without ordering the rows: a period's totals do
 // not need the order, and sorting a big guild's events was a large part of
 // a week's cost.
-func judgeEvent(g *config.Guild, rec store.OccurrenceRecord, members map[uint64]store.Member) Event {
+func judgeEvent(g *settings.Guild, rec store.OccurrenceRecord, members map[uint64]store.Member) Event {
 	o := rec.Occurrence
 	o.Start, o.End = o.Start.In(g.Location), o.End.In(g.Location)
 	ev := Event{Occurrence: o, Minutes: int(o.End.Sub(o.Start) / time.Minute), Classes: map[attendance.Class]int{}}
-	rules := rulesFor(g, o)
+	rules := g.RulesFor(o.Schedule, o.Native())
 	var counts []int
 	for _, s := range rec.Seen {
 		m, ok := members[s.UserID]
 		if !ok {
-			m = store.Member{GuildID: uint64(g.ID), UserID: s.UserID}
+			m = store.Member{GuildID: g.ID, UserID: s.UserID}
 		}
 		if m.Bot {
 			continue
@@ -162,12 +148,12 @@ func (p *Period) Held() int { return len(p.Events) }
 
 // Build loads and judges [from, to). With userID non-zero only that member's
 // attendance is loaded and judged (the roster still decides Expected).
-func Build(ctx context.Context, src Source, g *config.Guild, from, to time.Time, userID uint64) (*Period, error) {
-	recs, err := src.History(ctx, uint64(g.ID), from, to, userID)
+func Build(ctx context.Context, src Source, g *settings.Guild, from, to time.Time, userID uint64) (*Period, error) {
+	recs, err := src.History(ctx, g.ID, from, to, userID)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := src.Members(ctx, uint64(g.ID))
+	ms, err := src.Members(ctx, g.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +167,7 @@ func Build(ctx context.Context, src Source, g *config.Guild, from, to time.Time,
 		if !ok {
 			m, known := p.Members[id]
 			if !known {
-				m = store.Member{GuildID: uint64(g.ID), UserID: id}
+				m = store.Member{GuildID: g.ID, UserID: id}
 			}
 			t = &Total{Member: m, Classes: map[attendance.Class]int{}}
 			totals[id] = t
@@ -254,7 +240,7 @@ func (p *Period) TotalFor(userID uint64) Total {
 
 // groupInterest splits people by interest and attendance, with the same
 // rules as everything else: "came" means attended by the schedule's rules.
-func (ev *Event) groupInterest(g *config.Guild, interested []uint64, members map[uint64]store.Member) {
+func (ev *Event) groupInterest(g *settings.Guild, interested []uint64, members map[uint64]store.Member) {
 	came := map[uint64]bool{}
 	for _, r := range ev.Rows {
 		if r.Class.Attends() {
@@ -266,7 +252,7 @@ func (ev *Event) groupInterest(g *config.Guild, interested []uint64, members map
 		isInterested[id] = true
 		m, ok := members[id]
 		if !ok {
-			m = store.Member{GuildID: uint64(g.ID), UserID: id}
+			m = store.Member{GuildID: g.ID, UserID: id}
 		}
 		if m.Bot {
 			continue

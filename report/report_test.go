@@ -11,11 +11,12 @@ import (
 	"rollcall/attendance"
 	"rollcall/config"
 	"rollcall/report"
+	"rollcall/settings"
 	"rollcall/store"
 	"rollcall/store/storetest"
 )
 
-func guildConfig(t *testing.T, extra string) *config.Guild {
+func guildConfig(t *testing.T, extra string) *settings.Guild {
 	t.Helper()
 	tok := base64.RawStdEncoding.EncodeToString([]byte("1")) + ".a.b"
 	c, err := config.Parse(`
@@ -35,7 +36,7 @@ report_channels = ["2"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &c.Guilds[0]
+	return c.Validated[0]
 }
 
 // TestBuildWeekMatchesIndependentCount seeds a week of random attendance and
@@ -172,7 +173,7 @@ func TestDeafenedRuleRecomputesHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		g    *config.Guild
+		g    *settings.Guild
 		want int
 	}{{counting, 60}, {notCounting, 35}} {
 		p, err := report.Build(ctx, st, tc.g, start, start.AddDate(0, 0, 1), 0)

@@ -28,6 +28,18 @@ func LangOf(locale string) Lang {
 	return EN
 }
 
+// PostLang is the language of a guild's automatic posts: the one its
+// settings choose, or with "auto" its Discord locale.
+func PostLang(setting, guildLocale string) Lang {
+	switch setting {
+	case "en":
+		return EN
+	case "ru":
+		return RU
+	}
+	return LangOf(guildLocale)
+}
+
 // T formats the message key in l, falling back to English.
 func (l Lang) T(key string, args ...any) string {
 	f, ok := messages[l][key]

@@ -1,0 +1,158 @@
+package settings_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"rollcall/config"
+	"rollcall/settings"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func raid() settings.Spec {
+	d := settings.Duration(90 * time.Minute)
+	late := settings.Duration(10 * time.Minute)
+	return settings.Spec{
+		ID: 123456789012345678, TimeZone: "Europe/Moscow", Language: "ru",
+		ReportChannels: []settings.Snowflake{234567890123456789}, EmptyReport: "skip",
+		ModeratorRoles: []settings.Snowflake{345678901234567890}, NativeEvents: ptr(false),
+		WeeklyReport: settings.WeeklySpec{Day: "sun", Time: "21:30"},
+		Schedules: []settings.ScheduleSpec{
+			{Name: "БЗС", Times: []string{"07:00", "16:00", "21:00", "23:00"}, Duration: nil, VoiceChannelNames: []string{"БЗС"}},
+			{Name: "Raid night", Days: []string{"sat"}, Times: []string{"19:00"}, Duration: &d, VoiceChannels: []settings.Snowflake{456789012345678901},
+				MinMinutes: ptr(10), CountSelfMuted: ptr(false), LateAfter: &late},
+		},
+	}
+}
+
+// What /rollcall export prints is a config.toml that loads back into the
+// same settings: the two sources cannot drift apart.
+func TestTOMLRoundTrip(t *testing.T) {
+	want, ps := settings.Validate(raid(), "guilds[0]", settings.FromFile)
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	text, err := settings.TOML(raid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := base64.RawStdEncoding.EncodeToString([]byte("1")) + ".a.b"
+	c, err := config.Parse(text, func(k string) string { return map[string]string{"DISCORD_TOKEN": tok}[k] })
+	if err != nil {
+		t.Fatalf("the export does not load: %v\n%s", err, text)
+	}
+	got := c.Validated[0]
+	// Locations are equal by name; compare the rest as values.
+	if got.Location.String() != want.Location.String() {
+		t.Fatalf("zone %v, want %v", got.Location, want.Location)
+	}
+	got.Location, want.Location = nil, nil
+	for i := range got.Schedules {
+		got.Schedules[i].Parsed.Location, want.Schedules[i].Parsed.Location = nil, nil
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("round trip changed the settings:\n got %+v\nwant %+v\n%s", got, want, text)
+	}
+}
+
+// The stored document (JSON) round-trips too, ids as strings.
+func TestJSONRoundTrip(t *testing.T) {
+	b, err := json.Marshal(raid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"id":"123456789012345678"`) || !strings.Contains(string(b), `"duration":"90m"`) {
+		t.Fatalf("ids and durations are not written as people write them: %s", b)
+	}
+	var back settings.Spec
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, raid()) {
+		t.Fatalf("JSON round trip: got %+v", back)
+	}
+}
+
+// Every problem is reported at once, each with its key and a message in
+// either language.
+func TestValidateReportsEveryProblem(t *testing.T) {
+	s := raid()
+	s.TimeZone = "Europe/Mordor"
+	s.Schedules[0].Times = []string{"7:00", "16:00"}
+	zero := settings.Duration(0)
+	s.Schedules[1].Duration = &zero
+	s.Schedules[1].Name = "бзс"
+	_, ps := settings.Validate(s, "", settings.FromDiscord)
+	var paths []string
+	for _, p := range ps {
+		paths = append(paths, p.Path)
+	}
+	want := []string{"timezone", "schedules[0].times[0]", "schedules[1].duration", "schedules[1].name"}
+	if !reflect.DeepEqual(paths, want) {
+		t.Fatalf("problems at %v, want %v", paths, want)
+	}
+	if p := ps[1]; p.Field != "times" || p.Index != 0 || p.Schedule != "БЗС" {
+		t.Fatalf("problem %+v does not say where it is", p)
+	}
+	if got := ps[1].Text("ru", nil); !strings.Contains(got, "не время") {
+		t.Fatalf("Russian text = %q", got)
+	}
+}
+
+// A key named in a message is written by the caller's name for it: the
+// file's key in check-config, the option in /rollcall.
+func TestProblemTextNamesKeys(t *testing.T) {
+	s := raid()
+	s.Schedules[0].VoiceChannelNames = nil
+	_, ps := settings.Validate(s, "", settings.FromDiscord)
+	if len(ps) != 1 {
+		t.Fatalf("problems: %v", ps)
+	}
+	file := ps[0].Text("en", nil)
+	discord := ps[0].Text("en", func(k string) string {
+		return map[string]string{"voice_channels": "voice_channel", "voice_channel_names": "voice_name"}[k]
+	})
+	if !strings.Contains(file, "voice_channel_names") || !strings.Contains(discord, "voice_name") || strings.Contains(discord, "voice_channel_names") {
+		t.Fatalf("file: %q\ndiscord: %q", file, discord)
+	}
+}
+
+// A token pasted into a key is never quoted back, not even its first part.
+func TestSecretShapedValuesAreNotQuoted(t *testing.T) {
+	tok := base64.RawStdEncoding.EncodeToString([]byte("1234567890123456789")) + ".GhIjKl.abcdefghijklmnopqrstuvwxyz0123"
+	s := raid()
+	s.TimeZone = tok
+	_, ps := settings.Validate(s, "", settings.FromDiscord)
+	if len(ps) != 1 || strings.Contains(ps.Error(), tok[:12]) {
+		t.Fatalf("the token shows in %q", ps.Error())
+	}
+	if !settings.LooksSecret("postgres://u:hunter2@host/db") || settings.LooksSecret("Europe/Moscow") {
+		t.Fatal("LooksSecret misjudges")
+	}
+}
+
+func TestRegistryKeepsNewestAndFileGuilds(t *testing.T) {
+	file, _ := settings.Validate(raid(), "guilds[0]", settings.FromFile)
+	r := settings.NewRegistry(file)
+	d, _ := settings.Validate(raid(), "", settings.FromDiscord)
+	r.Put(d)
+	if g, _ := r.Get(file.ID); g.Source != settings.FromFile {
+		t.Fatal("a stored document replaced a guild the file manages")
+	}
+	other := raid()
+	other.ID = 2
+	v2, _ := settings.Validate(other, "", settings.FromDiscord)
+	v2.Version = 2
+	v1, _ := settings.Validate(other, "", settings.FromDiscord)
+	v1.Version = 1
+	r.Put(v2)
+	r.Put(v1)
+	if g, _ := r.Get(2); g.Version != 2 {
+		t.Fatal("an older version replaced a newer one")
+	}
+}
