@@ -94,3 +94,27 @@ CREATE TABLE interested (
     user_id  bigint NOT NULL,
     PRIMARY KEY (event_id, user_id)
 );
+
+-- migrate: 3
+
+-- Posts are durable jobs now (River, see store.MigrateRiver); this table
+-- stays their ledger: one row per report and channel, written before the
+-- message is sent (attempted_at) and after Discord made it (posted_at,
+-- message_id). A job that finds its post attempted but not marked looks for
+-- the message in the channel before sending again, so a post goes out once
+-- even when Discord's answer or the process is lost in between.
+ALTER TABLE posts ADD COLUMN attempted_at timestamptz;
+UPDATE posts SET attempted_at = claimed_at;
+ALTER TABLE posts DROP COLUMN claimed_by, DROP COLUMN claimed_at;
+
+-- Running rollcall processes, each with a heartbeat. River names the
+-- process working a job (attempted_by); a job left running by a process that
+-- is gone is made available again at once instead of after River's rescue
+-- delay.
+CREATE TABLE processes (
+    id         text        PRIMARY KEY,
+    host       text        NOT NULL,
+    pid        integer     NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    seen_at    timestamptz NOT NULL DEFAULT now()
+);

@@ -1,13 +1,13 @@
-// Package app wires rollcall together: store, renderer, bot and commands.
-// main and the end-to-end tests (and the demo) start the bot through it, so
-// tests run exactly what the binary runs.
+// Package app wires rollcall together: store, settings, renderer, report
+// pipeline, job queue, bot and commands. main and the end-to-end tests (and
+// the demo) start the bot through it, so tests run exactly what the binary
+// runs. It is the only package besides main that reads the configuration.
 package app
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	disgobot "github.com/disgoorg/disgo/bot"
@@ -15,7 +15,9 @@ import (
 	"rollcall/bot"
 	"rollcall/clock"
 	"rollcall/commands"
+	"rollcall/compose"
 	"rollcall/config"
+	"rollcall/jobs"
 	"rollcall/render"
 	"rollcall/settings"
 	"rollcall/store"
@@ -29,34 +31,36 @@ type Deps struct {
 	// ClientOpts are extra disgo options (the simulator's URLs in tests and the demo).
 	ClientOpts []disgobot.ConfigOpt
 	// Renderer, when set, is used instead of starting a browser; it is not closed.
-	Renderer bot.Renderer
+	Renderer compose.Renderer
 	// RenderOptions configure the browser started when Renderer is nil.
 	RenderOptions render.Options
-	// Instance names this process in report claims; default host:pid.
-	Instance string
+	// ProcessID names this process to the job queue; default host:pid:random.
+	ProcessID string
+	// WriteTimeout bounds one write of samples (default 5 s); PostBackoff
+	// is a failing post's first retry delay (default 5 s). Tests shorten them.
+	WriteTimeout, PostBackoff time.Duration
 }
 
 // App is a wired, not yet running rollcall.
 type App struct {
 	Bot      *bot.Bot
 	Store    *store.Store
+	Settings *settings.Registry
+	Reports  *compose.Reports
+	Jobs     *jobs.Queue
 	Commands *commands.Commands
 	close    []func()
 	log      *slog.Logger
 }
 
 // New opens and migrates the database, starts the renderer and builds the
-// bot. Close releases what New opened.
+// job queue, the bot and the commands. Close releases what New opened.
 func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 	if d.Clock == nil {
 		d.Clock = clock.Real{}
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
-	}
-	if d.Instance == "" {
-		host, _ := os.Hostname()
-		d.Instance = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
 	a := &App{log: d.Logger}
 	st, err := store.Open(ctx, cfg.DatabaseURL.Value())
@@ -69,10 +73,14 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	if err := st.MigrateRiver(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 	renderer := d.Renderer
 	if renderer == nil {
 		opts := d.RenderOptions
-		opts.Logger = d.Logger.With(slog.String("component", "render"))
+		opts.Logger = d.Logger
 		r, err := render.New(ctx, opts)
 		if err != nil {
 			// Reports still go out as text tables; say how to get charts.
@@ -82,14 +90,13 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 			a.close = append(a.close, func() { _ = r.Close() })
 		}
 	}
-	// The commands share the store and the browser with the posts; their
-	// router listens to the bot's gateway.
-	reg := settings.NewRegistry(cfg.Validated...)
-	a.Commands = commands.New(commands.Deps{Settings: reg, Scope: cfg.Commands, Store: st, Renderer: renderer, Clock: d.Clock, Logger: d.Logger})
+	a.Settings = settings.NewRegistry(cfg.Validated...)
+	a.Reports = &compose.Reports{Store: st, Renderer: renderer, Log: d.Logger.With(slog.String("component", "reports"))}
+	a.Commands = commands.New(commands.Deps{Settings: a.Settings, Scope: cfg.Commands, Store: st, Reports: a.Reports, Clock: d.Clock, Logger: d.Logger})
 	b, err := bot.New(bot.Options{
-		Settings: reg, Token: cfg.Token.Value(), PollInterval: cfg.PollInterval.D(), DBOutageWindow: cfg.DBOutageWindow.D(), CatchUp: cfg.CatchUp.D(),
-		Store: st, Renderer: renderer, Clock: d.Clock, Logger: d.Logger,
-		ClientOpts: d.ClientOpts, Instance: d.Instance,
+		Settings: a.Settings, Token: cfg.Token.Value(),
+		PollInterval: cfg.PollInterval.D(), DBOutageWindow: cfg.DBOutageWindow.D(), CatchUp: cfg.CatchUp.D(), WriteTimeout: d.WriteTimeout,
+		Store: st, Clock: d.Clock, Logger: d.Logger, ClientOpts: d.ClientOpts,
 		Listeners: []disgobot.EventListener{a.Commands.Listener()},
 	})
 	if err != nil {
@@ -97,34 +104,77 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 		return nil, err
 	}
 	a.Bot = b
+	q, err := jobs.New(jobs.Options{Store: st, Reports: a.Reports, Settings: a.Settings, Discord: jobs.FromBot(b),
+		Clock: d.Clock, Logger: d.Logger, ProcessID: d.ProcessID, Backoff: d.PostBackoff})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Jobs = q
+	b.SetPoster(q)
 	return a, nil
 }
 
-// Run registers the slash commands, then runs the bot until ctx ends or it
-// fails. Registration needs only REST, so it happens before the gateway
-// connects: a command is never offered before it can be answered.
+// Run connects to Discord (retrying while it cannot be reached), registers
+// the slash commands, starts the job queue and runs the bot until ctx ends
+// or it fails. Registration needs only REST, so it happens before the
+// gateway connects: a command is never offered before it can be answered.
 //
-// On shutdown the gateway stays open until replies being prepared are sent
-// (at most drainTimeout): they need the Discord client the bot closes.
+// On shutdown the posts being sent and the replies being prepared get time
+// to finish (they need the Discord client, which the bot closes last), then
+// the bot stores what it has buffered.
 func (a *App) Run(ctx context.Context) error {
+	if err := a.Bot.Connect(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	if err := a.Commands.Register(ctx, a.Bot.Client()); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	if err := a.Jobs.Start(ctx); err != nil {
 		return err
 	}
 	botCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		select {
 		case <-ctx.Done():
-			a.Commands.Drain(drainTimeout)
-			stop()
 		case <-botCtx.Done():
 		}
+		a.Commands.Drain(drainTimeout)
+		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		a.Jobs.Stop(stopCtx)
+		cancel()
+		stop()
 	}()
-	return a.Bot.Run(botCtx)
+	err := a.Bot.Run(botCtx)
+	stop()
+	<-stopped
+	return err
 }
 
 // drainTimeout bounds how long shutdown waits for command replies.
 const drainTimeout = 10 * time.Second
+
+// Settled reports whether everything the last tick at now started is done,
+// including the posts due by then: tests wait for it before asserting.
+func (a *App) Settled(ctx context.Context, now time.Time) (bool, error) {
+	if !a.Bot.Settled(now) {
+		return false, nil
+	}
+	n, err := a.Jobs.Pending(ctx, 2*time.Second)
+	if err != nil {
+		return false, fmt.Errorf("count pending posts: %w", err)
+	}
+	return n == 0, nil
+}
 
 // Close releases the browser and the database, in reverse order of opening.
 func (a *App) Close() {

@@ -82,7 +82,7 @@ func checkWeekly(t *testing.T, w *apptest.World, h *apptest.Harness, truth weekT
 			t.Fatalf("channel %d: %d weekly reports, want exactly 1", ch, len(weekly))
 		}
 		e := weekly[0].Embeds[0]
-		if e.Title != "Weekly report · 16–22 Nov 2026" {
+		if e.Title != "Weekly report · 16–22 Nov 2026 · 2026-W47" {
 			t.Errorf("title %q", e.Title)
 		}
 		fields := map[string][]string{}
@@ -96,7 +96,7 @@ func checkWeekly(t *testing.T, w *apptest.World, h *apptest.Harness, truth weekT
 			t.Errorf("members attended %v, want %d", got, len(truth.minutes))
 		}
 		// Never attended: Andy and Chris (the bot is not a member of the roster).
-		if got := fields["Never attended"]; len(got) != 2 || got[0] != "2" || got[1] != "Andy, chill\\_chris" {
+		if got := fields["Never attended (2)"]; len(got) != 1 || got[0] != "Andy, chill\\_chris" {
 			t.Errorf("never attended fields %q", got)
 		}
 		// The ranking, computed here.

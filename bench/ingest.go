@@ -114,7 +114,8 @@ func runIngest(ctx context.Context, cfg Config, res *Results) error {
 			at := eventStart.Add(time.Duration(botMin) * time.Minute)
 			before := counter.Load()
 			t0 := time.Now()
-			rb.bot.Tick(ctx, at)
+			rb.bot.Tick(at)
+			rb.bot.WaitWritten()
 			d := time.Since(t0)
 			if !warm {
 				tNew = append(tNew, d)
@@ -149,7 +150,8 @@ func runIngest(ctx context.Context, cfg Config, res *Results) error {
 			for k := 1; k < ticksPerMinute; k++ {
 				before := counter.Load()
 				t0 := time.Now()
-				rb.bot.Tick(ctx, at.Add(time.Duration(k)*5*time.Second))
+				rb.bot.Tick(at.Add(time.Duration(k) * 5 * time.Second))
+				rb.bot.WaitWritten()
 				d := time.Since(t0)
 				if !warm {
 					tOther = append(tOther, d)

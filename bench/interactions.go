@@ -81,7 +81,7 @@ func runInteractions(ctx context.Context, cfg Config, res *Results) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, conf, app.Deps{Schema: schema, Clock: clk, Logger: botLog(cfg), ClientOpts: w.sim.ClientOpts(), Instance: "bench"})
+	a, err := app.New(ctx, conf, app.Deps{Schema: schema, Clock: clk, Logger: botLog(cfg), ClientOpts: w.sim.ClientOpts()})
 	if err != nil {
 		return err
 	}

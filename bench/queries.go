@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"rollcall/report"
+	"rollcall/settings"
 	"rollcall/store"
 )
 
@@ -22,29 +23,41 @@ type QueryRow struct {
 	DBP50 float64 `json:"db_p50_ms"`
 }
 
-// timedSource is the store, timing its calls: what report.Build reads.
+// timedSource is the store inside a snapshot, timing its calls: what
+// report.Build reads.
 type timedSource struct {
-	st *store.Store
+	q  *store.Queries
 	db time.Duration
 }
 
-func (t *timedSource) History(ctx context.Context, guildID uint64, from, to time.Time, userID uint64) ([]store.OccurrenceRecord, error) {
+func (t *timedSource) EachOccurrence(ctx context.Context, guildID uint64, from, to time.Time, userID uint64, fn func(store.OccurrenceRecord) error) error {
 	t0 := time.Now()
-	defer func() { t.db += time.Since(t0) }()
-	return t.st.History(ctx, guildID, from, to, userID)
+	var judging time.Duration
+	err := t.q.EachOccurrence(ctx, guildID, from, to, userID, func(r store.OccurrenceRecord) error {
+		j0 := time.Now()
+		defer func() { judging += time.Since(j0) }()
+		return fn(r)
+	})
+	t.db += time.Since(t0) - judging
+	return err
 }
 
 func (t *timedSource) Members(ctx context.Context, guildID uint64) ([]store.Member, error) {
 	t0 := time.Now()
 	defer func() { t.db += time.Since(t0) }()
-	return t.st.Members(ctx, guildID)
+	return t.q.Members(ctx, guildID)
 }
 
-func (t *timedSource) CoverageOf(ctx context.Context, id int64) error {
-	t0 := time.Now()
-	defer func() { t.db += time.Since(t0) }()
-	_, err := t.st.CoverageOf(ctx, id)
-	return err
+// build runs report.Build in a snapshot, as the commands do.
+func (t *timedSource) build(ctx context.Context, st *store.Store, g *settings.Guild, from, to time.Time, user uint64) (*report.Period, error) {
+	var p *report.Period
+	err := st.Snapshot(ctx, func(q *store.Queries) error {
+		t.q = q
+		var err error
+		p, err = report.Build(ctx, t, g, from, to, user)
+		return err
+	})
+	return p, err
 }
 
 // runQueries times what each slash command runs on the simulated year,
@@ -57,50 +70,53 @@ func runQueries(ctx context.Context, cfg Config, res *Results, y *yearDB) error 
 	occ := y.occs[len(y.occs)-5] // a recent one, as /event's default is
 	end := y.last
 	member := y.members[len(y.members)/2+1]
-	src := &timedSource{st: y.st}
+	src := &timedSource{}
 	type query struct {
 		name, what string
 		run        func() (int, error)
 	}
 	qs := []query{
-		{"/event", "store.History of one occurrence, Members, report.BuildEvent, CoverageOf", func() (int, error) {
-			recs, err := src.History(ctx, uint64(g.ID), occ.Start, occ.Start.Add(time.Second), 0)
-			if err != nil {
-				return 0, err
-			}
-			ms, err := src.Members(ctx, uint64(g.ID))
-			if err != nil {
-				return 0, err
-			}
-			byID := make(map[uint64]store.Member, len(ms))
-			for _, m := range ms {
-				byID[m.UserID] = m
-			}
-			if len(recs) != 1 {
-				return 0, fmt.Errorf("/event: %d occurrences at %s", len(recs), occ.Start)
-			}
-			ev := report.BuildEvent(g, recs[0], byID)
-			if err := src.CoverageOf(ctx, occ.ID); err != nil {
-				return 0, err
-			}
-			return len(ev.Rows), nil
+		{"/event", "one occurrence, Members and CoverageOf in a snapshot, report.BuildEvent", func() (int, error) {
+			var ev report.Event
+			err := y.st.Snapshot(ctx, func(q *store.Queries) error {
+				t0 := time.Now()
+				rec, err := q.OccurrenceRecord(ctx, occ.ID)
+				if err != nil {
+					return err
+				}
+				ms, err := q.Members(ctx, g.ID)
+				if err != nil {
+					return err
+				}
+				if _, err := q.CoverageOf(ctx, occ.ID); err != nil {
+					return err
+				}
+				src.db += time.Since(t0)
+				byID := make(map[uint64]store.Member, len(ms))
+				for _, m := range ms {
+					byID[m.UserID] = m
+				}
+				ev = report.BuildEvent(g, rec, byID)
+				return nil
+			})
+			return len(ev.Rows), err
 		}},
 		{"/week", "report.Build over the last 7 days (leaderboard and never-attended)", func() (int, error) {
-			p, err := report.Build(ctx, src, g, end.AddDate(0, 0, -7), end, 0)
+			p, err := src.build(ctx, y.st, g, end.AddDate(0, 0, -7), end, 0)
 			if err != nil {
 				return 0, err
 			}
 			return len(p.Totals), nil
 		}},
 		{"/member", "report.Build for one member over 365 days", func() (int, error) {
-			p, err := report.Build(ctx, src, g, end.AddDate(-1, 0, 0), end, member)
+			p, err := src.build(ctx, y.st, g, end.AddDate(-1, 0, 0), end, member)
 			if err != nil {
 				return 0, err
 			}
 			return p.TotalFor(member).Attended, nil
 		}},
 		{"/absent", "report.Build over 30 days, the Never list", func() (int, error) {
-			p, err := report.Build(ctx, src, g, end.AddDate(0, 0, -30), end, 0)
+			p, err := src.build(ctx, y.st, g, end.AddDate(0, 0, -30), end, 0)
 			if err != nil {
 				return 0, err
 			}

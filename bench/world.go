@@ -136,7 +136,7 @@ type runningBot struct {
 }
 
 func startBot(cfg *config.Config, st *store.Store, clk *clock.Fake, clientOpts []disgobot.ConfigOpt, log *slog.Logger) (*runningBot, error) {
-	b, err := bot.New(bot.Options{Settings: settings.NewRegistry(cfg.Validated...), Token: cfg.Token.Value(), PollInterval: cfg.PollInterval.D(), DBOutageWindow: cfg.DBOutageWindow.D(), CatchUp: cfg.CatchUp.D(), Store: st, Clock: clk, Logger: log, ClientOpts: clientOpts, Instance: "bench"})
+	b, err := bot.New(bot.Options{Settings: settings.NewRegistry(cfg.Validated...), Token: cfg.Token.Value(), PollInterval: cfg.PollInterval.D(), DBOutageWindow: cfg.DBOutageWindow.D(), CatchUp: cfg.CatchUp.D(), Store: st, Clock: clk, Logger: log, ClientOpts: clientOpts})
 	if err != nil {
 		return nil, err
 	}

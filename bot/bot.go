@@ -1,7 +1,8 @@
-// Package bot is rollcall's Discord side: the disgo client, the poller that
-// samples who is in an event's voice channels, the reporter that posts each
-// report exactly once, and the bot's presence. Commands plug in as event
-// listeners (package commands); the bot does not know them.
+// Package bot is rollcall's Discord side: the disgo client, the gateway
+// handlers (which only hand work to workers), the sampler that records who is
+// in an event's voice channels on every tick, the recorder that writes it in
+// the background, and the bot's presence. Posts are durable jobs (package
+// jobs); commands plug in as event listeners (package commands).
 package bot
 
 import (
@@ -9,7 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,85 +21,81 @@ import (
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/events"
 	"github.com/disgoorg/disgo/gateway"
+	"github.com/disgoorg/disgo/rest"
 	"github.com/disgoorg/snowflake/v2"
 
+	"rollcall/attendance"
 	"rollcall/clock"
-	"rollcall/render"
 	"rollcall/settings"
 	"rollcall/store"
+	"rollcall/view"
 )
 
 // Intents rollcall needs. GuildMembers is privileged: enable "Server Members
 // Intent" for the application in the Developer Portal.
 var Intents = []gateway.Intents{gateway.IntentGuilds, gateway.IntentGuildMembers, gateway.IntentGuildVoiceStates}
 
-// intents adds GuildScheduledEvents when a guild records native events.
-func intents(gs []*settings.Guild) []gateway.Intents {
+// intents adds GuildScheduledEvents when a guild records native events, or
+// when guilds may be set up from Discord (any of them may turn them on).
+func intents(gs []*settings.Guild, fromDiscord bool) []gateway.Intents {
+	out := Intents[:len(Intents):len(Intents)]
 	for _, g := range gs {
-		if g.NativeEvents {
-			return append(Intents[:len(Intents):len(Intents)], gateway.IntentGuildScheduledEvents)
+		if g.NativeEvents || fromDiscord {
+			return append(out, gateway.IntentGuildScheduledEvents)
 		}
 	}
-	return Intents
-}
-
-// Renderer draws charts. *render.Renderer implements it; a nil Renderer
-// means every report goes out as a text table.
-type Renderer interface {
-	Timeline(ctx context.Context, c render.TimelineChart) ([]byte, error)
-	Bars(ctx context.Context, c render.BarChart) ([]byte, error)
+	return out
 }
 
 // Options are what a Bot is built from.
 type Options struct {
 	// Settings are the guilds served and their settings.
 	Settings *settings.Registry
+	// FromDiscord: guilds not in the file may be set up from Discord, so the
+	// bot serves any guild it is in.
+	FromDiscord bool
 	// Token is the bot token.
 	Token string
 	// PollInterval is how often voice is sampled; DBOutageWindow how long
 	// samples are kept in memory while the database is unreachable;
 	// CatchUp how long after its due time a missed report is still posted.
 	PollInterval, DBOutageWindow, CatchUp time.Duration
-	Store                                 *store.Store
-	Renderer                              Renderer
-	Clock                                 clock.Clock
-	Logger                                *slog.Logger
+	// WriteTimeout bounds one write of samples; default 5 s.
+	WriteTimeout time.Duration
+	Store        *store.Store
+	// Poster makes due posts durable jobs.
+	Poster Poster
+	Clock  clock.Clock
+	Logger *slog.Logger
 	// ClientOpts are extra disgo options, e.g. the Discord simulator's URLs.
 	ClientOpts []disgobot.ConfigOpt
 	// Listeners get every gateway event, e.g. the slash command router.
 	Listeners []disgobot.EventListener
-	// Instance names this process in report claims, so two processes on
-	// one database can tell their claims apart.
-	Instance string
-	// ClaimLease is how long a report claim of a process that died blocks
-	// others; default 2 minutes.
-	ClaimLease time.Duration
 }
 
-// Bot is a running rollcall bot.
+// Bot is a rollcall bot: build it with New, connect with Connect, run with Run.
 type Bot struct {
-	opts   Options
-	reg    *settings.Registry
-	store  *store.Store
-	render Renderer
-	clock  clock.Clock
-	log    *slog.Logger
-	client *disgobot.Client
-	inst   string
-	lease  time.Duration
+	opts  Options
+	reg   *settings.Registry
+	store *store.Store
+	clock clock.Clock
+	log   *slog.Logger
 
-	readyMu  sync.Mutex
-	ready    map[snowflake.ID]bool // guilds whose GUILD_CREATE arrived since the last READY
-	startErr chan error            // first fatal problem found while connecting
+	client    *disgobot.Client
+	connected chan struct{} // closed once client is set
 
-	running  atomic.Bool                   // set once start-up checks passed
-	native   map[snowflake.ID]*nativeEvent // Discord Scheduled Events being followed; tick goroutine only
-	poll     poller
-	reports  reporter
-	presence string
+	readyMu sync.Mutex
+	ready   map[snowflake.ID]bool // guilds whose GUILD_CREATE and members arrived since the last READY
+	session map[snowflake.ID]bool // guilds listed in the last READY
+
+	running  atomic.Bool
+	sampler  *Sampler
+	recorder *Recorder
+	work     *worker
+	presence *presence
 }
 
-// New builds the bot and its disgo client; nothing connects until Run.
+// New builds the bot; nothing touches the network until Connect.
 func New(opts Options) (*Bot, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
@@ -106,24 +103,42 @@ func New(opts Options) (*Bot, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.ClaimLease == 0 {
-		opts.ClaimLease = 2 * time.Minute
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 5 * time.Second
 	}
 	b := &Bot{
-		opts: opts, reg: opts.Settings, store: opts.Store, render: opts.Renderer, clock: opts.Clock, log: opts.Logger,
-		inst: opts.Instance, lease: opts.ClaimLease,
-		ready:    map[snowflake.ID]bool{},
-		startErr: make(chan error, 1),
-		native:   map[snowflake.ID]*nativeEvent{},
+		opts: opts, reg: opts.Settings, store: opts.Store, clock: opts.Clock, log: opts.Logger,
+		connected: make(chan struct{}),
+		ready:     map[snowflake.ID]bool{}, session: map[snowflake.ID]bool{},
 	}
-	b.poll.init()
-	b.reports.init()
+	b.recorder = &Recorder{Store: opts.Store, Poster: opts.Poster, Log: opts.Logger.With(slog.String("component", "recorder")),
+		PollInterval: opts.PollInterval, OutageWindow: opts.DBOutageWindow, WriteTimeout: opts.WriteTimeout}
+	b.sampler = NewSampler(opts.Settings, cacheVoice{b}, b.recorder, opts.Logger)
+	b.work = newWorker(opts.Store, opts.Logger)
+	b.presence = &presence{log: opts.Logger, latest: make(chan string, 1)}
+	return b, nil
+}
+
+// connectBackoff is the wait between connection attempts; it doubles up to
+// maxConnectBackoff.
+const (
+	connectBackoff    = time.Second
+	maxConnectBackoff = time.Minute
+)
+
+// Connect makes the Discord client, retrying with backoff while Discord
+// cannot be reached (each failure logged with its reason), until ctx ends.
+// disgo asks Discord for the gateway's address while building its client,
+// without a context: the request runs aside so that a signal ends the wait
+// at once.
+func (b *Bot) Connect(ctx context.Context) error {
 	clientOpts := []disgobot.ConfigOpt{
-		disgobot.WithLogger(slog.New(newRedactHandler(b.log.Handler(), opts.Token)).With(slog.String("component", "disgo"))),
-		disgobot.WithGatewayConfigOpts(gateway.WithIntents(intents(b.reg.All())...)),
+		disgobot.WithLogger(slog.New(newRedactHandler(b.log.Handler(), b.opts.Token)).With(slog.String("component", "disgo"))),
+		disgobot.WithGatewayConfigOpts(gateway.WithIntents(intents(b.reg.All(), b.opts.FromDiscord)...)),
 		disgobot.WithCacheConfigOpts(cache.WithCaches(cache.FlagGuilds, cache.FlagMembers, cache.FlagVoiceStates, cache.FlagChannels, cache.FlagRoles, cache.FlagGuildScheduledEvents)),
 		disgobot.WithEventListenerFunc(b.onReady),
 		disgobot.WithEventListenerFunc(b.onGuildReady),
+		disgobot.WithEventListenerFunc(b.onGuildJoin),
 		disgobot.WithEventListenerFunc(b.onMemberJoin),
 		disgobot.WithEventListenerFunc(b.onMemberUpdate),
 		disgobot.WithEventListenerFunc(b.onMemberLeave),
@@ -131,32 +146,91 @@ func New(opts Options) (*Bot, error) {
 		disgobot.WithEventListenerFunc(b.onScheduledEventUserAdd),
 		disgobot.WithEventListenerFunc(b.onScheduledEventUserRemove),
 	}
-	clientOpts = append(clientOpts, opts.ClientOpts...)
-	clientOpts = append(clientOpts, disgobot.WithEventListeners(opts.Listeners...))
-	client, err := disgo.New(opts.Token, clientOpts...)
-	if err != nil {
-		// disgo's errors do not include the token, but say where it came from.
-		return nil, fmt.Errorf("create Discord client: %w", err)
+	clientOpts = append(clientOpts, b.opts.ClientOpts...)
+	clientOpts = append(clientOpts, disgobot.WithEventListeners(b.opts.Listeners...))
+	wait := connectBackoff
+	for attempt := 1; ; attempt++ {
+		type result struct {
+			c   *disgobot.Client
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			c, err := disgo.New(b.opts.Token, clientOpts...)
+			done <- result{c, err}
+		}()
+		var r result
+		select {
+		case r = <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if r.err == nil {
+			b.client = r.c
+			close(b.connected)
+			return nil
+		}
+		if isPermanentConnectError(r.err) {
+			// disgo's errors do not include the token, but say where it came from.
+			return fmt.Errorf("create Discord client: %w", r.err)
+		}
+		b.log.Warn("cannot reach Discord; retrying", slog.Int("attempt", attempt), slog.Duration("retry_in", wait), slog.Any("error", r.err))
+		select {
+		case <-time.After(wait): // network backoff: real time even under a fake clock
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		wait = min(wait*2, maxConnectBackoff)
 	}
-	b.client = client
-	return b, nil
 }
 
-// Client is the disgo client, for the command router and tests.
+// isPermanentConnectError: a refused token will not get better by retrying.
+func isPermanentConnectError(err error) bool {
+	var rerr *rest.Error
+	return errors.As(err, &rerr) && rerr.Response != nil && rerr.Response.StatusCode == http.StatusUnauthorized
+}
+
+// Client is the disgo client, once Connect has returned; for the command
+// router, the post jobs and tests.
 func (b *Bot) Client() *disgobot.Client { return b.client }
 
-// Run connects, checks the configuration against the guilds Discord sends,
-// then polls and reports until ctx ends. It returns nil on a clean shutdown.
+// Run opens the gateway (retrying with backoff), waits for the guilds the
+// file configures, queues the posts missed while no process ran, then
+// samples on every tick until ctx ends. It returns nil on a clean shutdown.
 func (b *Bot) Run(ctx context.Context) error {
-	if err := b.client.OpenGateway(ctx); err != nil {
-		return fmt.Errorf("connect to the Discord gateway: %w", err)
+	if b.client == nil {
+		if err := b.Connect(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+	if err := b.openGateway(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
 	}
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		b.client.Close(closeCtx)
 	}()
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); b.recorder.Run(workCtx) }()
+	go func() { defer wg.Done(); b.work.run(workCtx) }()
+	go func() { defer wg.Done(); b.presence.run(workCtx, b.client) }()
+	defer wg.Wait()
+	defer stopWork()
+
 	if err := b.waitGuilds(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	b.running.Store(true)
@@ -167,17 +241,37 @@ func (b *Bot) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			// Shutting down: store what is buffered, ignoring the backoff.
 			flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			b.flush(flushCtx, b.clock.Now())
+			left := b.recorder.Flush(flushCtx, b.clock.Now())
 			cancel()
-			if n := len(b.poll.pending); n > 0 {
-				b.log.Error("shutting down with attendance not stored: the database is unreachable", slog.Int("member_chunks", n))
+			if left > 0 {
+				b.log.Error("shutting down with attendance not stored: the database is unreachable", slog.Int("member_chunks", left))
 			}
+			b.work.flush()
 			return nil
-		case err := <-b.startErr:
-			return err
 		case now := <-b.clock.After(b.untilNextTick(b.clock.Now())):
-			b.Tick(ctx, now)
+			b.Tick(now)
 		}
+	}
+}
+
+// openGateway connects the gateway, retrying with backoff.
+func (b *Bot) openGateway(ctx context.Context) error {
+	wait := connectBackoff
+	for attempt := 1; ; attempt++ {
+		err := b.client.OpenGateway(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		b.log.Warn("cannot connect to the Discord gateway; retrying", slog.Int("attempt", attempt), slog.Duration("retry_in", wait), slog.Any("error", err))
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		wait = min(wait*2, maxConnectBackoff)
 	}
 }
 
@@ -192,32 +286,83 @@ func (b *Bot) untilNextTick(now time.Time) time.Duration {
 	return d
 }
 
-// Tick does one poll: record who is present, post reports of events that
-// ended, update the presence. Exported for benchmarks; Run calls it.
-func (b *Bot) Tick(ctx context.Context, now time.Time) {
-	b.sample(ctx, now)
-	b.reportEnded(ctx, now)
-	b.updatePresence(ctx, now)
+// Tick does one poll: sample who is present, hand it to the recorder, and
+// refresh the presence. It does no I/O. Exported for benchmarks; Run calls it.
+func (b *Bot) Tick(now time.Time) {
+	b.sampler.Tick(now)
+	b.presence.set(presenceText(b.reg.All(), b.sampler.Present, now))
 }
 
-// waitGuilds waits until every configured guild arrived and was checked.
+// Settled reports whether everything a tick at now started is done: no
+// write of samples in progress or due. Tests wait for it after each tick.
+func (b *Bot) Settled(now time.Time) bool { return b.recorder.Settled(now) && b.work.settled() }
+
+// Buffered is how many member-chunks of attendance wait to be written.
+func (b *Bot) Buffered() int { return b.recorder.Buffered() }
+
+// catchUp queues the posts that fell due within the catch-up window while no
+// process made them (the bot was down). A post already made is not made
+// again: its job is unique and its ledger row says it went out.
+func (b *Bot) catchUp(ctx context.Context, now time.Time) {
+	window := b.opts.CatchUp
+	if window <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var batch Batch
+	for _, g := range b.reg.All() {
+		for _, due := range g.WeeklyDue(now.Add(-window), now) {
+			batch.due = append(batch.due, WeeklyPost(g, due))
+		}
+		occs, err := b.store.Occurrences(ctx, g.ID, now.Add(-window-attendance.MaxDuration), now)
+		if err != nil {
+			b.log.Error("look for missed reports", slog.Uint64("guild_id", g.ID), slog.Any("error", err))
+			continue
+		}
+		for _, o := range occs {
+			if o.End.After(now) || !o.End.After(now.Add(-window)) {
+				continue
+			}
+			channels := g.ReportChannels
+			if !o.Native() {
+				s := g.ScheduleByName(o.Schedule)
+				if s == nil {
+					continue // a schedule since removed
+				}
+				channels = s.ReportChannels
+			}
+			occ := attendance.Occurrence{Schedule: o.Schedule, Start: o.Start.In(g.Location), End: o.End.In(g.Location)}
+			k := keyOf(g.ID, occ)
+			k.native = o.NativeEventID
+			b.recorder.seed(k, o.ID, occ)
+			batch.due = append(batch.due, Due{Kind: KindEvent, GuildID: g.ID, occ: k, Channels: channels, At: o.End})
+		}
+	}
+	b.recorder.Add(batch)
+	b.recorder.Kick(now)
+}
+
+// waitGuilds waits until every guild the file configures arrived, and the
+// others of the session did (or a minute passed: a guild Discord does not
+// send stays unready, which the health check shows).
 func (b *Bot) waitGuilds(ctx context.Context) error {
 	// A network wait, not domain time: real time even under a fake clock.
 	timeout := time.After(2 * time.Minute)
 	for {
-		b.readyMu.Lock()
-		n := len(b.ready)
-		b.readyMu.Unlock()
-		if n == len(b.reg.All()) {
+		missing := b.missingFileGuilds()
+		if len(missing) == 0 && b.sessionReady() {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case err := <-b.startErr:
-			return err
 		case <-timeout:
-			return b.missingGuildsError()
+			if len(missing) > 0 {
+				g := missing[0]
+				return fmt.Errorf("config: %s.id: the bot is not in guild %d (or Discord did not send it): invite the bot to that server first", g.Key, g.ID)
+			}
+			return nil
 		case <-time.After(20 * time.Millisecond):
 			// Polling a map is simpler than plumbing another channel through
 			// disgo's listeners, and this only runs at start-up.
@@ -225,22 +370,31 @@ func (b *Bot) waitGuilds(ctx context.Context) error {
 	}
 }
 
-func (b *Bot) missingGuildsError() error {
+func (b *Bot) missingFileGuilds() []*settings.Guild {
 	b.readyMu.Lock()
 	defer b.readyMu.Unlock()
+	var out []*settings.Guild
 	for _, g := range b.reg.All() {
-		if !b.ready[snowflake.ID(g.ID)] {
-			return fmt.Errorf("config: %s.id: the bot is not in guild %d (or Discord did not send it): invite the bot to that server first", g.Key, g.ID)
+		if g.Source == settings.FromFile && !b.ready[snowflake.ID(g.ID)] {
+			out = append(out, g)
 		}
 	}
-	return errors.New("guilds did not arrive")
+	return out
 }
 
-func (b *Bot) fail(err error) {
-	select {
-	case b.startErr <- err:
-	default:
+// sessionReady: every guild of the last READY has arrived.
+func (b *Bot) sessionReady() bool {
+	b.readyMu.Lock()
+	defer b.readyMu.Unlock()
+	if len(b.session) == 0 {
+		return false
 	}
+	for id := range b.session {
+		if !b.ready[id] {
+			return false
+		}
+	}
+	return true
 }
 
 // onReady drops the voice states of every guild in READY: GUILD_CREATE only
@@ -249,6 +403,10 @@ func (b *Bot) fail(err error) {
 func (b *Bot) onReady(e *events.Ready) {
 	b.readyMu.Lock()
 	b.ready = map[snowflake.ID]bool{}
+	b.session = map[snowflake.ID]bool{}
+	for _, g := range e.Guilds {
+		b.session[g.ID] = true
+	}
 	b.readyMu.Unlock()
 	for _, g := range e.Guilds {
 		e.Client().Caches.RemoveVoiceStatesByGuildID(g.ID)
@@ -256,26 +414,39 @@ func (b *Bot) onReady(e *events.Ready) {
 	b.log.Info("gateway session ready", slog.Int("guilds", len(e.Guilds)))
 }
 
-func (b *Bot) onGuildReady(e *events.GuildReady) {
-	g, ok := b.reg.Get(uint64(e.GuildID))
+func (b *Bot) onGuildReady(e *events.GuildReady) { b.guildArrived(e.Client(), e.GuildID) }
+
+// onGuildJoin is a guild that invited the bot while it runs.
+func (b *Bot) onGuildJoin(e *events.GuildJoin) {
+	b.readyMu.Lock()
+	b.session[e.GuildID] = true
+	b.readyMu.Unlock()
+	b.guildArrived(e.Client(), e.GuildID)
+}
+
+// guildArrived checks the guild's channels against its settings and asks
+// for its members; the work happens off the gateway goroutine.
+func (b *Bot) guildArrived(client *disgobot.Client, gid snowflake.ID) {
+	g, ok := b.reg.Get(uint64(gid))
 	if !ok {
-		b.log.Warn("guild is not configured, ignoring it", slog.Uint64("guild_id", uint64(e.GuildID)))
+		if !b.opts.FromDiscord {
+			b.log.Warn("guild is not configured, ignoring it", slog.Uint64("guild_id", uint64(gid)))
+		}
+		b.readyMu.Lock()
+		b.ready[gid] = true // nothing to record there until it is set up
+		b.readyMu.Unlock()
 		return
 	}
-	if err := b.checkChannels(e.Client().Caches, g); err != nil {
-		if !b.running.Load() {
-			b.fail(err)
-			return
-		}
-		// Once running, a deleted channel must not stop recording elsewhere.
+	// A missing channel must not stop recording elsewhere: say so, go on.
+	for _, err := range b.checkChannels(client.Caches, g) {
 		b.log.Error("configured channel missing", slog.Any("error", err))
 	}
 	// Without the presences intent GUILD_CREATE lists only the bot and the
 	// members in voice, so ask for everyone (op 8). The answer arrives on
 	// the gateway goroutine this listener runs on: wait for it elsewhere.
 	go func() {
-		b.loadNative(e.Client(), e.GuildID)
-		b.loadMembers(e.Client(), e.GuildID)
+		b.loadNative(client, gid)
+		b.loadMembers(client, gid)
 	}()
 }
 
@@ -310,15 +481,16 @@ func (b *Bot) loadMembers(client *disgobot.Client, gid snowflake.ID) {
 	b.log.Info("guild ready", slog.Uint64("guild_id", uint64(gid)), slog.Int("members", len(ms)))
 }
 
-// checkChannels verifies, when a guild arrives, that every channel the
-// config names exists: a typo would otherwise record nothing, silently.
-func (b *Bot) checkChannels(c cache.Caches, g *settings.Guild) error {
+// checkChannels verifies, when a guild arrives, that every channel its
+// settings name exists: a typo would otherwise record nothing, silently.
+func (b *Bot) checkChannels(c cache.Caches, g *settings.Guild) []error {
 	gid := snowflake.ID(g.ID)
+	var errs []error
 	for _, s := range g.Schedules {
 		for i, id := range s.VoiceChannels {
 			ch, ok := c.Channel(snowflake.ID(id))
 			if !ok || ch.GuildID() != gid || !isVoice(ch.Type()) {
-				return fmt.Errorf("config: %s.voice_channels[%d]: %d is not a voice or stage channel of guild %d", s.Key, i, id, g.ID)
+				errs = append(errs, fmt.Errorf("%s.voice_channels[%d]: %d is not a voice or stage channel of guild %d", s.Key, i, id, g.ID))
 			}
 		}
 		for i, name := range s.VoiceChannelNames {
@@ -330,28 +502,21 @@ func (b *Bot) checkChannels(c cache.Caches, g *settings.Guild) error {
 				}
 			}
 			if !found {
-				return fmt.Errorf("config: %s.voice_channel_names[%d]: no voice channel of guild %d has a name containing %q", s.Key, i, g.ID, name)
-			}
-		}
-		for i, id := range s.ReportChannels {
-			ch, ok := c.Channel(snowflake.ID(id))
-			if !ok || ch.GuildID() != gid {
-				return fmt.Errorf("config: %s.report_channels[%d]: %d is not a channel of guild %d", s.Key, i, id, g.ID)
-			}
-			if _, ok := ch.(discord.GuildMessageChannel); !ok {
-				return fmt.Errorf("config: %s.report_channels[%d]: channel %q cannot hold messages", s.Key, i, ch.Name())
+				errs = append(errs, fmt.Errorf("%s.voice_channel_names[%d]: no voice channel of guild %d has a name containing %q", s.Key, i, g.ID, name))
 			}
 		}
 	}
-	return nil
-}
-
-func isVoice(t discord.ChannelType) bool {
-	return t == discord.ChannelTypeGuildVoice || t == discord.ChannelTypeGuildStageVoice
-}
-
-func nameMatches(channel, substring string) bool {
-	return strings.Contains(strings.ToLower(channel), strings.ToLower(substring))
+	for _, id := range g.PostChannels() {
+		ch, ok := c.Channel(snowflake.ID(id))
+		if !ok || ch.GuildID() != gid {
+			errs = append(errs, fmt.Errorf("report channel %d is not a channel of guild %d: its reports will fail until it is fixed", id, g.ID))
+			continue
+		}
+		if _, ok := ch.(discord.GuildMessageChannel); !ok {
+			errs = append(errs, fmt.Errorf("report channel %q (%d) cannot hold messages", ch.Name(), id))
+		}
+	}
+	return errs
 }
 
 func toMember(guildID snowflake.ID, m discord.Member) store.Member {
@@ -368,49 +533,64 @@ func toMember(guildID snowflake.ID, m discord.Member) store.Member {
 	return sm
 }
 
-func (b *Bot) storeMember(guildID snowflake.ID, m discord.Member) {
-	if _, ok := b.reg.Get(uint64(guildID)); !ok {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := b.store.UpsertMembers(ctx, uint64(guildID), []store.Member{toMember(guildID, m)}); err != nil {
-		b.log.Error("store member", slog.Uint64("user_id", uint64(m.User.ID)), slog.Any("error", err))
+// served reports whether rollcall keeps anything about the guild: it has settings.
+func (b *Bot) served(gid snowflake.ID) bool {
+	_, ok := b.reg.Get(uint64(gid))
+	return ok
+}
+
+func (b *Bot) onMemberJoin(e *events.GuildMemberJoin) {
+	if b.served(e.GuildID) {
+		b.work.upsert(toMember(e.GuildID, e.Member))
 	}
 }
 
-func (b *Bot) onMemberJoin(e *events.GuildMemberJoin)     { b.storeMember(e.GuildID, e.Member) }
-func (b *Bot) onMemberUpdate(e *events.GuildMemberUpdate) { b.storeMember(e.GuildID, e.Member) }
+func (b *Bot) onMemberUpdate(e *events.GuildMemberUpdate) {
+	if b.served(e.GuildID) {
+		b.work.upsert(toMember(e.GuildID, e.Member))
+	}
+}
 
 func (b *Bot) onMemberLeave(e *events.GuildMemberLeave) {
-	if _, ok := b.reg.Get(uint64(e.GuildID)); !ok {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := b.store.MarkLeft(ctx, uint64(e.GuildID), uint64(e.User.ID), b.clock.Now()); err != nil {
-		b.log.Error("store member left", slog.Uint64("user_id", uint64(e.User.ID)), slog.Any("error", err))
+	if b.served(e.GuildID) {
+		b.work.left(uint64(e.GuildID), uint64(e.User.ID), b.clock.Now())
 	}
 }
 
-// gatewayReady reports whether the cache can be trusted now: while the
-// gateway is reconnecting it may hold members who have since left voice.
-func (b *Bot) gatewayReady(guildID snowflake.ID) bool {
-	if b.client.Gateway == nil || b.client.Gateway.Status() != gateway.StatusReady {
+// Ready reports whether the gateway session is up and every guild with
+// settings that Discord sent has arrived with its members: the state in
+// which the bot records.
+func (b *Bot) Ready() bool {
+	if b.client == nil {
 		return false
 	}
-	b.readyMu.Lock()
-	defer b.readyMu.Unlock()
-	return b.ready[guildID]
-}
-
-// Ready reports whether the gateway session is up and every configured
-// guild has arrived with its members: the state in which the bot records.
-func (b *Bot) Ready() bool {
 	for _, g := range b.reg.All() {
-		if !b.gatewayReady(snowflake.ID(g.ID)) {
+		b.readyMu.Lock()
+		inSession := b.session[snowflake.ID(g.ID)]
+		b.readyMu.Unlock()
+		if (inSession || g.Source == settings.FromFile) && !b.gatewayReady(snowflake.ID(g.ID)) {
 			return false
 		}
 	}
-	return true
+	return b.client.Gateway != nil && b.client.Gateway.Status() == gateway.StatusReady
 }
+
+// Lang is the language of a guild's automatic posts: its setting, or with
+// "auto" its Discord locale.
+func (b *Bot) Lang(g *settings.Guild) view.Lang {
+	locale := ""
+	if b.client != nil {
+		if guild, ok := b.client.Caches.Guild(snowflake.ID(g.ID)); ok {
+			locale = guild.PreferredLocale
+		}
+	}
+	return view.PostLang(g.Language, locale)
+}
+
+// SetPoster gives the recorder the job queue that makes due posts durable
+// (the queue needs the bot for its REST client, so it comes second).
+func (b *Bot) SetPoster(p Poster) { b.recorder.Poster = p }
+
+// WaitWritten waits until the samples of the last tick are written (or
+// failed to be): for benchmarks, which time a tick with its write.
+func (b *Bot) WaitWritten() { b.recorder.WaitWritten() }

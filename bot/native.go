@@ -1,175 +1,28 @@
 package bot
 
 import (
-	"context"
-	"log/slog"
 	"time"
 
-	disgobot "github.com/disgoorg/disgo/bot"
 	"github.com/disgoorg/disgo/discord"
-	"github.com/disgoorg/disgo/events"
-	"github.com/disgoorg/disgo/rest"
-	"github.com/disgoorg/snowflake/v2"
 
 	"rollcall/attendance"
 	"rollcall/settings"
 )
 
-// nativeEvent is a Discord Scheduled Event as the bot follows it, on the
-// tick goroutine. Each tick reconciles it with disgo's cache, so a status
-// change is noticed by the first tick after it arrives.
-type nativeEvent struct {
-	guild, id, channel snowflake.ID
-	title              string
-	status             discord.ScheduledEventStatus
-	scheduledStart     time.Time
-	scheduledEnd       *time.Time
-	activeAt           time.Time // first tick that saw it ACTIVE
-	completedAt        time.Time // first tick that saw it COMPLETED (or deleted while running)
-	gone               bool      // canceled, or deleted before it ran
-
-	recording bool
-	start     time.Time // fixed once recording begins
-}
-
-func (b *Bot) nativeGuild(gid snowflake.ID) *settings.Guild {
-	g, ok := b.reg.Get(uint64(gid))
-	if !ok || !g.NativeEvents {
-		return nil
-	}
-	return g
-}
-
-// reconcileNative brings b.native up to date with the cache.
-func (b *Bot) reconcileNative(now time.Time) {
-	seen := map[snowflake.ID]bool{}
-	for _, g := range b.reg.All() {
-		if !g.NativeEvents {
-			continue
-		}
-		for e := range b.client.Caches.GuildScheduledEvents(snowflake.ID(g.ID)) {
-			if e.EntityType == discord.ScheduledEventEntityTypeExternal || e.ChannelID == nil {
-				continue // not in a voice channel: nothing to measure (logged when created)
-			}
-			seen[e.ID] = true
-			n, ok := b.native[e.ID]
-			if !ok {
-				n = &nativeEvent{guild: e.GuildID, id: e.ID}
-				b.native[e.ID] = n
-			}
-			switch e.Status {
-			case discord.ScheduledEventStatusActive:
-				if n.activeAt.IsZero() {
-					n.activeAt = now
-				}
-			case discord.ScheduledEventStatusCompleted:
-				if n.completedAt.IsZero() {
-					n.completedAt = now
-				}
-			case discord.ScheduledEventStatusCancelled:
-				n.gone = true
-			}
-			n.title, n.channel, n.status = e.Name, *e.ChannelID, e.Status
-			n.scheduledStart, n.scheduledEnd = e.ScheduledStartTime, e.ScheduledEndTime
-		}
-	}
-	for id, n := range b.native {
-		if seen[id] {
-			continue
-		}
-		if n.recording && n.completedAt.IsZero() && n.status == discord.ScheduledEventStatusActive {
-			n.completedAt = now // deleted while running: it ends now
-		} else if n.completedAt.IsZero() {
-			n.gone = true
-		}
-	}
-}
-
-func (b *Bot) onScheduledEventCreate(e *events.GuildScheduledEventCreate) {
-	ev := e.GuildScheduled
-	if b.nativeGuild(ev.GuildID) == nil {
-		return
-	}
-	if ev.EntityType == discord.ScheduledEventEntityTypeExternal || ev.ChannelID == nil {
-		b.log.Info("ignoring a scheduled event in an external location", slog.String("event", ev.Name), slog.Uint64("event_id", uint64(ev.ID)))
-		return
-	}
-	go b.loadInterested(e.Client(), ev.GuildID, ev.ID)
-}
-
-func (b *Bot) onScheduledEventUserAdd(e *events.GuildScheduledEventUserAdd) {
-	if b.nativeGuild(e.GuildID) == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := b.store.AddInterested(ctx, uint64(e.GuildID), uint64(e.GuildScheduledEventID), uint64(e.UserID)); err != nil {
-		b.log.Error("store interested user", slog.Any("error", err))
-	}
-}
-
-func (b *Bot) onScheduledEventUserRemove(e *events.GuildScheduledEventUserRemove) {
-	if b.nativeGuild(e.GuildID) == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := b.store.RemoveInterested(ctx, uint64(e.GuildScheduledEventID), uint64(e.UserID)); err != nil {
-		b.log.Error("remove interested user", slog.Any("error", err))
-	}
-}
-
-// loadNative fetches who is interested in each of a guild's scheduled
-// events when the guild arrives (the gateway only sends changes after).
-func (b *Bot) loadNative(client *disgobot.Client, gid snowflake.ID) {
-	if b.nativeGuild(gid) == nil {
-		return
-	}
-	for e := range client.Caches.GuildScheduledEvents(gid) {
-		if e.ChannelID != nil {
-			b.loadInterested(client, gid, e.ID)
-		}
-	}
-}
-
-// loadInterested pages through GET .../scheduled-events/{id}/users.
-func (b *Bot) loadInterested(client *disgobot.Client, gid, eventID snowflake.ID) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var users []uint64
-	var after snowflake.ID
-	for {
-		page, err := client.Rest.GetGuildScheduledEventUsers(gid, eventID, false, 0, after, 100, rest.WithCtx(ctx))
-		if err != nil {
-			b.log.Error("fetch interested users", slog.Uint64("event_id", uint64(eventID)), slog.Any("error", err))
-			return
-		}
-		for _, u := range page {
-			users = append(users, uint64(u.User.ID))
-			after = max(after, u.User.ID)
-		}
-		if len(page) < 100 {
-			break
-		}
-	}
-	if err := b.store.SetInterested(ctx, uint64(gid), uint64(eventID), users); err != nil {
-		b.log.Error("store interested users", slog.Any("error", err))
-	}
-}
-
-// nativeRuns returns the native events to sample now, and ends (and queues
-// the report of) those that finished.
-func (b *Bot) nativeRuns(ctx context.Context, now time.Time) []run {
-	b.reconcileNative(now)
-	var out []run
-	for id, n := range b.native {
-		g := b.nativeGuild(n.guild)
-		if g == nil {
+// startNative brings the followed Discord Scheduled Events up to date with
+// the cache: an event that goes live (or reaches its scheduled start)
+// becomes an active occurrence, one that completes ends it, one canceled
+// before it was started by hand is dropped with what was recorded.
+func (s *Sampler) startNative(now time.Time, b *Batch) {
+	s.reconcileNative(now)
+	for id, n := range s.native {
+		g, ok := s.reg.Get(n.guild)
+		if !ok || !g.NativeEvents {
 			continue
 		}
 		if !n.recording {
 			if n.gone || n.status == discord.ScheduledEventStatusCompleted {
-				delete(b.native, id) // over before it ran: nothing to record or report
+				delete(s.native, id) // over before it ran: nothing to record or report
 				continue
 			}
 			auto := n.status == discord.ScheduledEventStatusScheduled && !now.Before(n.scheduledStart) &&
@@ -184,32 +37,82 @@ func (b *Bot) nativeRuns(ctx context.Context, now time.Time) []run {
 			if start.After(now) {
 				start = now
 			}
-			n.recording, n.start = true, start.Truncate(time.Minute)
 			// After a restart the event may already have a row: keep its
-			// start, or the minutes would shift.
-			if o, err := b.store.NativeOccurrence(ctx, uint64(n.guild), uint64(n.id)); err == nil {
-				n.start = o.Start
+			// start, or the minutes would shift. The recorder looks it up
+			// in the background; until it answers (a tick at most) the
+			// event waits.
+			stored, known := s.rec.NativeStart(n.guild, n.id, start.Truncate(time.Minute))
+			if !known {
+				continue
 			}
+			n.recording, n.start = true, stored
+			n.key = occKey{guild: n.guild, schedule: n.title, start: n.start.Unix(), native: n.id}
 		}
 		occ := attendance.Occurrence{Schedule: n.title, Start: n.start.In(g.Location), End: n.plannedEnd().In(g.Location)}
-		k := occKey{guild: n.guild, schedule: n.title, start: n.start.Unix(), native: n.id}
 		end, over := n.endAt(now)
 		if n.gone && !over {
 			// Canceled after recording began on its own (never started by
 			// hand): a canceled event posts nothing.
-			delete(b.native, id)
-			b.dropOccurrence(k)
+			delete(s.native, id)
+			s.forget(n.key)
+			b.drops = append(b.drops, n.key)
 			continue
 		}
 		if over {
 			occ.End = end.In(g.Location)
-			delete(b.native, id)
-			b.finishNative(g, k, occ)
+			delete(s.native, id)
+		}
+		a, ok := s.active[n.key]
+		if !ok {
+			a = &activeOcc{key: n.key, channel: n.channel}
+			s.active[n.key] = a
+		}
+		// A native event's title, channel and planned end may change
+		// while it runs; its report goes to the guild's channels.
+		a.occ, a.channel, a.reportTo = occ, n.channel, g.ReportChannels
+	}
+}
+
+// reconcileNative updates s.native from the cache.
+func (s *Sampler) reconcileNative(now time.Time) {
+	seen := map[uint64]bool{}
+	for _, g := range s.reg.All() {
+		if !g.NativeEvents {
 			continue
 		}
-		out = append(out, run{guild: g, key: k, occ: occ, watched: map[snowflake.ID]bool{n.channel: true}})
+		for _, e := range s.src.ScheduledEvents(g.ID) {
+			seen[e.ID] = true
+			n, ok := s.native[e.ID]
+			if !ok {
+				n = &nativeEvent{guild: g.ID, id: e.ID}
+				s.native[e.ID] = n
+			}
+			switch e.Status {
+			case discord.ScheduledEventStatusActive:
+				if n.activeAt.IsZero() {
+					n.activeAt = now
+				}
+			case discord.ScheduledEventStatusCompleted:
+				if n.completedAt.IsZero() {
+					n.completedAt = now
+				}
+			case discord.ScheduledEventStatusCancelled:
+				n.gone = true
+			}
+			n.title, n.channel, n.status = e.Title, e.Channel, e.Status
+			n.scheduledStart, n.scheduledEnd = e.ScheduledStart, e.ScheduledEnd
+		}
 	}
-	return out
+	for id, n := range s.native {
+		if seen[id] {
+			continue
+		}
+		if n.recording && n.completedAt.IsZero() && n.status == discord.ScheduledEventStatusActive {
+			n.completedAt = now // deleted while running: it ends now
+		} else if n.completedAt.IsZero() {
+			n.gone = true
+		}
+	}
 }
 
 // plannedEnd is the scheduled end, or a day after the start when the event
@@ -241,43 +144,4 @@ func (n *nativeEvent) endAt(now time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// finishNative queues the report of a native event that ended.
-func (b *Bot) finishNative(g *settings.Guild, k occKey, occ attendance.Occurrence) {
-	b.poll.occs[k] = occ
-	j := b.eventJob(g, g.ReportChannels, k, 0, occ)
-	prepare := j.prepare
-	j.prepare = func(ctx context.Context) error {
-		if err := prepare(ctx); err != nil {
-			return err
-		}
-		id := b.poll.occIDs[k]
-		return b.store.SetOccurrenceEnd(ctx, id, occ.End)
-	}
-	b.enqueue(j)
-}
-
-// dropOccurrence forgets a native event canceled after it began recording
-// on its own, and deletes what was stored of it.
-func (b *Bot) dropOccurrence(k occKey) {
-	p := &b.poll
-	for sk := range p.pending {
-		if sk.occ == k {
-			delete(p.pending, sk)
-		}
-	}
-	for ck := range p.pendCov {
-		if ck.occ == k {
-			delete(p.pendCov, ck)
-		}
-	}
-	if id, ok := p.occIDs[k]; ok {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := b.store.DeleteOccurrence(ctx, id); err != nil {
-			b.log.Error("delete canceled event", slog.Any("error", err))
-		}
-	}
-	delete(p.occs, k)
-	delete(p.occIDs, k)
-	delete(p.covered, k)
-}
+var _ = settings.FromFile

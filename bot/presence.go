@@ -7,23 +7,24 @@ import (
 	"strings"
 	"time"
 
+	disgobot "github.com/disgoorg/disgo/bot"
 	"github.com/disgoorg/disgo/gateway"
-	"github.com/disgoorg/snowflake/v2"
+
+	"rollcall/settings"
 )
 
-// updatePresence shows the running events and how many are in voice, or the
-// next event. It only sends when the text changes: Discord limits presence
-// updates per connection.
-func (b *Bot) updatePresence(ctx context.Context, now time.Time) {
+// presenceText shows the running events and how many are in voice, or the
+// next event.
+func presenceText(gs []*settings.Guild, present map[uint64]int, now time.Time) string {
 	var running []string
 	var next time.Time
 	nextName := ""
-	for _, g := range b.reg.All() {
+	for _, g := range gs {
 		for j := range g.Schedules {
 			s := &g.Schedules[j]
 			for _, o := range s.Parsed.Occurrences(now, now.Add(7*24*time.Hour)) {
 				if o.Contains(now) {
-					running = append(running, fmt.Sprintf("%s %s · %d in voice", o.Schedule, o.Start.Format("15:04"), b.poll.running[snowflake.ID(g.ID)]))
+					running = append(running, fmt.Sprintf("%s %s · %d in voice", o.Schedule, o.Start.Format("15:04"), present[g.ID]))
 					continue
 				}
 				if o.Start.After(now) && (next.IsZero() || o.Start.Before(next)) {
@@ -37,12 +38,44 @@ func (b *Bot) updatePresence(ctx context.Context, now time.Time) {
 	if text == "" && nextName != "" {
 		text = "Next: " + nextName
 	}
-	if text == b.presence || b.client.Gateway == nil || b.client.Gateway.Status() != gateway.StatusReady {
-		return
+	return text
+}
+
+// presence sends the bot's presence from a goroutine of its own: the
+// update is a gateway write, which must not hold up a tick. Only the latest
+// text is sent, and only when it changed: Discord limits presence updates
+// per connection.
+type presence struct {
+	log    *slog.Logger
+	latest chan string
+	sent   string
+}
+
+func (p *presence) set(text string) {
+	select {
+	case <-p.latest:
+	default:
 	}
-	if err := b.client.SetPresence(ctx, gateway.WithCustomActivity(text)); err != nil {
-		b.log.Warn("set presence", slog.Any("error", err))
-		return
+	p.latest <- text
+}
+
+func (p *presence) run(ctx context.Context, client *disgobot.Client) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case text := <-p.latest:
+			if text == p.sent || client.Gateway == nil || client.Gateway.Status() != gateway.StatusReady {
+				continue
+			}
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err := client.SetPresence(sctx, gateway.WithCustomActivity(text))
+			cancel()
+			if err != nil {
+				p.log.Warn("set presence", slog.Any("error", err))
+				continue
+			}
+			p.sent = text
+		}
 	}
-	b.presence = text
 }

@@ -10,7 +10,6 @@
 package commands
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,60 +25,51 @@ import (
 	"github.com/disgoorg/disgo/rest"
 	"github.com/disgoorg/snowflake/v2"
 
-	"rollcall/attendance"
 	"rollcall/clock"
-	"rollcall/render"
-	"rollcall/report"
+	"rollcall/compose"
 	"rollcall/settings"
 	"rollcall/store"
 	"rollcall/view"
 )
-
-// Store is what the commands read; *store.Store implements it.
-type Store interface {
-	report.Source
-	Occurrences(ctx context.Context, guildID uint64, from, to time.Time) ([]store.Occurrence, error)
-	GetOccurrence(ctx context.Context, id int64) (store.Occurrence, error)
-	CoverageOf(ctx context.Context, occurrenceID int64) (attendance.Mask, error)
-}
-
-// Renderer draws charts; *render.Renderer implements it. Nil means every
-// answer carries a text table instead of a chart.
-type Renderer interface {
-	Timeline(ctx context.Context, c render.TimelineChart) ([]byte, error)
-	Bars(ctx context.Context, c render.BarChart) ([]byte, error)
-}
 
 // Deps are what the commands are built from.
 type Deps struct {
 	// Settings are the guilds served and their settings.
 	Settings *settings.Registry
 	// Scope is where commands are registered: "auto", "guild" or "global".
-	Scope    string
-	Store    Store
-	Renderer Renderer
-	Clock    clock.Clock
-	Logger   *slog.Logger
+	Scope string
+	Store *store.Store
+	// Reports builds every answer that shows attendance.
+	Reports *compose.Reports
+	Clock   clock.Clock
+	Logger  *slog.Logger
+	// MaxConcurrent bounds the replies being built at once (each may draw a
+	// chart in the one browser); default 2. Others wait their turn, told so.
+	MaxConcurrent int
 }
 
 // Timeouts. Discord drops an interaction not acknowledged within 3 s; after
 // the deferral its token lives 15 minutes, far more than a reply needs.
 const (
-	jobTimeout    = 2 * time.Minute
-	renderTimeout = 30 * time.Second
-	autoTimeout   = 2 * time.Second // autocomplete has no deferral: answer inside Discord's 3 s
+	jobTimeout  = 2 * time.Minute
+	autoTimeout = 2 * time.Second // autocomplete has no deferral: answer inside Discord's 3 s
+	// busyAfter is how long a reply waits for a turn before the user is
+	// told that it is queued.
+	busyAfter = time.Second
 )
 
 // Commands is the slash commands of one rollcall process.
 type Commands struct {
-	scope  string // "guild" or "global"
-	reg    *settings.Registry
-	store  Store
-	render Renderer
-	clock  clock.Clock
-	log    *slog.Logger
-	mux    *handler.Mux
-	jobs   atomic.Int64 // replies being prepared, for Drain
+	scope   string // "guild" or "global"
+	reg     *settings.Registry
+	store   *store.Store
+	reports *compose.Reports
+	clock   clock.Clock
+	slots   chan struct{} // replies being built; a semaphore
+	waiting atomic.Int64  // replies waiting for a slot
+	log     *slog.Logger
+	mux     *handler.Mux
+	jobs    atomic.Int64 // replies being prepared, for Drain
 }
 
 // New builds the commands and their router.
@@ -90,8 +80,11 @@ func New(d Deps) *Commands {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	c := &Commands{scope: d.Scope, reg: d.Settings, store: d.Store,
-		render: d.Renderer, clock: d.Clock, log: d.Logger.With(slog.String("component", "commands"))}
+	if d.MaxConcurrent <= 0 {
+		d.MaxConcurrent = 2
+	}
+	c := &Commands{scope: d.Scope, reg: d.Settings, store: d.Store, reports: d.Reports,
+		clock: d.Clock, log: d.Logger.With(slog.String("component", "commands")), slots: make(chan struct{}, d.MaxConcurrent)}
 	c.mux = handler.New()
 	c.mux.Use(c.recoverRouting)
 	c.mux.SlashCommand("/event", c.handle("event", c.prepareEvent))
@@ -205,18 +198,7 @@ func (r *request) loc() *time.Location { return r.guild.Location }
 // the work that builds it.
 type prepared struct {
 	public bool
-	run    func(ctx context.Context) (*reply, error)
-}
-
-// reply is a command's answer.
-type reply struct {
-	embed discord.Embed
-	files []file
-}
-
-type file struct {
-	name string
-	data []byte
+	run    func(ctx context.Context) (compose.Message, error)
 }
 
 // langOf is the invoker's language, else the guild's.
@@ -304,11 +286,16 @@ func (c *Commands) finish(r *request, p prepared, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
 	defer cancel()
 	start := time.Now()
-	rep, err := func() (rep *reply, err error) {
+	if !c.acquire(ctx, r, log) {
+		c.sendError(r.e, r.lang, true, p.public, ctx.Err(), log)
+		return
+	}
+	defer func() { <-c.slots }()
+	msg, err := func() (msg compose.Message, err error) {
 		defer func() {
 			if v := recover(); v != nil {
 				log.Error("command panicked", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
-				rep, err = nil, fmt.Errorf("panic: %v", v)
+				msg, err = compose.Message{}, fmt.Errorf("panic: %v", v)
 			}
 		}()
 		return p.run(ctx)
@@ -317,7 +304,7 @@ func (c *Commands) finish(r *request, p prepared, log *slog.Logger) {
 		c.sendError(r.e, r.lang, true, p.public, err, log)
 		return
 	}
-	_, err = r.e.UpdateInteractionResponse(rep.update(), rest.WithCtx(ctx))
+	_, err = r.e.UpdateInteractionResponse(msg.Update(), rest.WithCtx(ctx))
 	if err != nil {
 		log.Error("send the reply", slog.Any("error", err))
 		c.sendError(r.e, r.lang, true, p.public, err, log)
@@ -326,13 +313,32 @@ func (c *Commands) finish(r *request, p prepared, log *slog.Logger) {
 	log.Debug("command answered", slog.Duration("took", time.Since(start)))
 }
 
-func (rep *reply) update() discord.MessageUpdate {
-	empty := ""
-	u := discord.MessageUpdate{Content: &empty, Embeds: &[]discord.Embed{rep.embed}, AllowedMentions: &discord.AllowedMentions{}}
-	for _, f := range rep.files {
-		u.Files = append(u.Files, discord.NewFile(f.name, "", bytes.NewReader(f.data)))
+// acquire waits for a free slot to build a reply. A reply that has to wait
+// longer than busyAfter tells the user it is queued (the deferred "thinking"
+// placeholder says nothing about why it takes long). False when ctx ended.
+func (c *Commands) acquire(ctx context.Context, r *request, log *slog.Logger) bool {
+	select {
+	case c.slots <- struct{}{}:
+		return true
+	default:
 	}
-	return u
+	ahead := c.waiting.Add(1)
+	defer c.waiting.Add(-1)
+	timer := time.NewTimer(busyAfter)
+	defer timer.Stop()
+	for {
+		select {
+		case c.slots <- struct{}{}:
+			return true
+		case <-timer.C:
+			note := r.lang.T("busy", ahead)
+			if _, err := r.e.UpdateInteractionResponse(discord.MessageUpdate{Content: &note, AllowedMentions: &discord.AllowedMentions{Parse: []discord.AllowedMentionType{}}}, rest.WithCtx(ctx)); err != nil {
+				log.Warn("tell the user the reply is queued", slog.Any("error", err))
+			}
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // sendError tells the user what went wrong, ephemerally: at once when
@@ -429,35 +435,6 @@ func (c *Commands) autocomplete(choices func(ctx context.Context, e *handler.Aut
 		}()
 		return nil
 	}
-}
-
-// chart draws with the renderer under a deadline and puts the PNG in the
-// reply; if it cannot, the same data goes in as a text table, so an answer
-// is never lost to a chart.
-func (c *Commands) chart(ctx context.Context, rep *reply, l view.Lang, name string, draw func(context.Context, Renderer) ([]byte, error), text func() string) {
-	var png []byte
-	err := render.ErrUnavailable
-	if c.render != nil {
-		rctx, cancel := context.WithTimeout(ctx, renderTimeout)
-		png, err = draw(rctx, c.render)
-		cancel()
-	}
-	if err == nil {
-		rep.files = append(rep.files, file{name: name + ".png", data: png})
-		rep.embed.Image = &discord.EmbedResource{URL: "attachment://" + name + ".png"}
-		return
-	}
-	c.log.Error("render a command's chart: answering with a text table", slog.String("chart", name), slog.Any("error", err))
-	table := text()
-	if block := "```\n" + table + "```"; len(rep.embed.Description)+len(block)+2 <= 4096 {
-		if rep.embed.Description != "" {
-			rep.embed.Description += "\n"
-		}
-		rep.embed.Description += block
-		return
-	}
-	rep.files = append(rep.files, file{name: name + ".txt", data: []byte(table)})
-	rep.embed.Footer = &discord.EmbedFooter{Text: l.T("chart_failed")}
 }
 
 // ru is a key's Russian text as a Discord localization map.

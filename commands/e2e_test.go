@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -162,6 +163,8 @@ func (f *fixture) invokeIn(t *testing.T, guild, user snowflake.ID, locale, comma
 
 func opt(name string, v any) discordsim.Option { return discordsim.Option{Name: name, Value: v} }
 
+var countedHeading = regexp.MustCompile(`^(.*) \((\d+)\)$`)
+
 func fields(t *testing.T, r *discordsim.Response) map[string]string {
 	t.Helper()
 	if len(r.Embeds) != 1 {
@@ -169,8 +172,11 @@ func fields(t *testing.T, r *discordsim.Response) map[string]string {
 	}
 	out := map[string]string{}
 	for _, f := range r.Embeds[0].Fields {
-		if _, dup := out[f.Name]; !dup { // "Never attended": the count, then the names
-			out[f.Name] = f.Value
+		out[f.Name] = f.Value
+		// A list's count is in its heading, "Never attended (4)": read it
+		// as the field "Never attended" with the value "4" too.
+		if m := countedHeading.FindStringSubmatch(f.Name); m != nil {
+			out[m[1]] = m[2]
 		}
 	}
 	return out
@@ -291,7 +297,7 @@ func TestE2ECommandReports(t *testing.T) {
 			t.Errorf("title %q", got)
 		}
 		wantFields(t, r, map[string]string{"Participants": "1", "Total minutes": "60", "Median minutes": "60"})
-		if n := bands(chartPNG(t, r, "event.png")); n != 1+1 {
+		if n := bands(chartPNG(t, r, "timeline.png")); n != 1+1 {
 			t.Errorf("timeline shows %d bands, want 1 row + legend", n)
 		}
 	})
@@ -304,7 +310,7 @@ func TestE2ECommandReports(t *testing.T) {
 		// 60 + 50 + 30 = 140; median of 30, 50, 60 = 50.
 		wantFields(t, r, map[string]string{"Participants": "3", "Total minutes": "140", "Median minutes": "50",
 			"Late · left early · partial": "1 · 1 · 0", "Late (1)": "Zoë ⚔️", "Left early (1)": "Маша 🎧"})
-		if n := bands(chartPNG(t, r, "event.png")); n != 3+1 {
+		if n := bands(chartPNG(t, r, "timeline.png")); n != 3+1 {
 			t.Errorf("timeline shows %d bands, want 3 rows + legend", n)
 		}
 	})
@@ -314,7 +320,7 @@ func TestE2ECommandReports(t *testing.T) {
 		// 60 + 60 + 20 = 140; median 60; Masha both late and early.
 		wantFields(t, r, map[string]string{"Participants": "3", "Total minutes": "140", "Median minutes": "60",
 			"Late · left early · partial": "0 · 0 · 1", "Late and left early (1)": "Маша 🎧"})
-		chartPNG(t, r, "event.png")
+		chartPNG(t, r, "timeline.png")
 	})
 
 	t.Run("event/in Russian", func(t *testing.T) {
@@ -540,7 +546,7 @@ func TestE2ECommandReports(t *testing.T) {
 		if _, ok := fields(t, r)["Left early (1)"]; ok {
 			t.Error("members still in the channel are counted as leaving early")
 		}
-		if n := bands(chartPNG(t, r, "event.png")); n != 2+1 {
+		if n := bands(chartPNG(t, r, "timeline.png")); n != 2+1 {
 			t.Errorf("timeline shows %d bands, want 2 rows + legend", n)
 		}
 	})

@@ -11,8 +11,7 @@ import (
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/handler"
 
-	"rollcall/render"
-	"rollcall/report"
+	"rollcall/compose"
 	"rollcall/settings"
 	"rollcall/store"
 	"rollcall/view"
@@ -62,12 +61,12 @@ func (c *Commands) prepareEvent(r *request) (prepared, error) {
 			return prepared{}, err
 		}
 	}
-	return prepared{public: public, run: func(ctx context.Context) (*reply, error) {
+	return prepared{public: public, run: func(ctx context.Context) (compose.Message, error) {
 		occ, err := c.findOccurrence(ctx, r, id, eventStr, day)
 		if err != nil {
-			return nil, err
+			return compose.Message{}, err
 		}
-		return c.eventReply(ctx, r, occ)
+		return c.reports.Event(ctx, r.guild, r.lang, occ.ID, compose.EventOptions{Now: r.now})
 	}}, nil
 }
 
@@ -76,8 +75,12 @@ func (c *Commands) prepareEvent(r *request) (prepared, error) {
 func (c *Commands) findOccurrence(ctx context.Context, r *request, id int64, typed string, day time.Time) (store.Occurrence, error) {
 	g := r.guild
 	if id != 0 {
-		o, err := c.store.GetOccurrence(ctx, id)
-		if errors.Is(err, store.ErrNotFound) || err == nil && (o.GuildID != uint64(g.ID) || o.Start.After(r.now)) {
+		var o store.Occurrence
+		err := c.store.Snapshot(ctx, func(q *store.Queries) (err error) {
+			o, err = q.GetOccurrence(ctx, id)
+			return err
+		})
+		if errors.Is(err, store.ErrNotFound) || err == nil && (o.GuildID != g.ID || o.Start.After(r.now)) {
 			return o, inputErr("err_unknown_event", clip(typed), example(r.now, r.loc()))
 		}
 		return o, err
@@ -86,7 +89,11 @@ func (c *Commands) findOccurrence(ctx context.Context, r *request, id int64, typ
 	if !day.IsZero() {
 		from, to = day, day.AddDate(0, 0, 1)
 	}
-	occs, err := c.store.Occurrences(ctx, uint64(g.ID), from, to)
+	var occs []store.Occurrence
+	err := c.store.Snapshot(ctx, func(q *store.Queries) (err error) {
+		occs, err = q.Occurrences(ctx, g.ID, from, to)
+		return err
+	})
 	if err != nil {
 		return store.Occurrence{}, err
 	}
@@ -99,74 +106,6 @@ func (c *Commands) findOccurrence(ctx context.Context, r *request, id int64, typ
 		return store.Occurrence{}, inputErr("err_no_event_on", r.lang.Date(day), example(r.now, r.loc()))
 	}
 	return store.Occurrence{}, inputErr("err_no_events")
-}
-
-// eventReply judges one occurrence, as the post-event report does, and
-// draws its timeline. A running event is judged on the minutes elapsed so
-// far: otherwise everyone still in the channel would count as leaving early.
-func (c *Commands) eventReply(ctx context.Context, r *request, occ store.Occurrence) (*reply, error) {
-	g, l, loc := r.guild, r.lang, r.loc()
-	recs, err := c.store.History(ctx, uint64(g.ID), occ.Start, occ.Start.Add(time.Second), 0)
-	if err != nil {
-		return nil, err
-	}
-	rec := store.OccurrenceRecord{Occurrence: occ}
-	for _, x := range recs {
-		if x.ID == occ.ID {
-			rec = x
-		}
-	}
-	members, err := c.store.Members(ctx, uint64(g.ID))
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[uint64]store.Member, len(members))
-	for _, m := range members {
-		byID[m.UserID] = m
-	}
-	cov, err := c.store.CoverageOf(ctx, occ.ID)
-	if err != nil {
-		return nil, err
-	}
-
-	live := r.now.Before(occ.End)
-	full := int(occ.End.Sub(occ.Start) / time.Minute)
-	checked := full // minutes over which gaps in recording are reported
-	if live {
-		elapsed := int((r.now.Sub(occ.Start) + time.Minute - 1) / time.Minute)
-		elapsed = min(max(elapsed, 1), full)
-		rec.End = rec.Start.Add(time.Duration(elapsed) * time.Minute)
-		checked = int(r.now.Sub(occ.Start) / time.Minute) // the minute under way may not be sampled yet
-	}
-	ev := report.BuildEvent(g, rec, byID)
-	title := occ.Schedule + " · " + l.Span(occ.Start.In(loc), occ.End.In(loc))
-
-	rep := &reply{embed: discord.Embed{Title: title, Color: view.ColorEvent, Fields: append(l.EventFields(ev), l.ClassFields(ev)...)}}
-	var notes []string
-	if live {
-		notes = append(notes, l.T("live_note", r.now.In(loc).Format("15:04")))
-	}
-	if gaps := view.Gaps(cov, ev.Occurrence.Start, checked); gaps != "" {
-		notes = append(notes, l.T("not_recorded", gaps))
-	}
-	if len(notes) > 0 {
-		rep.embed.Footer = &discord.EmbedFooter{Text: strings.Join(notes, " ")}
-	}
-	if ev.Occurrence.Native() {
-		rep.embed.Fields = append(rep.embed.Fields, l.InterestFields(ev)...)
-	}
-	if ev.Participants == 0 {
-		rep.embed.Description = l.T("nobody")
-		return rep, nil
-	}
-	chart := l.TimelineChart(ev)
-	chart.Title = title
-	if live {
-		chart.Subtitle = l.T("live_note", r.now.In(loc).Format("15:04"))
-	}
-	c.chart(ctx, rep, l, "event", func(ctx context.Context, rr Renderer) ([]byte, error) { return rr.Timeline(ctx, chart) },
-		func() string { return render.TimelineText(chart) })
-	return rep, nil
 }
 
 // eventChoices offers the recent events, newest first, matching what was
@@ -193,7 +132,7 @@ func (c *Commands) eventChoices(ctx context.Context, e *handler.AutocompleteEven
 	if !day.IsZero() {
 		from, to = day, day.AddDate(0, 0, 1)
 	}
-	occs, err := c.store.Occurrences(ctx, uint64(g.ID), from, to)
+	occs, err := c.store.Occurrences(ctx, g.ID, from, to)
 	if err != nil {
 		return nil, err
 	}

@@ -16,9 +16,9 @@ import (
 	"github.com/disgoorg/snowflake/v2"
 
 	"rollcall/app/apptest"
-	"rollcall/attendance"
 	"rollcall/clock"
 	"rollcall/commands"
+	"rollcall/compose"
 	"rollcall/config"
 	"rollcall/discordsim"
 	"rollcall/discordsim/conformance"
@@ -26,65 +26,41 @@ import (
 	"rollcall/render"
 	"rollcall/settings"
 	"rollcall/store"
+	"rollcall/store/storetest"
 )
 
-// faultStore serves one event from memory and panics on demand.
-type faultStore struct {
-	guild, user uint64
-	start       time.Time
-	panicking   atomic.Bool
-}
-
-func (s *faultStore) occ() store.Occurrence {
-	return store.Occurrence{ID: 1, GuildID: s.guild, Schedule: "БЗС", Start: s.start, End: s.start.Add(time.Hour)}
-}
-
-func (s *faultStore) History(_ context.Context, _ uint64, from, to time.Time, _ uint64) ([]store.OccurrenceRecord, error) {
-	if s.panicking.Load() {
-		var m map[string]int
-		m["boom"]++ // a nil-map write, as a real bug would panic
-	}
-	if s.start.Before(from) || !s.start.Before(to) {
-		return nil, nil
-	}
-	var present attendance.Mask
-	for m := range 45 {
-		present.Set(m)
-	}
-	return []store.OccurrenceRecord{{Occurrence: s.occ(), Seen: []store.Seen{{UserID: s.user, Masks: attendance.Masks{Present: present}}}}}, nil
-}
-
-func (s *faultStore) Members(context.Context, uint64) ([]store.Member, error) {
-	return []store.Member{{GuildID: s.guild, UserID: s.user, Username: "alexey", DisplayName: "Алексей 🎮", JoinedAt: s.start.AddDate(0, -1, 0)}}, nil
-}
-
-func (s *faultStore) Occurrences(_ context.Context, _ uint64, from, to time.Time) ([]store.Occurrence, error) {
-	if s.start.Before(from) || !s.start.Before(to) {
-		return nil, nil
-	}
-	return []store.Occurrence{s.occ()}, nil
-}
-
-func (s *faultStore) GetOccurrence(_ context.Context, id int64) (store.Occurrence, error) {
-	if id != 1 {
-		return store.Occurrence{}, store.ErrNotFound
-	}
-	return s.occ(), nil
-}
-
-func (s *faultStore) CoverageOf(context.Context, int64) (attendance.Mask, error) {
-	return attendance.Mask{1<<60 - 1}, nil
-}
-
-// brokenRenderer fails like a crashed browser.
-type brokenRenderer struct{}
+// brokenRenderer fails like a crashed browser, and panics on demand as a
+// bug in building a reply would.
+type brokenRenderer struct{ panicking *atomic.Bool }
 
 func (brokenRenderer) Timeline(context.Context, render.TimelineChart) ([]byte, error) {
 	return nil, fmt.Errorf("%w: browser exited", render.ErrUnavailable)
 }
 
-func (brokenRenderer) Bars(context.Context, render.BarChart) ([]byte, error) {
+func (r brokenRenderer) Bars(context.Context, render.BarChart) ([]byte, error) {
+	if r.panicking.Load() {
+		var m map[string]int
+		m["boom"]++ // a nil-map write, as a real bug would panic
+	}
 	return nil, errors.New("render bars: ECharts threw")
+}
+
+// seedEvent stores one event with alexey present for its first 45 minutes.
+func seedEvent(t *testing.T, st *store.Store, guild, user uint64, start time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	if err := st.UpsertMembers(ctx, guild, []store.Member{{UserID: user, Username: "alexey", DisplayName: "Алексей 🎮", JoinedAt: start.AddDate(0, -1, 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := st.EnsureOccurrence(ctx, guild, "БЗС", start, start.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var present uint64 = 1<<45 - 1
+	if err := st.Record(ctx, []store.Sample{{OccurrenceID: id, GuildID: guild, UserID: user, Present: present}},
+		[]store.Coverage{{OccurrenceID: id, Sampled: 1<<60 - 1}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestE2ECommandFaults runs the commands alone on a disgo client against the
@@ -127,9 +103,12 @@ report_channels = ["1"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &faultStore{guild: uint64(guild), user: uint64(user), start: at(26, 16, 0, 0)}
+	st := storetest.New(t)
+	seedEvent(t, st, uint64(guild), uint64(user), at(26, 16, 0, 0))
+	var panicking atomic.Bool
 	log, logs := simtest.NewLogCapture(t)
-	cmds := commands.New(commands.Deps{Settings: settings.NewRegistry(cfg.Validated...), Store: st, Renderer: brokenRenderer{}, Clock: clk, Logger: log})
+	cmds := commands.New(commands.Deps{Settings: settings.NewRegistry(cfg.Validated...), Store: st,
+		Reports: &compose.Reports{Store: st, Renderer: brokenRenderer{&panicking}, Log: log}, Clock: clk, Logger: log})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	client, err := disgo.New(sim.Token(), append(sim.ClientOpts(),
@@ -187,8 +166,8 @@ report_channels = ["1"]
 	})
 
 	t.Run("a panic while preparing becomes a message", func(t *testing.T) {
-		st.panicking.Store(true)
-		defer st.panicking.Store(false)
+		panicking.Store(true)
+		defer panicking.Store(false)
 		r := invoke(t, user, "member")
 		refusal(t, r, "Something went wrong on our side", "ref ")
 		if !strings.Contains(logs.Text(), "command panicked") || !strings.Contains(logs.Text(), "assignment to entry in nil map") {

@@ -5,8 +5,7 @@ import (
 
 	"github.com/disgoorg/disgo/discord"
 
-	"rollcall/render"
-	"rollcall/report"
+	"rollcall/compose"
 	"rollcall/view"
 )
 
@@ -59,39 +58,21 @@ func (c *Commands) prepareMember(r *request) (prepared, error) {
 	if err != nil {
 		return prepared{}, err
 	}
-	return prepared{public: public, run: func(ctx context.Context) (*reply, error) {
-		p, err := report.Build(ctx, c.store, r.guild, span.From, span.To, uint64(uid))
-		if err != nil {
-			return nil, err
-		}
-		m, known := p.Members[uint64(uid)]
-		if !known && !inGuild {
-			// Neither in the server now nor ever seen by rollcall.
-			return nil, inputErr("err_unknown_member", mention(uid))
-		}
-		if m.Bot {
-			return nil, inputErr("err_bot_member", m.Name())
-		}
-		t := p.TotalFor(uint64(uid))
-		name := t.Member.Name()
-		if !known && hasUser {
+	return prepared{public: public, run: func(ctx context.Context) (compose.Message, error) {
+		name := ""
+		if hasUser {
 			name = user.EffectiveName()
 		}
-		l := r.lang
-		rep := &reply{embed: discord.Embed{
-			Title: l.T("member_title", name, l.Week(p.From, p.To)), Color: view.ColorMember,
-			Fields: l.MemberFields(t, p.Held()),
-		}}
-		if f, ok := l.MemberInterestField(p, uint64(uid)); ok {
-			rep.embed.Fields = append(rep.embed.Fields, f)
+		m, found, err := c.reports.Member(ctx, r.guild, r.lang, compose.MemberOptions{UserID: uint64(uid), From: span.From, To: span.To, Name: name})
+		switch {
+		case err != nil:
+			return compose.Message{}, err
+		case !found.Known && !inGuild:
+			// Neither in the server now nor ever seen by rollcall.
+			return compose.Message{}, inputErr("err_unknown_member", mention(uid))
+		case found.Bot:
+			return compose.Message{}, inputErr("err_bot_member", found.Name)
 		}
-		if p.Held() == 0 {
-			rep.embed.Description = l.T("no_data_member")
-			return rep, nil
-		}
-		chart := l.MemberChart(p, uint64(uid), name)
-		c.chart(ctx, rep, l, "member", func(ctx context.Context, rr Renderer) ([]byte, error) { return rr.Bars(ctx, chart) },
-			func() string { return render.BarsText(chart) })
-		return rep, nil
+		return m, nil
 	}}, nil
 }

@@ -95,7 +95,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 		defer stop()
 	}
-	a, err := app.New(ctx, cfg, app.Deps{Schema: o.Schema, Clock: clk, Logger: o.Logger, ClientOpts: sim.ClientOpts(), RenderOptions: o.Render, Instance: "demo"})
+	a, err := app.New(ctx, cfg, app.Deps{Schema: o.Schema, Clock: clk, Logger: o.Logger, ClientOpts: sim.ClientOpts(), RenderOptions: o.Render})
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func Run(ctx context.Context, o Options) error {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx) }()
-	d := &driver{clk: clk, speed: o.Speed, done: done, sim: sim, c: c, f: f, out: o.Stdout}
+	d := &driver{clk: clk, speed: o.Speed, done: done, sim: sim, c: c, f: f, out: o.Stdout, app: a}
 	if err := d.play(ctx); err != nil {
 		return err
 	}
@@ -129,6 +129,9 @@ func seedHistory(ctx context.Context, o Options, c *community, sunday time.Time)
 	}
 	defer st.Close()
 	if err := st.Migrate(ctx, o.Schema); err != nil {
+		return err
+	}
+	if err := st.MigrateRiver(ctx); err != nil {
 		return err
 	}
 	// The simulator hands out the same ids on every run: start the demo
@@ -177,6 +180,7 @@ type driver struct {
 	c     *community
 	f     *feed
 	out   io.Writer // progress lines for the person waiting
+	app   *app.App
 }
 
 // step advances to t in 5-second polls, running each move due on the way.
@@ -199,9 +203,10 @@ func (d *driver) step(ctx context.Context, t time.Time, moves map[time.Time][]fu
 	return d.parked(ctx)
 }
 
-// parked waits until the bot finished its tick and waits for the next.
+// parked waits until the bot finished its tick (its samples written) and
+// waits for the next.
 func (d *driver) parked(ctx context.Context) error {
-	for d.clk.Waiters() < 1 {
+	for d.clk.Waiters() < 1 || !d.app.Bot.Settled(d.clk.Now()) {
 		select {
 		case err := <-d.done:
 			if err == nil {
@@ -238,6 +243,9 @@ func (d *driver) play(ctx context.Context) error {
 	if err := d.step(ctx, event.Add(61*time.Minute), moves); err != nil {
 		return err
 	}
+	if err := d.settle(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintln(d.out, "17:00: the event is over and reported; a moderator and a member use the slash commands...")
 	if err := d.runCommands(ctx); err != nil {
 		return err
@@ -245,7 +253,31 @@ func (d *driver) play(ctx context.Context) error {
 	// The evening passes; the week ends at Monday 00:00.
 	fmt.Fprintln(d.out, "Monday 00:00: the week ends; the weekly report goes out...")
 	d.clk.Set(time.Date(2026, 11, 22, 23, 59, 30, 0, tz))
-	return d.step(ctx, time.Date(2026, 11, 23, 0, 1, 0, 0, tz), nil)
+	if err := d.step(ctx, time.Date(2026, 11, 23, 0, 1, 0, 0, tz), nil); err != nil {
+		return err
+	}
+	return d.settle(ctx)
+}
+
+// settle waits until the posts that fell due are sent.
+func (d *driver) settle(ctx context.Context) error {
+	for {
+		if err := d.parked(ctx); err != nil {
+			return err
+		}
+		ok, err := d.app.Settled(ctx, d.clk.Now())
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // serve shows the feed on 127.0.0.1 while the demo runs.

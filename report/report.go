@@ -16,9 +16,10 @@ import (
 	"rollcall/store"
 )
 
-// Source is what the reports read; *store.Store implements it.
+// Source is what the reports read: *store.Queries, best inside a
+// store.Snapshot so every statement sees the same data.
 type Source interface {
-	History(ctx context.Context, guildID uint64, from, to time.Time, userID uint64) ([]store.OccurrenceRecord, error)
+	EachOccurrence(ctx context.Context, guildID uint64, from, to time.Time, userID uint64, fn func(store.OccurrenceRecord) error) error
 	Members(ctx context.Context, guildID uint64) ([]store.Member, error)
 }
 
@@ -135,24 +136,25 @@ func (t Total) Rate() float64 {
 
 // Period is everything about a span of time in one guild.
 type Period struct {
-	From, To time.Time      // in the guild's zone
-	Events   []Event        // rows not in timeline order: use BuildEvent for one event's chart
-	Totals   []Total        // attendees ranked by minutes, then name
-	Never    []store.Member // expected at least once, attended none; by name
-	Members  map[uint64]store.Member
-	byUser   map[uint64]Total
+	From, To time.Time // in the guild's zone
+	// Events are in time order, with their figures; their rows (not in
+	// timeline order) and interest lists only in a one-member period.
+	Events  []Event
+	Totals  []Total        // attendees ranked by minutes, then name
+	Never   []store.Member // expected at least once, attended none; by name
+	Members map[uint64]store.Member
+	byUser  map[uint64]Total
 }
 
 // Held is the number of events in the period.
 func (p *Period) Held() int { return len(p.Events) }
 
-// Build loads and judges [from, to). With userID non-zero only that member's
-// attendance is loaded and judged (the roster still decides Expected).
+// Build loads and judges [from, to), streaming the period's attendance:
+// memory holds the members and one event's rows, not the period's. With
+// userID non-zero only that member's attendance is loaded and judged (the
+// roster still decides Expected), and each event keeps that member's row and
+// interest; otherwise events keep only their figures.
 func Build(ctx context.Context, src Source, g *settings.Guild, from, to time.Time, userID uint64) (*Period, error) {
-	recs, err := src.History(ctx, g.ID, from, to, userID)
-	if err != nil {
-		return nil, err
-	}
 	ms, err := src.Members(ctx, g.ID)
 	if err != nil {
 		return nil, err
@@ -174,9 +176,8 @@ func Build(ctx context.Context, src Source, g *settings.Guild, from, to time.Tim
 		}
 		return t
 	}
-	for _, rec := range recs {
+	err = src.EachOccurrence(ctx, g.ID, from, to, userID, func(rec store.OccurrenceRecord) error {
 		ev := judgeEvent(g, rec, p.Members)
-		p.Events = append(p.Events, ev)
 		attended := map[uint64]bool{}
 		for _, r := range ev.Rows {
 			if !r.Class.Attends() {
@@ -186,7 +187,9 @@ func Build(ctx context.Context, src Source, g *settings.Guild, from, to time.Tim
 			t.Minutes += r.Counted
 			t.Attended++
 			t.Classes[r.Class]++
-			t.LastSeen = ev.Occurrence.Start
+			if ev.Occurrence.Start.After(t.LastSeen) {
+				t.LastSeen = ev.Occurrence.Start
+			}
 			attended[r.Member.UserID] = true
 			if !Expected(g, r.Member, rec.Start) {
 				t.Expected++ // came though not on the roster: held for them too
@@ -204,7 +207,18 @@ func Build(ctx context.Context, src Source, g *settings.Guild, from, to time.Tim
 				}
 			}
 		}
+		if userID == 0 {
+			// The period's totals have what they need; keeping every
+			// event's rows is what made a five-year /absent take 600 MB.
+			ev.Rows, ev.InterestedCame, ev.InterestedMissed, ev.CameUninterested = nil, nil, nil, nil
+		}
+		p.Events = append(p.Events, ev)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	slices.SortStableFunc(p.Events, func(a, b Event) int { return a.Occurrence.Start.Compare(b.Occurrence.Start) })
 	p.byUser = make(map[uint64]Total, len(totals))
 	for id, t := range totals {
 		p.byUser[id] = *t

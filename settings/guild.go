@@ -107,3 +107,12 @@ func (g *Guild) PostChannels() []uint64 {
 	}
 	return out
 }
+
+// WeeklyDue lists the instants in (after, upTo] at which the guild's weekly
+// report falls due; none when it is off.
+func (g *Guild) WeeklyDue(after, upTo time.Time) []time.Time {
+	if !g.Weekly.On {
+		return nil
+	}
+	return attendance.WeeklyDue(g.Weekly.Day, g.Weekly.At, g.Location, after, upTo)
+}

@@ -37,7 +37,7 @@ type Coverage struct {
 // poll tick however many members are present. Masks are OR-ed in, so
 // recording the same minute twice (a restart, a second process) changes
 // nothing. (occurrence, user, chunk) must be distinct within samples.
-func (s *Store) Record(ctx context.Context, samples []Sample, cov []Coverage) error {
+func (q *Queries) Record(ctx context.Context, samples []Sample, cov []Coverage) error {
 	if len(samples) == 0 && len(cov) == 0 {
 		return nil
 	}
@@ -68,7 +68,7 @@ func (s *Store) Record(ctx context.Context, samples []Sample, cov []Coverage) er
 		cocc[i], cchunk[i], csampled[i] = c.OccurrenceID, int16(c.Chunk), int64(c.Sampled)
 	}
 	// A voice-state mask that is empty is stored as NULL (see schema.sql).
-	_, err := s.pool.Exec(ctx, `
+	_, err := q.db.Exec(ctx, `
 		WITH cov AS (
 		    INSERT INTO coverage AS c (occurrence_id, chunk, sampled)
 		    SELECT * FROM unnest($10::bigint[], $11::smallint[], $12::bigint[])
@@ -104,8 +104,8 @@ type MemberMinutes struct {
 // OccurrenceMinutes returns every member seen in an occurrence with their
 // names, and the minutes the bot was sampling. Members are ordered by first
 // minute seen, then name.
-func (s *Store) OccurrenceMinutes(ctx context.Context, occurrenceID int64) ([]MemberMinutes, attendance.Mask, error) {
-	rows, err := s.pool.Query(ctx, `
+func (q *Queries) OccurrenceMinutes(ctx context.Context, occurrenceID int64) ([]MemberMinutes, attendance.Mask, error) {
+	rows, err := q.db.Query(ctx, `
 		SELECT a.user_id, a.chunk, a.present, coalesce(a.self_mute, 0), coalesce(a.self_deaf, 0), coalesce(a.server_mute, 0), coalesce(a.server_deaf, 0),
 		       coalesce(m.username, ''), coalesce(m.display_name, ''), coalesce(m.bot, false), m.guild_id IS NOT NULL
 		FROM attendance a
@@ -146,7 +146,7 @@ func (s *Store) OccurrenceMinutes(ctx context.Context, occurrenceID int64) ([]Me
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("occurrence minutes: %w", err)
 	}
-	cov, err := s.CoverageOf(ctx, occurrenceID)
+	cov, err := q.CoverageOf(ctx, occurrenceID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -173,8 +173,8 @@ func sortByFirstMinute(ms []MemberMinutes) {
 }
 
 // CoverageOf returns the minutes of an occurrence in which the bot was sampling.
-func (s *Store) CoverageOf(ctx context.Context, occurrenceID int64) (attendance.Mask, error) {
-	rows, err := s.pool.Query(ctx, `SELECT chunk, sampled FROM coverage WHERE occurrence_id = $1`, occurrenceID)
+func (q *Queries) CoverageOf(ctx context.Context, occurrenceID int64) (attendance.Mask, error) {
+	rows, err := q.db.Query(ctx, `SELECT chunk, sampled FROM coverage WHERE occurrence_id = $1`, occurrenceID)
 	if err != nil {
 		return nil, fmt.Errorf("occurrence coverage: %w", err)
 	}

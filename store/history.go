@@ -3,9 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"rollcall/attendance"
 )
@@ -24,23 +23,47 @@ type OccurrenceRecord struct {
 }
 
 // History returns a guild's occurrences starting in [from, to), oldest
-// first, each with the members seen in it. With userID non-zero only that
-// member's attendance is loaded (occurrences are all returned: "held" counts
-// need them). Two statements, however long the period, and a third when
-// the period holds native events (their interested users).
-func (s *Store) History(ctx context.Context, guildID uint64, from, to time.Time, userID uint64) ([]OccurrenceRecord, error) {
-	occs, err := s.Occurrences(ctx, guildID, from, to)
+// first, each with the members seen in it. It holds the whole period in
+// memory: for periods, use EachOccurrence. Call it in a Snapshot when the
+// occurrences and their attendance must agree.
+func (q *Queries) History(ctx context.Context, guildID uint64, from, to time.Time, userID uint64) ([]OccurrenceRecord, error) {
+	var out []OccurrenceRecord
+	err := q.EachOccurrence(ctx, guildID, from, to, userID, func(r OccurrenceRecord) error {
+		out = append(out, r)
+		return nil
+	})
+	slices.SortStableFunc(out, func(a, b OccurrenceRecord) int { return a.Start.Compare(b.Start) })
+	return out, err
+}
+
+// OccurrenceRecord loads one occurrence with everyone seen in it.
+func (q *Queries) OccurrenceRecord(ctx context.Context, id int64) (OccurrenceRecord, error) {
+	o, err := q.GetOccurrence(ctx, id)
 	if err != nil {
-		return nil, err
+		return OccurrenceRecord{}, err
 	}
-	if len(occs) == 0 {
-		return nil, nil
+	recs, err := q.records(ctx, []Occurrence{o}, `
+		SELECT a.occurrence_id, a.user_id, a.chunk, a.present, coalesce(a.self_mute, 0), coalesce(a.self_deaf, 0),
+		       coalesce(a.server_mute, 0), coalesce(a.server_deaf, 0)
+		FROM attendance a WHERE a.occurrence_id = $1
+		ORDER BY a.user_id, a.chunk`, id)
+	if err != nil {
+		return OccurrenceRecord{}, err
 	}
-	out := make([]OccurrenceRecord, len(occs))
-	index := make(map[int64]int, len(occs))
-	for i, o := range occs {
-		out[i].Occurrence = o
-		index[o.ID] = i
+	return recs[0], nil
+}
+
+// EachOccurrence calls fn with each of a guild's occurrences starting in
+// [from, to) and the members seen in it, streaming the attendance rows: memory
+// holds one occurrence's rows at a time, however long the period. With
+// userID non-zero only that member's attendance is loaded (occurrences are
+// all returned: "held" counts need them). Occurrences come in row-id order,
+// not time order. Two statements (three when the period holds native
+// events); run it in a Snapshot so they agree.
+func (q *Queries) EachOccurrence(ctx context.Context, guildID uint64, from, to time.Time, userID uint64, fn func(OccurrenceRecord) error) error {
+	occs, err := q.Occurrences(ctx, guildID, from, to)
+	if err != nil || len(occs) == 0 {
+		return err
 	}
 	// Two statements rather than one with "($4 = 0 OR user_id = $4)": pgx
 	// prepares statements, and after five runs Postgres may switch to a
@@ -57,28 +80,73 @@ func (s *Store) History(ctx context.Context, guildID uint64, from, to time.Time,
 		FROM attendance a JOIN occurrences o ON o.id = a.occurrence_id
 		WHERE o.guild_id = $1 AND o.starts_at >= $2 AND o.starts_at < $3 AND a.user_id = $4
 		ORDER BY a.occurrence_id, a.chunk`
-	var rows pgx.Rows
 	if userID == 0 {
-		rows, err = s.pool.Query(ctx, all, int64(guildID), from, to)
-	} else {
-		rows, err = s.pool.Query(ctx, one, int64(guildID), from, to, int64(userID))
+		return q.stream(ctx, occs, fn, all, int64(guildID), from, to)
 	}
+	return q.stream(ctx, occs, fn, one, int64(guildID), from, to, int64(userID))
+}
+
+func (q *Queries) records(ctx context.Context, occs []Occurrence, sql string, args ...any) ([]OccurrenceRecord, error) {
+	var out []OccurrenceRecord
+	err := q.stream(ctx, occs, func(r OccurrenceRecord) error {
+		out = append(out, r)
+		return nil
+	}, sql, args...)
+	return out, err
+}
+
+// stream reads attendance rows ordered by occurrence, user and chunk, and
+// calls fn for each of occs once its rows are complete; occurrences without
+// rows come last. A row of an occurrence not in occs (one the list did not
+// include) is skipped rather than attributed to another.
+func (q *Queries) stream(ctx context.Context, occs []Occurrence, fn func(OccurrenceRecord) error, sql string, args ...any) error {
+	byID := make(map[int64]int, len(occs))
+	for i, o := range occs {
+		byID[o.ID] = i
+	}
+	interested, err := q.interestedOf(ctx, occs)
 	if err != nil {
-		return nil, fmt.Errorf("load attendance history: %w", err)
+		return err
+	}
+	done := make([]bool, len(occs))
+	emit := func(rec *OccurrenceRecord) error {
+		i := byID[rec.ID]
+		done[i] = true
+		if rec.Native() {
+			rec.Interested = interested[rec.NativeEventID]
+		}
+		return fn(*rec)
+	}
+	rows, err := q.db.Query(ctx, sql, args...)
+	if err != nil {
+		return fmt.Errorf("load attendance history: %w", err)
 	}
 	defer rows.Close()
+	var cur *OccurrenceRecord
 	for rows.Next() {
 		var occ, uid int64
 		var chunk int16
 		var pr, sm, sd, vm, vd int64
 		if err := rows.Scan(&occ, &uid, &chunk, &pr, &sm, &sd, &vm, &vd); err != nil {
-			return nil, fmt.Errorf("scan attendance history: %w", err)
+			return fmt.Errorf("scan attendance history: %w", err)
 		}
-		rec := &out[index[occ]]
-		if n := len(rec.Seen); n == 0 || rec.Seen[n-1].UserID != uint64(uid) {
-			rec.Seen = append(rec.Seen, Seen{UserID: uint64(uid)})
+		if cur == nil || cur.ID != occ {
+			if cur != nil {
+				if err := emit(cur); err != nil {
+					return err
+				}
+			}
+			i, ok := byID[occ]
+			if !ok {
+				cur = nil
+				continue
+			}
+			cur = &OccurrenceRecord{Occurrence: occs[i]}
 		}
-		m := &rec.Seen[len(rec.Seen)-1].Masks
+		if n := len(cur.Seen); n == 0 || cur.Seen[n-1].UserID != uint64(uid) {
+			cur.Seen = append(cur.Seen, Seen{UserID: uint64(uid)})
+		}
+		m := &cur.Seen[len(cur.Seen)-1].Masks
 		setChunk(&m.Present, int(chunk), pr)
 		setChunk(&m.SelfMute, int(chunk), sm)
 		setChunk(&m.SelfDeaf, int(chunk), sd)
@@ -86,24 +154,33 @@ func (s *Store) History(ctx context.Context, guildID uint64, from, to time.Time,
 		setChunk(&m.ServerDeaf, int(chunk), vd)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load attendance history: %w", err)
+		return fmt.Errorf("load attendance history: %w", err)
 	}
+	if cur != nil {
+		if err := emit(cur); err != nil {
+			return err
+		}
+	}
+	for i := range occs {
+		if !done[i] {
+			if err := emit(&OccurrenceRecord{Occurrence: occs[i]}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// interestedOf loads who was interested in the native events among occs.
+func (q *Queries) interestedOf(ctx context.Context, occs []Occurrence) (map[uint64][]uint64, error) {
 	var native []uint64
 	for _, o := range occs {
 		if o.Native() {
 			native = append(native, o.NativeEventID)
 		}
 	}
-	if len(native) > 0 {
-		in, err := s.Interested(ctx, native)
-		if err != nil {
-			return nil, err
-		}
-		for i := range out {
-			if out[i].Native() {
-				out[i].Interested = in[out[i].NativeEventID]
-			}
-		}
+	if len(native) == 0 {
+		return nil, nil
 	}
-	return out, nil
+	return q.Interested(ctx, native)
 }

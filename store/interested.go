@@ -7,8 +7,8 @@ import (
 
 // SetInterested replaces the users interested in a native event with users
 // (a fresh list fetched from Discord).
-func (s *Store) SetInterested(ctx context.Context, guildID, eventID uint64, users []uint64) error {
-	_, err := s.pool.Exec(ctx, `
+func (q *Queries) SetInterested(ctx context.Context, guildID, eventID uint64, users []uint64) error {
+	_, err := q.db.Exec(ctx, `
 		WITH gone AS (DELETE FROM interested WHERE event_id = $2 AND NOT (user_id = ANY($3::bigint[])))
 		INSERT INTO interested (guild_id, event_id, user_id) SELECT $1, $2, u FROM unnest($3::bigint[]) AS u
 		ON CONFLICT DO NOTHING`, int64(guildID), int64(eventID), int64s(users))
@@ -19,8 +19,8 @@ func (s *Store) SetInterested(ctx context.Context, guildID, eventID uint64, user
 }
 
 // AddInterested records that a user marked a native event "Interested".
-func (s *Store) AddInterested(ctx context.Context, guildID, eventID, userID uint64) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO interested (guild_id, event_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+func (q *Queries) AddInterested(ctx context.Context, guildID, eventID, userID uint64) error {
+	_, err := q.db.Exec(ctx, `INSERT INTO interested (guild_id, event_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 		int64(guildID), int64(eventID), int64(userID))
 	if err != nil {
 		return fmt.Errorf("add interested user: %w", err)
@@ -29,20 +29,20 @@ func (s *Store) AddInterested(ctx context.Context, guildID, eventID, userID uint
 }
 
 // RemoveInterested records that a user is no longer interested.
-func (s *Store) RemoveInterested(ctx context.Context, eventID, userID uint64) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM interested WHERE event_id = $1 AND user_id = $2`, int64(eventID), int64(userID)); err != nil {
+func (q *Queries) RemoveInterested(ctx context.Context, eventID, userID uint64) error {
+	if _, err := q.db.Exec(ctx, `DELETE FROM interested WHERE event_id = $1 AND user_id = $2`, int64(eventID), int64(userID)); err != nil {
 		return fmt.Errorf("remove interested user: %w", err)
 	}
 	return nil
 }
 
 // Interested returns the interested users of each of the given events.
-func (s *Store) Interested(ctx context.Context, eventIDs []uint64) (map[uint64][]uint64, error) {
+func (q *Queries) Interested(ctx context.Context, eventIDs []uint64) (map[uint64][]uint64, error) {
 	out := map[uint64][]uint64{}
 	if len(eventIDs) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT event_id, user_id FROM interested WHERE event_id = ANY($1::bigint[]) ORDER BY event_id, user_id`, int64s(eventIDs))
+	rows, err := q.db.Query(ctx, `SELECT event_id, user_id FROM interested WHERE event_id = ANY($1::bigint[]) ORDER BY event_id, user_id`, int64s(eventIDs))
 	if err != nil {
 		return nil, fmt.Errorf("load interested users: %w", err)
 	}

@@ -49,7 +49,7 @@ func int64s(xs []uint64) []int64 {
 
 // UpsertMembers stores current members of one guild in one statement (a
 // GUILD_CREATE can carry thousands). They are marked present (left_at null).
-func (s *Store) UpsertMembers(ctx context.Context, guildID uint64, ms []Member) error {
+func (q *Queries) UpsertMembers(ctx context.Context, guildID uint64, ms []Member) error {
 	if len(ms) == 0 {
 		return nil
 	}
@@ -66,7 +66,7 @@ func (s *Store) UpsertMembers(ctx context.Context, guildID uint64, ms []Member) 
 		users[i], names[i], bots[i], joined[i] = m.Username, m.DisplayName, m.Bot, nullTime(m.JoinedAt)
 		roles[i] = arrayLiteral(m.Roles)
 	}
-	_, err := s.pool.Exec(ctx, `
+	_, err := q.db.Exec(ctx, `
 		INSERT INTO members AS m (guild_id, user_id, username, display_name, bot, joined_at, roles, left_at, updated_at)
 		SELECT $1, u.id, u.username, u.display_name, u.bot, u.joined_at, u.roles::bigint[], NULL, now()
 		FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bool[], $6::timestamptz[], $7::text[])
@@ -94,8 +94,8 @@ func arrayLiteral(xs []uint64) string {
 }
 
 // MarkLeft records that a member left the guild at t.
-func (s *Store) MarkLeft(ctx context.Context, guildID, userID uint64, t time.Time) error {
-	_, err := s.pool.Exec(ctx, `
+func (q *Queries) MarkLeft(ctx context.Context, guildID, userID uint64, t time.Time) error {
+	_, err := q.db.Exec(ctx, `
 		INSERT INTO members (guild_id, user_id, left_at) VALUES ($1, $2, $3)
 		ON CONFLICT (guild_id, user_id) DO UPDATE SET left_at = $3, updated_at = now()`,
 		int64(guildID), int64(userID), t)
@@ -106,8 +106,8 @@ func (s *Store) MarkLeft(ctx context.Context, guildID, userID uint64, t time.Tim
 }
 
 // Members returns every member rollcall knows in a guild, left or not.
-func (s *Store) Members(ctx context.Context, guildID uint64) ([]Member, error) {
-	rows, err := s.pool.Query(ctx, `
+func (q *Queries) Members(ctx context.Context, guildID uint64) ([]Member, error) {
+	rows, err := q.db.Query(ctx, `
 		SELECT user_id, username, display_name, bot, roles, joined_at, left_at
 		FROM members WHERE guild_id = $1 ORDER BY user_id`, int64(guildID))
 	if err != nil {
@@ -141,8 +141,8 @@ func (s *Store) Members(ctx context.Context, guildID uint64) ([]Member, error) {
 // MarkMissingLeft records that every member not in present has left at t:
 // they left while the bot was away and no GUILD_MEMBER_REMOVE reached it.
 // Call it only with a complete member list.
-func (s *Store) MarkMissingLeft(ctx context.Context, guildID uint64, present []uint64, t time.Time) error {
-	_, err := s.pool.Exec(ctx, `
+func (q *Queries) MarkMissingLeft(ctx context.Context, guildID uint64, present []uint64, t time.Time) error {
+	_, err := q.db.Exec(ctx, `
 		UPDATE members SET left_at = $3, updated_at = now()
 		WHERE guild_id = $1 AND left_at IS NULL AND NOT (user_id = ANY($2::bigint[]))`,
 		int64(guildID), int64s(present), t)
@@ -153,7 +153,7 @@ func (s *Store) MarkMissingLeft(ctx context.Context, guildID uint64, present []u
 }
 
 // ForgetGuild deletes everything stored about a guild: its occurrences with
-// their attendance, members, posts and interest. The demo uses it to start
+// their attendance, members, posts, post jobs and interest. The demo uses it to start
 // its simulated server afresh on every run.
 func (s *Store) ForgetGuild(ctx context.Context, guildID uint64) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -162,6 +162,10 @@ func (s *Store) ForgetGuild(ctx context.Context, guildID uint64) error {
 			`DELETE FROM members WHERE guild_id = $1`,
 			`DELETE FROM posts WHERE guild_id = $1`,
 			`DELETE FROM interested WHERE guild_id = $1`,
+			// The guild's post jobs: unique by their arguments, a finished
+			// one would otherwise stop the same post from ever being made
+			// again (River's table; see RescueJobs).
+			`DELETE FROM river_job WHERE args->>'guild_id' = $1::bigint::text`,
 		} {
 			if _, err := tx.Exec(ctx, q, int64(guildID)); err != nil {
 				return fmt.Errorf("forget guild %d: %w", guildID, err)

@@ -27,9 +27,9 @@ func (o Occurrence) Native() bool { return o.NativeEventID != 0 }
 // EnsureNativeOccurrence returns the id of the occurrence recording Discord
 // Scheduled Event eventID, creating it if needed. An existing row keeps its
 // start (recording has begun) but takes the new title and end.
-func (s *Store) EnsureNativeOccurrence(ctx context.Context, guildID, eventID uint64, title string, start, end time.Time) (int64, error) {
+func (q *Queries) EnsureNativeOccurrence(ctx context.Context, guildID, eventID uint64, title string, start, end time.Time) (int64, error) {
 	var id int64
-	err := s.pool.QueryRow(ctx, `
+	err := q.db.QueryRow(ctx, `
 		INSERT INTO occurrences (guild_id, schedule, starts_at, ends_at, native_event_id) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (guild_id, native_event_id) WHERE native_event_id IS NOT NULL
 		DO UPDATE SET schedule = EXCLUDED.schedule, ends_at = EXCLUDED.ends_at
@@ -42,8 +42,8 @@ func (s *Store) EnsureNativeOccurrence(ctx context.Context, guildID, eventID uin
 
 // SetOccurrenceEnd records when an occurrence really ended (a native event
 // completed early or late).
-func (s *Store) SetOccurrenceEnd(ctx context.Context, id int64, end time.Time) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE occurrences SET ends_at = $2 WHERE id = $1 AND starts_at < $2`, id, end); err != nil {
+func (q *Queries) SetOccurrenceEnd(ctx context.Context, id int64, end time.Time) error {
+	if _, err := q.db.Exec(ctx, `UPDATE occurrences SET ends_at = $2 WHERE id = $1 AND starts_at < $2`, id, end); err != nil {
 		return fmt.Errorf("set end of occurrence %d: %w", id, err)
 	}
 	return nil
@@ -51,11 +51,11 @@ func (s *Store) SetOccurrenceEnd(ctx context.Context, id int64, end time.Time) e
 
 // EnsureOccurrence returns the id of the occurrence (guild, schedule, start),
 // creating it if needed. Safe to call from two processes at once.
-func (s *Store) EnsureOccurrence(ctx context.Context, guildID uint64, schedule string, start, end time.Time) (int64, error) {
+func (q *Queries) EnsureOccurrence(ctx context.Context, guildID uint64, schedule string, start, end time.Time) (int64, error) {
 	var id int64
 	// DO UPDATE (a no-op write) rather than DO NOTHING so RETURNING always
 	// yields the row, whether this call created it or not.
-	err := s.pool.QueryRow(ctx, `
+	err := q.db.QueryRow(ctx, `
 		INSERT INTO occurrences (guild_id, schedule, starts_at, ends_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (guild_id, schedule, starts_at) WHERE native_event_id IS NULL DO UPDATE SET ends_at = occurrences.ends_at
 		RETURNING id`, int64(guildID), schedule, start, end).Scan(&id)
@@ -66,11 +66,11 @@ func (s *Store) EnsureOccurrence(ctx context.Context, guildID uint64, schedule s
 }
 
 // GetOccurrence loads one occurrence by id.
-func (s *Store) GetOccurrence(ctx context.Context, id int64) (Occurrence, error) {
+func (q *Queries) GetOccurrence(ctx context.Context, id int64) (Occurrence, error) {
 	var o Occurrence
 	var gid int64
 	var native *int64
-	err := s.pool.QueryRow(ctx, `SELECT id, guild_id, schedule, starts_at, ends_at, native_event_id FROM occurrences WHERE id = $1`, id).
+	err := q.db.QueryRow(ctx, `SELECT id, guild_id, schedule, starts_at, ends_at, native_event_id FROM occurrences WHERE id = $1`, id).
 		Scan(&o.ID, &gid, &o.Schedule, &o.Start, &o.End, &native)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, ErrNotFound
@@ -86,8 +86,8 @@ func (s *Store) GetOccurrence(ctx context.Context, id int64) (Occurrence, error)
 }
 
 // Occurrences lists a guild's occurrences that start in [from, to), oldest first.
-func (s *Store) Occurrences(ctx context.Context, guildID uint64, from, to time.Time) ([]Occurrence, error) {
-	rows, err := s.pool.Query(ctx, `
+func (q *Queries) Occurrences(ctx context.Context, guildID uint64, from, to time.Time) ([]Occurrence, error) {
+	rows, err := q.db.Query(ctx, `
 		SELECT id, schedule, starts_at, ends_at, coalesce(native_event_id, 0) FROM occurrences
 		WHERE guild_id = $1 AND starts_at >= $2 AND starts_at < $3 ORDER BY starts_at, schedule`,
 		int64(guildID), from, to)
@@ -105,9 +105,9 @@ func (s *Store) Occurrences(ctx context.Context, guildID uint64, from, to time.T
 
 // NativeOccurrence returns the occurrence recording a Discord Scheduled
 // Event, if there is one (the bot restarted while it ran).
-func (s *Store) NativeOccurrence(ctx context.Context, guildID, eventID uint64) (Occurrence, error) {
+func (q *Queries) NativeOccurrence(ctx context.Context, guildID, eventID uint64) (Occurrence, error) {
 	o := Occurrence{GuildID: guildID, NativeEventID: eventID}
-	err := s.pool.QueryRow(ctx, `SELECT id, schedule, starts_at, ends_at FROM occurrences WHERE guild_id = $1 AND native_event_id = $2`,
+	err := q.db.QueryRow(ctx, `SELECT id, schedule, starts_at, ends_at FROM occurrences WHERE guild_id = $1 AND native_event_id = $2`,
 		int64(guildID), int64(eventID)).Scan(&o.ID, &o.Schedule, &o.Start, &o.End)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, ErrNotFound
@@ -120,8 +120,8 @@ func (s *Store) NativeOccurrence(ctx context.Context, guildID, eventID uint64) (
 
 // DeleteOccurrence removes an occurrence and its attendance (a native event
 // canceled after recording began on its own).
-func (s *Store) DeleteOccurrence(ctx context.Context, id int64) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM occurrences WHERE id = $1`, id); err != nil {
+func (q *Queries) DeleteOccurrence(ctx context.Context, id int64) error {
+	if _, err := q.db.Exec(ctx, `DELETE FROM occurrences WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("delete occurrence %d: %w", id, err)
 	}
 	return nil

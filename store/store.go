@@ -30,9 +30,16 @@ type DBTX interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// Store is the database.
+// Store is the database. Its queries (the methods of Queries) run on the
+// pool; Snapshot and Tx run them in one transaction.
 type Store struct {
+	Queries
 	pool *pgxpool.Pool
+}
+
+// Queries are the statements, on the pool or inside one transaction.
+type Queries struct {
+	db DBTX
 }
 
 // Option adjusts how Open connects.
@@ -67,7 +74,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to database %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{Queries: Queries{db: pool}, pool: pool}, nil
 }
 
 // Close closes the pool.

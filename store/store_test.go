@@ -127,30 +127,25 @@ func TestMembersLeaveAndReturn(t *testing.T) {
 	}
 }
 
-func TestClaimPostIsExactlyOnce(t *testing.T) {
+func TestPostLedger(t *testing.T) {
 	s := storetest.New(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC)
 	p := store.Post{Kind: "event", Ref: "1", ChannelID: 5, GuildID: 1}
-	ok, err := s.ClaimPost(ctx, p, "a", now, time.Minute)
-	if err != nil || !ok {
-		t.Fatalf("first claim: %v %v", ok, err)
+	if st, err := s.PostState(ctx, p); err != nil || !st.AttemptedAt.IsZero() || st.Posted {
+		t.Fatalf("a new post: %+v %v", st, err)
 	}
-	if ok, _ := s.ClaimPost(ctx, p, "b", now.Add(10*time.Second), time.Minute); ok {
-		t.Fatal("a second process claimed a live claim")
-	}
-	// The first process died; after the lease the claim can be taken over.
-	if ok, _ := s.ClaimPost(ctx, p, "b", now.Add(2*time.Minute), time.Minute); !ok {
-		t.Fatal("an expired claim could not be taken over")
-	}
-	if err := s.MarkPosted(ctx, p, 99, now.Add(2*time.Minute)); err != nil {
+	if err := s.MarkAttempted(ctx, p, now); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := s.ClaimPost(ctx, p, "c", now.Add(time.Hour), time.Minute); ok {
-		t.Fatal("a posted report was claimed again")
+	if st, _ := s.PostState(ctx, p); !st.AttemptedAt.Equal(now) || st.Posted {
+		t.Fatalf("after an attempt: %+v", st)
 	}
-	if posted, _ := s.Posted(ctx, p); !posted {
-		t.Fatal("Posted = false")
+	if err := s.MarkPosted(ctx, p, 99, now.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.PostState(ctx, p); !st.Posted || st.MessageID != 99 || !st.AttemptedAt.Equal(now) {
+		t.Fatalf("after posting: %+v", st)
 	}
 }
 

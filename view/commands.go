@@ -50,23 +50,27 @@ func (l Lang) WeekEmbed(p *report.Period, title string) discord.Embed {
 		lines = append(lines, l.T("nobody"))
 	}
 	e := discord.Embed{
-		Title: title, Color: ColorWeek, Description: strings.Join(lines, "\n"),
+		Title: Escape(title), Color: ColorWeek, Description: strings.Join(lines, "\n"),
 		Fields: []discord.EmbedField{
 			{Name: l.T("events_held"), Value: l.Held(p), Inline: ptr(true)},
 			{Name: l.T("members_attended"), Value: strconv.Itoa(len(p.Totals)), Inline: ptr(true)},
-			{Name: l.T("never_attended"), Value: strconv.Itoa(len(p.Never)), Inline: ptr(true)},
 		},
 	}
-	if len(p.Never) > 0 {
-		e.Fields = append(e.Fields, discord.EmbedField{Name: l.T("never_attended"), Value: l.NameList(p.Never, namesChars)})
+	if len(p.Never) == 0 {
+		e.Fields = append(e.Fields, discord.EmbedField{Name: l.T("never_attended"), Value: "0", Inline: ptr(true)})
+		return e
 	}
+	// One field for who never attended, its count in the heading: the
+	// count as a field of its own printed the heading twice.
+	never, _ := l.NameFields([]NamedList{{Title: l.T("never_attended"), Members: p.Never}}, min(namesChars, embedBudget-EmbedChars(e)))
+	e.Fields = append(e.Fields, never...)
 	return e
 }
 
-// ClassFields name who was late, who left early and who did both, one
-// field per class that has anyone.
-func (l Lang) ClassFields(ev report.Event) []discord.EmbedField {
-	var f []discord.EmbedField
+// ClassLists name who was late, who left early and who did both, one list
+// per class that has anyone.
+func (l Lang) ClassLists(ev report.Event) []NamedList {
+	var out []NamedList
 	for _, c := range []struct {
 		class attendance.Class
 		key   string
@@ -78,10 +82,10 @@ func (l Lang) ClassFields(ev report.Event) []discord.EmbedField {
 			}
 		}
 		if len(ms) > 0 {
-			f = append(f, discord.EmbedField{Name: l.T(c.key) + " (" + strconv.Itoa(len(ms)) + ")", Value: l.NameList(ms, namesChars)})
+			out = append(out, NamedList{Title: l.T(c.key), Members: ms})
 		}
 	}
-	return f
+	return out
 }
 
 // Percent writes 0.8 as "80%".

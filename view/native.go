@@ -35,19 +35,13 @@ func init() {
 	}
 }
 
-// InterestFields are a native event's three groups: who was interested and
+// InterestLists are a native event's three groups: who was interested and
 // came, who was interested but did not come, who came without marking it.
-func (l Lang) InterestFields(ev report.Event) []discord.EmbedField {
-	group := func(key string, n int, list string) discord.EmbedField {
-		if list == "" {
-			list = l.T("nobody_list")
-		}
-		return discord.EmbedField{Name: fmt.Sprintf("%s (%d)", l.T(key), n), Value: list}
-	}
-	return []discord.EmbedField{
-		group("interested_came", len(ev.InterestedCame), l.NameList(ev.InterestedCame, 1000)),
-		group("interested_missed", len(ev.InterestedMissed), l.NameList(ev.InterestedMissed, 1000)),
-		group("came_uninterested", len(ev.CameUninterested), l.NameList(ev.CameUninterested, 1000)),
+func (l Lang) InterestLists(ev report.Event) []NamedList {
+	return []NamedList{
+		{Title: l.T("interested_came"), Members: ev.InterestedCame},
+		{Title: l.T("interested_missed"), Members: ev.InterestedMissed},
+		{Title: l.T("came_uninterested"), Members: ev.CameUninterested},
 	}
 }
 

@@ -106,22 +106,35 @@ func (l Lang) LeaderboardChart(p *report.Period, title string) render.BarChart {
 	for _, t := range p.Totals {
 		c.Bars = append(c.Bars, render.Bar{Label: t.Member.Name(), Value: float64(t.Minutes)})
 	}
+	// Who never came is on the board too, at zero: leaving them out made the
+	// week look better attended than it was.
+	for _, m := range p.Never {
+		c.Bars = append(c.Bars, render.Bar{Label: m.Name(), Value: 0})
+	}
 	return c
 }
 
-// NameList joins names until limit characters, then says how many more.
+// NameList joins names until limit characters, then says how many more
+// (room for that is kept inside the limit).
 func (l Lang) NameList(ms []store.Member, limit int) string {
 	var sb strings.Builder
+	n := 0 // characters so far
 	for i, m := range ms {
 		name := Escape(m.Name())
-		if sb.Len()+len(name)+2 > limit {
+		more := 0
+		if i < len(ms)-1 {
+			more = chars(l.T("and_more", len(ms)-i))
+		}
+		if n+chars(name)+2+more > limit {
 			sb.WriteString(l.T("and_more", len(ms)-i))
 			break
 		}
 		if i > 0 {
 			sb.WriteString(", ")
+			n += 2
 		}
 		sb.WriteString(name)
+		n += chars(name)
 	}
 	return sb.String()
 }

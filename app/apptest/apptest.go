@@ -21,8 +21,8 @@ import (
 	"github.com/disgoorg/snowflake/v2"
 
 	"rollcall/app"
-	"rollcall/bot"
 	"rollcall/clock"
+	"rollcall/compose"
 	"rollcall/config"
 	"rollcall/discordsim"
 	"rollcall/discordsim/simtest"
@@ -126,12 +126,13 @@ type Harness struct {
 	App    *app.App // nil while stopped
 	Logs   *LogCapture
 	// Renderer replaces the shared browser for the next Start, e.g. a failing one.
-	Renderer bot.Renderer
-	t        testing.TB
-	cancel   context.CancelFunc
-	done     chan error
-	log      *slog.Logger
-	parked   *int // running bots sharing this clock; a tick is over when all wait again
+	Renderer    compose.Renderer
+	t           testing.TB
+	cancel      context.CancelFunc
+	done        chan error
+	log         *slog.Logger
+	parked      *[]*Harness // running bots sharing this clock; a tick is over when all wait again
+	directStore *store.Store
 }
 
 // New prepares a harness for w with the config text (the token and a fresh
@@ -147,7 +148,7 @@ func New(t testing.TB, w *World, clk *clock.Fake, cfgText string) *Harness {
 		t.Fatal(err)
 	}
 	log, logs := newLogCapture(t)
-	h := &Harness{t: t, W: w, Clock: clk, Config: cfg, DBURL: dbURL, Logs: logs, log: log, parked: new(int)}
+	h := &Harness{t: t, W: w, Clock: clk, Config: cfg, DBURL: dbURL, Logs: logs, log: log, parked: new([]*Harness)}
 	t.Cleanup(func() {
 		h.Stop()
 		if strings.Contains(logs.Text(), w.Sim.Token()) {
@@ -164,33 +165,74 @@ func (h *Harness) Start() {
 	a, err := app.New(ctx, h.Config, app.Deps{
 		Schema: storetest.Schema(h.t), Clock: h.Clock, Logger: h.log,
 		ClientOpts: h.W.Sim.ClientOpts(), Renderer: h.renderer(),
-		Instance: fmt.Sprintf("test-%d", time.Now().UnixNano()),
+		ProcessID:    fmt.Sprintf("test-%d", time.Now().UnixNano()),
+		WriteTimeout: 2 * time.Second, PostBackoff: 100 * time.Millisecond,
 	})
 	if err != nil {
 		cancel()
 		h.t.Fatal(err)
 	}
 	h.App, h.cancel, h.done = a, cancel, make(chan error, 1)
-	*h.parked++
+	*h.parked = append(*h.parked, h)
 	go func() { h.done <- a.Run(ctx) }()
 	h.WaitParked()
 }
 
-// WaitParked waits until the bot's loop sits in clock.After, i.e. the
-// previous tick is complete.
+// WaitParked waits until every bot's loop sits in clock.After and its
+// recorder has written what the last tick handed it, i.e. the previous tick
+// is complete.
 func (h *Harness) WaitParked() {
 	h.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for h.Clock.Waiters() < *h.parked {
-		select {
-		case err := <-h.done:
-			h.t.Fatalf("bot stopped: %v", err)
-		default:
+	for !h.parkedAll() {
+		for _, x := range *h.parked {
+			select {
+			case err := <-x.done:
+				h.t.Fatalf("bot stopped: %v", err)
+			default:
+			}
 		}
 		if time.Now().After(deadline) {
 			h.t.Fatal("the bot never waited for its next tick")
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (h *Harness) parkedAll() bool {
+	if h.Clock.Waiters() < len(*h.parked) {
+		return false
+	}
+	now := h.Clock.Now()
+	for _, x := range *h.parked {
+		if !x.App.Bot.Settled(now) {
+			return false
+		}
+	}
+	return true
+}
+
+// Settle waits until the posts that fell due so far are sent (or given
+// up, or waiting for a retry later than a moment from now).
+func (h *Harness) Settle() {
+	h.t.Helper()
+	h.WaitParked()
+	deadline := time.Now().Add(60 * time.Second)
+	// The jobs are counted on a connection of the harness's own, straight to
+	// the database: the bot's may go through a proxy a test has cut.
+	st := h.direct()
+	for {
+		n, err := st.PendingJobs(context.Background(), 2*time.Second)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatal("posts still pending after a minute")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -209,7 +251,13 @@ func (h *Harness) Stop() {
 	}
 	h.App.Close()
 	h.App = nil
-	*h.parked--
+	kept := (*h.parked)[:0]
+	for _, x := range *h.parked {
+		if x != h {
+			kept = append(kept, x)
+		}
+	}
+	*h.parked = kept
 }
 
 // RunUntil ticks the fake clock in poll steps up to and including t,
@@ -226,6 +274,9 @@ func (h *Harness) RunUntil(t time.Time, script map[time.Time]func()) {
 		h.WaitParked()
 		h.Clock.Set(next)
 		h.WaitParked()
+	}
+	if len(*h.parked) > 0 {
+		h.Settle()
 	}
 }
 
@@ -328,6 +379,20 @@ func newLogCapture(t testing.TB) (*slog.Logger, *LogCapture) {
 	return log, c
 }
 
+// direct is a store on the test database itself, never through a proxy,
+// opened once.
+func (h *Harness) direct() *store.Store {
+	if h.directStore == nil {
+		st, err := store.Open(context.Background(), h.DBURL)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		h.t.Cleanup(st.Close)
+		h.directStore = st
+	}
+	return h.directStore
+}
+
 // Store opens the harness's database (migrated) for seeding or checking,
 // whether or not the bot is running; it is closed when the test ends.
 func (h *Harness) Store() *store.Store {
@@ -369,7 +434,7 @@ func (h *Harness) WaitReady() {
 	}
 }
 
-func (h *Harness) renderer() bot.Renderer {
+func (h *Harness) renderer() compose.Renderer {
 	if h.Renderer != nil {
 		return h.Renderer
 	}

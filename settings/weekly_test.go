@@ -1,4 +1,4 @@
-package bot
+package settings_test
 
 import (
 	"testing"
@@ -33,7 +33,7 @@ func TestWeeklyDueAcrossDST(t *testing.T) {
 			t.Fatal(ps)
 		}
 		var got []string
-		for _, d := range WeeklyDue(g, in(tc.after), in(tc.upTo)) {
+		for _, d := range g.WeeklyDue(in(tc.after), in(tc.upTo)) {
 			got = append(got, d.Format("2006-01-02 15:04 MST"))
 		}
 		if len(got) != len(tc.want) {

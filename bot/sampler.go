@@ -1,0 +1,286 @@
+package bot
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/disgoorg/disgo/discord"
+
+	"rollcall/attendance"
+	"rollcall/settings"
+	"rollcall/store"
+)
+
+// occKey names an occurrence without the database: its row id may not be
+// known yet when PostgreSQL is unreachable.
+type occKey struct {
+	guild    uint64
+	schedule string
+	start    int64  // unix seconds
+	native   uint64 // the Discord Scheduled Event, for native occurrences
+}
+
+type sampleKey struct {
+	occ   occKey
+	user  uint64
+	chunk int
+}
+
+type covKey struct {
+	occ   occKey
+	chunk int
+}
+
+// activeOcc is an occurrence being recorded. It keeps the schedule it
+// started under: a schedule edited while its event runs applies from the
+// next occurrence.
+type activeOcc struct {
+	key      occKey
+	occ      attendance.Occurrence
+	schedule *settings.Schedule // nil for a native event
+	channel  uint64             // a native event's channel
+	reportTo []uint64
+}
+
+// Sampler samples who is in the voice channels of running events on every
+// tick. It does no I/O: a tick reads the voice cache, computes which minutes
+// are new, and hands them to the Recorder, which writes them in the
+// background. So a slow database, a slow Discord or a hung browser can never
+// delay a sample. All its state belongs to the tick goroutine.
+type Sampler struct {
+	reg *settings.Registry
+	src VoiceSource
+	rec *Recorder
+	log *slog.Logger
+
+	active  map[occKey]*activeOcc
+	written map[sampleKey]store.Sample // bits already handed to the recorder
+	covered map[occKey]attendance.Mask
+	native  map[uint64]*nativeEvent // Discord Scheduled Events being followed, by id
+
+	lastTick time.Time
+	// Present counts members present per guild at the last tick, for the
+	// bot's presence.
+	Present map[uint64]int
+}
+
+// NewSampler returns a sampler reading src for the guilds in reg.
+func NewSampler(reg *settings.Registry, src VoiceSource, rec *Recorder, log *slog.Logger) *Sampler {
+	return &Sampler{reg: reg, src: src, rec: rec, log: log,
+		active: map[occKey]*activeOcc{}, written: map[sampleKey]store.Sample{}, covered: map[occKey]attendance.Mask{},
+		native: map[uint64]*nativeEvent{}, Present: map[uint64]int{}}
+}
+
+func keyOf(guild uint64, o attendance.Occurrence) occKey {
+	return occKey{guild: guild, schedule: o.Schedule, start: o.Start.Unix()}
+}
+
+// Tick samples at now: records a minute for every member present in a
+// running event's channels, and reports occurrences and weeks that ended
+// since the last tick. It returns at once; the recorder writes.
+func (s *Sampler) Tick(now time.Time) {
+	var b Batch
+	s.start(now)
+	s.startNative(now, &b)
+	for gid := range s.Present {
+		s.Present[gid] = 0
+	}
+	for _, a := range s.active {
+		if !now.Before(a.occ.End) {
+			continue
+		}
+		s.sample(now, a, &b)
+	}
+	s.finish(now, &b)
+	s.weekly(now, &b)
+	s.lastTick = now
+	s.rec.Add(b)
+	s.rec.Kick(now)
+}
+
+// start makes active the configured schedules' occurrences running at now.
+func (s *Sampler) start(now time.Time) {
+	for _, g := range s.reg.All() {
+		for j := range g.Schedules {
+			sc := &g.Schedules[j]
+			for _, occ := range sc.Parsed.Running(now) {
+				k := keyOf(g.ID, occ)
+				if _, ok := s.active[k]; ok || s.overlapsActive(g.ID, sc.Name, occ) {
+					continue
+				}
+				s.active[k] = &activeOcc{key: k, occ: occ, schedule: sc, reportTo: sc.ReportChannels}
+			}
+		}
+	}
+}
+
+// overlapsActive reports whether an occurrence of the schedule that started
+// under earlier settings still runs when occ would start: the running one
+// finishes first, and the edited schedule applies from its next occurrence.
+func (s *Sampler) overlapsActive(guild uint64, schedule string, occ attendance.Occurrence) bool {
+	for k, a := range s.active {
+		if k.guild == guild && k.native == 0 && k.schedule == schedule && occ.Start.Before(a.occ.End) {
+			return true
+		}
+	}
+	return false
+}
+
+// sample records minute now of one active occurrence.
+func (s *Sampler) sample(now time.Time, a *activeOcc, b *Batch) {
+	gid := a.key.guild
+	if !s.src.Ready(gid) {
+		return // the cache may hold people who left: record nothing rather than phantoms
+	}
+	b.occs = append(b.occs, occRef{key: a.key, occ: a.occ})
+	minute := a.occ.MinuteAt(now)
+	chunk, bit := minute/attendance.ChunkMinutes, uint64(1)<<(minute%attendance.ChunkMinutes)
+	if !s.covered[a.key].Has(minute) {
+		m := s.covered[a.key]
+		m.Set(minute)
+		s.covered[a.key] = m
+		b.cov = append(b.cov, covSample{key: covKey{a.key, chunk}, bits: bit})
+	}
+	watched := s.watched(a)
+	afk := s.src.AFK(gid)
+	for _, v := range s.src.Voice(gid) {
+		if v.Channel == afk || !watched[v.Channel] {
+			continue
+		}
+		s.Present[gid]++
+		s.queue(a.key, gid, v, chunk, bit, b)
+	}
+}
+
+// watched is the set of channels an occurrence records in: its schedule's
+// ids and every voice or stage channel whose name contains one of its
+// substrings, evaluated now (so created and renamed channels count at once),
+// never the AFK channel; a native event's own channel.
+func (s *Sampler) watched(a *activeOcc) map[uint64]bool {
+	out := map[uint64]bool{}
+	if a.schedule == nil {
+		out[a.channel] = true
+		return out
+	}
+	for _, id := range a.schedule.VoiceChannels {
+		out[id] = true
+	}
+	if len(a.schedule.VoiceChannelNames) > 0 {
+		for _, ch := range s.src.VoiceChannels(a.key.guild) {
+			for _, n := range a.schedule.VoiceChannelNames {
+				if nameMatches(ch.Name, n) {
+					out[ch.ID] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (s *Sampler) queue(k occKey, guild uint64, v Voice, chunk int, bit uint64, b *Batch) {
+	sk := sampleKey{occ: k, user: v.User, chunk: chunk}
+	want := store.Sample{GuildID: guild, UserID: v.User, Chunk: chunk, Present: bit}
+	if v.SelfMute {
+		want.SelfMute = bit
+	}
+	if v.SelfDeaf {
+		want.SelfDeaf = bit
+	}
+	if v.ServerMute {
+		want.ServerMute = bit
+	}
+	if v.ServerDeaf {
+		want.ServerDeaf = bit
+	}
+	had := s.written[sk]
+	add := subtract(want, had)
+	if add.Present|add.SelfMute|add.SelfDeaf|add.ServerMute|add.ServerDeaf == 0 {
+		return
+	}
+	s.written[sk] = merge(had, want)
+	b.samples = append(b.samples, keyedSample{key: sk, s: add})
+}
+
+func subtract(a, b store.Sample) store.Sample {
+	a.Present &^= b.Present
+	a.SelfMute &^= b.SelfMute
+	a.SelfDeaf &^= b.SelfDeaf
+	a.ServerMute &^= b.ServerMute
+	a.ServerDeaf &^= b.ServerDeaf
+	return a
+}
+
+func merge(a, b store.Sample) store.Sample {
+	b.Present |= a.Present
+	b.SelfMute |= a.SelfMute
+	b.SelfDeaf |= a.SelfDeaf
+	b.ServerMute |= a.ServerMute
+	b.ServerDeaf |= a.ServerDeaf
+	return b
+}
+
+// finish reports the active occurrences that ended and forgets them.
+func (s *Sampler) finish(now time.Time, b *Batch) {
+	for k, a := range s.active {
+		if now.Before(a.occ.End) {
+			continue
+		}
+		b.occs = append(b.occs, occRef{key: k, occ: a.occ})
+		if k.native != 0 {
+			b.ends = append(b.ends, occRef{key: k, occ: a.occ})
+		}
+		if len(a.reportTo) > 0 {
+			b.due = append(b.due, Due{Kind: KindEvent, GuildID: k.guild, occ: k, Channels: a.reportTo, At: a.occ.End})
+		}
+		s.forget(k)
+	}
+}
+
+// forget drops the tick's state of an occurrence that is over; the
+// recorder keeps what it has not written yet.
+func (s *Sampler) forget(k occKey) {
+	delete(s.active, k)
+	delete(s.covered, k)
+	for sk := range s.written {
+		if sk.occ == k {
+			delete(s.written, sk)
+		}
+	}
+}
+
+// weekly reports the weekly posts that fell due since the last tick. The
+// first tick reports none: posts missed while no process ran are found by
+// the catch-up at start.
+func (s *Sampler) weekly(now time.Time, b *Batch) {
+	if s.lastTick.IsZero() {
+		return
+	}
+	for _, g := range s.reg.All() {
+		for _, due := range g.WeeklyDue(s.lastTick, now) {
+			b.due = append(b.due, WeeklyPost(g, due))
+		}
+	}
+}
+
+// WeeklyPost is the weekly report of g due at due: the seven days before it.
+func WeeklyPost(g *settings.Guild, due time.Time) Due {
+	return Due{Kind: KindWeekly, GuildID: g.ID, From: due.AddDate(0, 0, -7), To: due, Channels: g.Weekly.Channels, At: due}
+}
+
+// nativeEvent is a Discord Scheduled Event as the sampler follows it. Each
+// tick reconciles it with the cache, so a status change is noticed by the
+// first tick after it arrives.
+type nativeEvent struct {
+	guild, id, channel uint64
+	title              string
+	status             discord.ScheduledEventStatus
+	scheduledStart     time.Time
+	scheduledEnd       *time.Time
+	activeAt           time.Time // first tick that saw it ACTIVE
+	completedAt        time.Time // first tick that saw it COMPLETED (or deleted while running)
+	gone               bool      // canceled, or deleted before it ran
+
+	recording bool
+	start     time.Time // fixed once recording begins
+	key       occKey
+}

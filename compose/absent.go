@@ -1,0 +1,70 @@
+package compose
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/disgoorg/disgo/discord"
+
+	"rollcall/render"
+	"rollcall/settings"
+	"rollcall/store"
+	"rollcall/view"
+)
+
+// absentListed: more absent members than this and the full list is attached
+// as CSV (the embed still lists as many as fit).
+const absentListed = 25
+
+// AbsentOptions say over which days and, optionally, for which role.
+type AbsentOptions struct {
+	From, To time.Time
+	RoleID   uint64
+	RoleName string
+}
+
+// Absent is who was expected and never came: /absent.
+func (r *Reports) Absent(ctx context.Context, g *settings.Guild, l view.Lang, o AbsentOptions) (Message, error) {
+	p, err := r.period(ctx, g, o.From, o.To, 0)
+	if err != nil {
+		return Message{}, err
+	}
+	// Period.Never already leaves out bots and anyone who was not a member
+	// while the events ran (report.Expected).
+	never := p.Never
+	if o.RoleID != 0 {
+		never = slices.DeleteFunc(slices.Clone(never), func(m store.Member) bool { return !slices.Contains(m.Roles, o.RoleID) })
+	}
+	as := view.AbsentList(p, never)
+	title := l.T("absent_title", l.Week(p.From, p.To))
+	if o.RoleID != 0 {
+		title = l.T("absent_role_title", l.Week(p.From, p.To), o.RoleName)
+	}
+	e := discord.Embed{Title: view.Escape(title), Color: view.ColorAbsent, Fields: []discord.EmbedField{
+		{Name: l.T("absent_count"), Value: strconv.Itoa(len(as)), Inline: ptr(true)},
+		{Name: l.T("events_held"), Value: l.Held(p), Inline: ptr(true)},
+	}}
+	m := Message{Embeds: []discord.Embed{e}}
+	switch {
+	case p.Held() == 0:
+		m.Embeds[0].Description = l.T("no_events", l.Week(p.From, p.To))
+		return m, nil
+	case len(as) == 0:
+		m.Embeds[0].Description = l.T("absent_none")
+		return m, nil
+	}
+	m.Embeds[0].Description = l.AbsentNames(as, view.AbsentListChars)
+	if len(as) > absentListed {
+		m.Embeds[0].Description += "\n" + l.T("full_list_csv")
+		m.Files = append(m.Files, File{Name: "absent-" + p.From.Format("2006-01-02") + ".csv", Data: []byte(view.AbsentCSV(as))})
+	}
+	chart := l.AbsentChart(as, title)
+	r.chart(ctx, &m, l, "absent", func(ctx context.Context, rr Renderer) ([]byte, error) { return rr.Bars(ctx, chart) },
+		func() string { return render.BarsText(chart) })
+	view.Fit(&m.Embeds[0])
+	return m, nil
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,59 @@
+package compose
+
+import (
+	"context"
+	"time"
+
+	"github.com/disgoorg/disgo/discord"
+
+	"rollcall/render"
+	"rollcall/settings"
+	"rollcall/view"
+)
+
+// MemberOptions say whose figures over which days.
+type MemberOptions struct {
+	UserID   uint64
+	From, To time.Time
+	// Name is how Discord names the member, for one rollcall has never seen.
+	Name string
+}
+
+// Found says what rollcall knows of the member a report is about, so the
+// caller can refuse a bot or someone it never saw instead of showing zeros.
+type Found struct {
+	Known bool // stored: seen on the gateway or recorded
+	Bot   bool
+	Name  string
+}
+
+// Member is one member's minutes per event over a period: /member.
+func (r *Reports) Member(ctx context.Context, g *settings.Guild, l view.Lang, o MemberOptions) (Message, Found, error) {
+	p, err := r.period(ctx, g, o.From, o.To, o.UserID)
+	if err != nil {
+		return Message{}, Found{}, err
+	}
+	mem, known := p.Members[o.UserID]
+	t := p.TotalFor(o.UserID)
+	name := t.Member.Name()
+	if !known && o.Name != "" {
+		name = o.Name
+	}
+	e := discord.Embed{
+		Title: view.Escape(l.T("member_title", name, l.Week(p.From, p.To))), Color: view.ColorMember,
+		Fields: l.MemberFields(t, p.Held()),
+	}
+	if f, ok := l.MemberInterestField(p, o.UserID); ok {
+		e.Fields = append(e.Fields, f)
+	}
+	m := Message{Embeds: []discord.Embed{e}}
+	if p.Held() == 0 {
+		m.Embeds[0].Description = l.T("no_data_member")
+	} else {
+		chart := l.MemberChart(p, o.UserID, name)
+		r.chart(ctx, &m, l, "member", func(ctx context.Context, rr Renderer) ([]byte, error) { return rr.Bars(ctx, chart) },
+			func() string { return render.BarsText(chart) })
+	}
+	view.Fit(&m.Embeds[0])
+	return m, Found{Known: known, Bot: mem.Bot, Name: name}, nil
+}

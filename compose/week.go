@@ -1,0 +1,84 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/disgoorg/disgo/discord"
+
+	"rollcall/render"
+	"rollcall/report"
+	"rollcall/settings"
+	"rollcall/store"
+	"rollcall/view"
+)
+
+// WeekOptions say which leaderboard is wanted.
+type WeekOptions struct {
+	Now time.Time
+	// Post: the automatic weekly post (says when it is late, ends with
+	// Marker); else a /week reply.
+	Post   bool
+	Marker string
+	// Highlight is the member whose bar is drawn in the accent colour (who asked).
+	Highlight uint64
+	// CSV attaches the full table even when the embed lists everyone.
+	CSV bool
+}
+
+// period loads and judges [from, to) in one snapshot; userID as report.Build.
+func (r *Reports) period(ctx context.Context, g *settings.Guild, from, to time.Time, userID uint64) (*report.Period, error) {
+	var p *report.Period
+	err := r.Store.Snapshot(ctx, func(q *store.Queries) error {
+		var err error
+		p, err = report.Build(ctx, q, g, from, to, userID)
+		return err
+	})
+	return p, err
+}
+
+// WeekName names a period for titles and file names: its ISO week
+// ("2026-W47") when it is one, else its dates ("2026-11-18–2026-11-24").
+func WeekName(from, to time.Time) string {
+	if from.Weekday() == time.Monday && from.Hour() == 0 && from.Minute() == 0 && to.Equal(from.AddDate(0, 0, 7)) {
+		y, w := from.ISOWeek()
+		return fmt.Sprintf("%04d-W%02d", y, w)
+	}
+	return from.Format("2006-01-02") + "–" + to.AddDate(0, 0, -1).Format("2006-01-02")
+}
+
+// Week is a period's leaderboard: the weekly post and /week.
+func (r *Reports) Week(ctx context.Context, g *settings.Guild, l view.Lang, from, to time.Time, o WeekOptions) (Message, error) {
+	p, err := r.period(ctx, g, from, to, 0)
+	if err != nil {
+		return Message{}, err
+	}
+	name := WeekName(p.From, p.To)
+	title := l.T("weekly_title", l.Week(p.From, p.To)) + " · " + name
+	e := l.WeekEmbed(p, title)
+	if late := o.Now.Sub(p.To); o.Post && late > LateAfter {
+		addFooter(&e, l.T("posted_late", l.Duration(late)))
+	}
+	m := Message{Embeds: []discord.Embed{e}}
+	if p.Held() == 0 {
+		m.Embeds[0].Description = l.T("no_events", l.Week(p.From, p.To))
+	} else {
+		if o.CSV || len(p.Totals) > view.RanksListed || len(p.Never) > view.RanksListed {
+			m.Files = append(m.Files, File{Name: "week-" + name + ".csv", Data: []byte(report.CSV(p))})
+		}
+		if len(p.Totals) > 0 {
+			chart := l.LeaderboardChart(p, title)
+			for i := range chart.Bars {
+				chart.Bars[i].Highlight = o.Highlight != 0 && i < len(p.Totals) && p.Totals[i].Member.UserID == o.Highlight
+			}
+			r.chart(ctx, &m, l, "week", func(ctx context.Context, rr Renderer) ([]byte, error) { return rr.Bars(ctx, chart) },
+				func() string { return render.BarsText(chart) })
+		}
+	}
+	if o.Marker != "" {
+		addFooter(&m.Embeds[0], o.Marker)
+	}
+	view.Fit(&m.Embeds[0])
+	return m, nil
+}
