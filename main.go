@@ -50,7 +50,8 @@ Environment:
   CHROMIUM_PATH   the Chromium binary used for charts (overrides the search)
   ROLLCALL_CONFIG, ROLLCALL_DATA_DIR
                   defaults of --config and --data-dir
-  PG_BIN_DIR      where PostgreSQL's programs are, for the private database
+  PG_BIN_DIR      where PostgreSQL's programs are: the server's for the private database,
+                  pg_dump and pg_restore for backup and restore
 
 The configuration is a TOML file; config.example.toml documents every key.
 `
