@@ -542,7 +542,7 @@ func emptyTarget(ctx context.Context, dbURL string, force bool) error {
 			}
 			names = append(names, r.schema+"."+r.name)
 		}
-		return fmt.Errorf("the target database is not empty (%d tables and other relations: %s): a restore replaces everything; "+
+		return fmt.Errorf("the target database is not empty (%d tables, sequences or views: %s): a restore replaces everything; "+
 			"pass --force to drop them first (back them up first if they matter: rollcall backup --out FILE)", len(rels), strings.Join(names, ", "))
 	}
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
