@@ -1,14 +1,35 @@
 # Plain targets, each a thin call of the real command. `make help` lists them.
 CONFIG ?= config.toml
 ECHARTS := render/assets/echarts.min.js
+DIST ?= dist
+MAINTAINER ?= rollcall <root@localhost>
 
-.PHONY: help build run demo test bench assets lint
+# What the binary says it is (rollcall version, the first log line); each is
+# computed once, and may be given on the command line (make deb VERSION=1.2.0).
+ifeq ($(origin VERSION),undefined)
+VERSION := $(shell sh packaging/version.sh)
+endif
+ifeq ($(origin COMMIT),undefined)
+COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
+endif
+ifeq ($(origin BUILD_DATE),undefined)
+BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+endif
+LDFLAGS := -X rollcall/version.Version=$(VERSION) -X rollcall/version.Commit=$(COMMIT) -X rollcall/version.Date=$(BUILD_DATE)
+
+.PHONY: help build run demo test bench assets lint deb
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-build: assets ## build ./rollcall with ECharts embedded
-	go build -o rollcall .
+build: assets ## build ./rollcall with ECharts embedded and its version stamped
+	go build -ldflags '$(LDFLAGS)' -o rollcall .
+
+deb: assets ## build $(DIST)/rollcall_<version>_<arch>.deb: the binary, the systemd unit, /etc/rollcall
+	mkdir -p $(DIST)/deb-root
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/deb-root/rollcall .
+	VERSION='$(VERSION)' ARCH=$$(go env GOARCH) BINARY='$(DIST)/deb-root/rollcall' MAINTAINER='$(MAINTAINER)' \
+		go tool nfpm package --config packaging/nfpm.yaml --packager deb --target '$(DIST)/'
 
 run: build ## run the bot with $(CONFIG)
 	./rollcall run --config $(CONFIG)

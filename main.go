@@ -23,6 +23,7 @@ import (
 	"rollcall/legacy"
 	"rollcall/localpg"
 	"rollcall/render"
+	"rollcall/version"
 )
 
 //go:embed schema.sql
@@ -35,7 +36,7 @@ Usage:
   rollcall check-config [flags]  validate the configuration and exit
   rollcall import-legacy [flags] import the original bot's attendance (rollcall import-legacy -h)
   rollcall demo [flags]          try it: a simulated Discord server, the real bot on a fast clock,
-                                 and a page of everything it posted (no token, no database needed)
+                                 and a page of everything it posted (no token, no database needed)` + opsUsage + `
   rollcall help                  show this help
 
 Flags:
@@ -49,7 +50,8 @@ Environment:
   CHROMIUM_PATH   the Chromium binary used for charts (overrides the search)
   ROLLCALL_CONFIG, ROLLCALL_DATA_DIR
                   defaults of --config and --data-dir
-  PG_BIN_DIR      where PostgreSQL's programs are, for the private database
+  PG_BIN_DIR      where PostgreSQL's programs are: the server's for the private database,
+                  pg_dump and pg_restore for backup and restore
 
 The configuration is a TOML file; config.example.toml documents every key.
 `
@@ -63,8 +65,13 @@ func main() {
 // run is the whole program; it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := "run"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		cmd, args = "version", args[1:]
+	} else if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	}
+	if code, ok := runOps(ctx, cmd, args, stdout, stderr); ok {
+		return code
 	}
 	if cmd == "import-legacy" {
 		return legacy.Main(ctx, args, stdout, stderr, schema)
@@ -79,7 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	speed := flags.Float64("speed", 60, "demo: how many times faster than real time (60: a one-hour event takes a minute)")
 	serveFeed := flags.Bool("serve", false, "demo: also serve the feed on 127.0.0.1 while the demo runs")
 	addr := flags.String("addr", "127.0.0.1:8080", "demo: the address --serve listens on")
-	dataDir := flags.String("data-dir", envOr("ROLLCALL_DATA_DIR", "rollcall-data"), "where the private PostgreSQL keeps its data when no database URL is configured (env ROLLCALL_DATA_DIR)")
+	dataDir := flags.String("data-dir", envOr("ROLLCALL_DATA_DIR", "rollcall-data"), "where the private PostgreSQL keeps its data when no database URL is configured; relative to the working directory, so a service should pass an absolute path (env ROLLCALL_DATA_DIR)")
 	flags.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		flags.PrintDefaults()
@@ -112,6 +119,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rollcall: --log-format: %q is not a format: use text or json\n", *logFormat)
 		return 2
 	}
+	// Resolved once, so that a later chdir cannot move it and the log says
+	// which folder it is: started from another directory, a relative
+	// default would silently make a second, empty database.
+	if abs, err := filepath.Abs(*dataDir); err == nil {
+		*dataDir = abs
+	}
 	if cmd == "demo" {
 		return runDemo(ctx, demo.Options{Out: *out, Speed: *speed, Serve: *serveFeed, Addr: *addr, Schema: schema,
 			Render: render.Options{ChromiumPath: *chromium, EChartsPath: *echarts}, Stdout: stdout},
@@ -131,6 +144,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	log := newLogger(stderr, *logFormat, cfg.LogLevel)
+	log.Info("starting "+version.String(), slog.String("version", version.Get().Version), slog.String("data_dir", *dataDir))
 	if cfg.DatabaseURL == "" {
 		stopDB, err := startPrivateDB(ctx, cfg, *dataDir, log)
 		if err != nil {
@@ -188,7 +202,10 @@ func startPrivateDB(ctx context.Context, cfg *config.Config, dataDir string, log
 	if err != nil {
 		return nil, err
 	}
-	log.Info("using the private database (no database_url configured)", slog.String("data_dir", dataDir), slog.String("log", srv.LogPath()))
+	// The URL holds no secret (the socket's directory is what keeps other
+	// accounts out), so it is logged for whoever wants psql or a backup.
+	log.Info("using the private database (no database_url configured); connect with psql \"$(rollcall db-url)\", back up with rollcall backup --out FILE",
+		slog.String("data_dir", dataDir), slog.String("url", srv.URL()), slog.String("log", srv.LogPath()))
 	cfg.DatabaseURL = config.Secret(srv.URL())
 	return func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -73,10 +73,6 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	if err := st.MigrateRiver(ctx); err != nil {
-		a.Close()
-		return nil, err
-	}
 	renderer := d.Renderer
 	if renderer == nil {
 		opts := d.RenderOptions

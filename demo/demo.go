@@ -131,9 +131,6 @@ func seedHistory(ctx context.Context, o Options, c *community, sunday time.Time)
 	if err := st.Migrate(ctx, o.Schema); err != nil {
 		return err
 	}
-	if err := st.MigrateRiver(ctx); err != nil {
-		return err
-	}
 	// The simulator hands out the same ids on every run: start the demo
 	// server afresh, or the last run's reports would count as posted.
 	if err := st.ForgetGuild(ctx, uint64(c.guild)); err != nil {

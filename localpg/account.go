@@ -27,7 +27,12 @@ type runner struct {
 	cred *syscall.Credential // nil: run as ourselves
 }
 
-func newRunner() (runner, error) {
+// newRunner picks the account for the cluster in dataDir. As root, an existing cluster runs as the account that owns it: a cluster
+// that a service made as its own user (rollcall's systemd unit runs as
+// rollcall) must stay that user's, or the service could no longer start it
+// after root ran `rollcall backup` on it once. Only a new cluster, or one
+// owned by root, goes to serverAccount.
+func newRunner(dataDir string) (runner, error) {
 	if os.Geteuid() != 0 {
 		name := strconv.Itoa(os.Geteuid())
 		if u, err := user.Current(); err == nil {
@@ -35,10 +40,24 @@ func newRunner() (runner, error) {
 		}
 		return runner{name: name}, nil
 	}
+	if fi, err := os.Stat(filepath.Join(dataDir, "PG_VERSION")); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
+			if u, err := user.LookupId(strconv.Itoa(int(st.Uid))); err == nil {
+				return runnerFor(u)
+			}
+			// An owner without a passwd entry (a uid from another
+			// system or a container) still works as bare ids.
+			return runner{name: "uid " + strconv.Itoa(int(st.Uid)), cred: &syscall.Credential{Uid: st.Uid, Gid: st.Gid, Groups: []uint32{}}}, nil
+		}
+	}
 	u, err := serverAccount()
 	if err != nil {
 		return runner{}, err
 	}
+	return runnerFor(u)
+}
+
+func runnerFor(u *user.User) (runner, error) {
 	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
 	if uid == 0 {

@@ -12,12 +12,20 @@
 // rollcall-pg created with useradd), set as the child processes' credentials
 // rather than through runuser or sudo.
 //
-// The server listens on 127.0.0.1 only, on a free port chosen at each start,
-// and trusts every local connection: any process on the machine can connect
-// as its superuser, as with a developer's local PostgreSQL. Nothing that
-// depends on the port or on the data directory's path is written into the
-// cluster's configuration; both are passed on pg_ctl's command line, so the
-// directory can be moved.
+// Only the account that runs rollcall (and the server's own account, and
+// root) can connect: the server has no TCP listener at all
+// (listen_addresses is empty) and takes connections on a Unix socket in a
+// directory of mode 0700 that belongs to the server's account, the data
+// directory itself unless its path is too long for a socket (then a fixed
+// directory under /tmp named after a hash of the data directory's path).
+// pg_hba.conf allows only those local connections; it is rewritten at every
+// Start, so a data directory made by an older rollcall, which trusted TCP
+// connections on 127.0.0.1 from every account on the machine, is closed on
+// its next start. The socket's path does not change between starts, so URL
+// (and Inspect, without starting anything) gives tools such as psql and
+// pg_dump a stable address. Nothing that depends on the data directory's
+// path is written into the cluster's configuration; it is passed on
+// pg_ctl's command line, so the directory can be moved.
 //
 // Start-up time, measured with PostgreSQL 15 on this project's 2-CPU build
 // machine as root with fsync on, while other work kept its load average
@@ -34,7 +42,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -72,6 +79,9 @@ const (
 	ownerFile = "rollcall.owner"
 	// maxSocketPath is sizeof(sockaddr_un.sun_path) minus its NUL on Linux.
 	maxSocketPath = 107
+	// defaultPort only names the socket (.s.PGSQL.5432): there is no TCP
+	// listener, so it cannot clash with a system PostgreSQL on 5432.
+	defaultPort = 5432
 	// maxLogSize is the server log's size above which Start moves it to
 	// .old, the only rotation the log gets.
 	maxLogSize = 16 << 20
@@ -90,7 +100,8 @@ type Options struct {
 	BinDir string
 	// Logger receives progress; nil means slog.Default().
 	Logger *slog.Logger
-	// Port is the TCP port on 127.0.0.1; 0 picks a free one at each start.
+	// Port is the number in the socket's name (.s.PGSQL.<Port>); 0 means
+	// 5432. The server listens on no TCP port.
 	Port int
 
 	// noFsync turns fsync off (initdb --no-sync, fsync=off) for tests,
@@ -103,7 +114,8 @@ type Server struct {
 	dataDir   string
 	binDir    string
 	logPath   string
-	socketDir string // a temp dir to remove on Stop, or "" when inside dataDir
+	socketDir string // dataDir itself, or the fallback under /tmp
+	fallback  bool   // socketDir is the fallback, removed on Stop
 	port      int
 	pid       int // the postmaster's; Stop leaves alone a later server on the same directory
 	run       runner
@@ -113,10 +125,14 @@ type Server struct {
 	stopped bool
 }
 
-// URL is the connection URL of the rollcall database.
-func (s *Server) URL() string {
-	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", superuser, s.port, database)
-}
+// URL is the connection URL of the rollcall database: its Unix socket,
+// e.g. postgres://rollcall@/rollcall?host=/var/lib/rollcall/postgres&sslmode=disable.
+// It holds no secret (there is no password: only accounts that can enter
+// the socket's directory get in), and it is the same at every start.
+func (s *Server) URL() string { return socketURL(s.socketDir, s.port, database) }
+
+// SocketDir is the directory holding the server's Unix socket.
+func (s *Server) SocketDir() string { return s.socketDir }
 
 // LogPath is the server's log file.
 func (s *Server) LogPath() string { return s.logPath }
@@ -141,7 +157,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	run, err := newRunner()
+	run, err := newRunner(dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -168,12 +184,22 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	defer unlock()
 
-	s := &Server{dataDir: dataDir, binDir: binDir, logPath: dataDir + ".log", run: run, log: log}
+	port := opts.Port
+	if port == 0 {
+		port = defaultPort
+	}
+	s := &Server{dataDir: dataDir, binDir: binDir, logPath: dataDir + ".log", port: port, run: run, log: log}
 	if err := s.checkNotRunning(ctx); err != nil {
 		return nil, err
 	}
 	if err := run.chownTree(dataDir); err != nil {
 		return nil, fmt.Errorf("private database: give %s to account %s: %w", dataDir, run.name, err)
+	}
+	// The data directory holds the socket: only its owner may enter it.
+	// initdb makes it 0700, but PostgreSQL also accepts 0750, and a
+	// directory made before Start (or restored from a copy) may be wider.
+	if err := os.Chmod(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("private database: %w", err)
 	}
 	if err := s.prepareLog(); err != nil {
 		return nil, err
@@ -186,11 +212,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	} else if err := s.checkVersion(ctx, existing); err != nil {
 		return nil, err
 	}
-
-	if err := s.chooseSocketDir(); err != nil {
+	if err := s.writeHBA(); err != nil {
 		return nil, err
 	}
-	if err := s.start(ctx, opts.Port, opts.noFsync); err != nil {
+
+	if err := s.prepareSocketDir(); err != nil {
+		return nil, err
+	}
+	if err := s.start(ctx, opts.noFsync); err != nil {
 		s.removeSocketDir()
 		return nil, err
 	}
@@ -202,14 +231,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	log.Info("private database started",
-		slog.String("data_dir", dataDir), slog.Int("port", s.port), slog.String("run_as", run.name),
+		slog.String("data_dir", dataDir), slog.String("socket_dir", s.socketDir), slog.String("run_as", run.name),
 		slog.String("bin_dir", binDir), slog.String("log", s.logPath),
 		slog.Bool("created", existing == ""), slog.Int64("duration_ms", time.Since(t0).Milliseconds()))
 	return s, nil
 }
 
 // Stop stops the server (pg_ctl stop -m fast) and waits until it has exited
-// and released its port. Calling it again does nothing. Give it a context
+// and removed its socket. Calling it again does nothing. Give it a context
 // that is not cancelled yet (a shutdown timeout): when ctx ends first, the
 // server is stopped immediately and the next Start runs crash recovery.
 func (s *Server) Stop(ctx context.Context) error {
@@ -335,16 +364,42 @@ func (s *Server) initdb(ctx context.Context, noFsync bool) error {
 		}
 		return fmt.Errorf("private database: initdb in %s: %w\n%s", s.dataDir, err, lastLines(out, 20))
 	}
-	// initdb --auth=trust also trusts ::1 and replication; allow only what
-	// rollcall uses: the socket and 127.0.0.1, where the server listens.
-	hba := "# Written by rollcall: trust local connections only; the server listens on 127.0.0.1.\n" +
-		"local all all trust\n" +
-		"host  all all 127.0.0.1/32 trust\n"
-	hbaPath := filepath.Join(s.dataDir, "pg_hba.conf")
-	if err := os.WriteFile(hbaPath, []byte(hba), 0o600); err != nil {
-		return fmt.Errorf("private database: %w", err)
+	return nil
+}
+
+// hba is the whole of pg_hba.conf: connections on the Unix socket only.
+// trust, not peer: the socket's directory (0700) and the socket itself
+// (unix_socket_permissions 0700) already let in only the server's account
+// and root, and peer would lock out a rollcall running under a uid without
+// a passwd entry (a container's --user), since PostgreSQL must name the
+// peer's account to match it. No host line: nothing over TCP, even when
+// someone starts the cluster by hand without rollcall's settings.
+const hba = "# Written by rollcall at every start; edits are lost.\n" +
+	"# Only the Unix socket, whose directory only the server's account (and root) can enter.\n" +
+	"local all all trust\n"
+
+// writeHBA rewrites pg_hba.conf at every start: initdb --auth=trust also
+// trusts TCP from localhost, and rollcall before this version wrote
+// "host all all 127.0.0.1/32 trust", which let every account on the
+// machine in as superuser.
+func (s *Server) writeHBA() error {
+	path := filepath.Join(s.dataDir, "pg_hba.conf")
+	if b, err := os.ReadFile(path); err == nil && string(b) == hba {
+		return nil
 	}
-	return s.run.chown(hbaPath)
+	tmp := path + ".rollcall-tmp"
+	if err := os.WriteFile(tmp, []byte(hba), 0o600); err != nil {
+		return fmt.Errorf("private database: pg_hba.conf: %w", err)
+	}
+	if err := s.run.chown(tmp); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("private database: pg_hba.conf: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("private database: pg_hba.conf: %w", err)
+	}
+	return nil
 }
 
 // checkVersion refuses binaries of another major version than the cluster
@@ -363,62 +418,22 @@ func (s *Server) checkVersion(ctx context.Context, cluster string) error {
 	return nil
 }
 
-// chooseSocketDir puts the server's Unix socket in the data directory
-// unless its path would exceed the kernel's 108-byte limit for socket
-// paths (or need quoting), then in a fresh short temp directory. The
-// socket must not go to PostgreSQL's default directory, which a system
-// server may share (/var/run/postgresql on Debian).
-func (s *Server) chooseSocketDir() error {
-	// ".s.PGSQL.65535" and its ".lock" are the longest names created.
-	if len(s.dataDir)+len("/.s.PGSQL.65535.lock") <= maxSocketPath && !strings.ContainsAny(s.dataDir, "\",' \t\n\\") {
-		return nil
-	}
-	dir, err := os.MkdirTemp("/tmp", "rollcall-pg-")
-	if err != nil {
-		return fmt.Errorf("private database: socket directory: %w", err)
-	}
-	if err := s.run.chown(dir); err != nil {
-		os.Remove(dir)
-		return fmt.Errorf("private database: socket directory: %w", err)
-	}
-	s.socketDir = dir
-	return nil
-}
-
-func (s *Server) removeSocketDir() {
-	if s.socketDir != "" {
-		_ = os.RemoveAll(s.socketDir)
-	}
-}
-
-// start runs pg_ctl start, retrying with another port when a free port
-// chosen here was taken before the server bound it, and when the shared
-// memory of a killed server is still held by its exiting children.
-func (s *Server) start(ctx context.Context, fixedPort int, noFsync bool) error {
-	socketDir := s.socketDir
-	if socketDir == "" {
-		socketDir = s.dataDir
-	}
+// start runs pg_ctl start, retrying while the shared memory of a killed
+// server is still held by its exiting children.
+func (s *Server) start(ctx context.Context, noFsync bool) error {
 	deadline := time.Now().Add(10 * time.Second)
+	// pg_ctl hands -o to /bin/sh, hence the shell quoting;
+	// unix_socket_directories is itself a list, hence the double quotes.
+	// An empty listen_addresses: no TCP socket at all.
+	o := []string{"-p", strconv.Itoa(s.port), "-c", "listen_addresses=",
+		"-c", `unix_socket_directories="` + s.socketDir + `"`, "-c", "unix_socket_permissions=0700"}
+	if noFsync {
+		o = append(o, "-c", "fsync=off")
+	}
 	for attempt := 1; ; attempt++ {
-		port := fixedPort
-		if port == 0 {
-			var err error
-			if port, err = freePort(); err != nil {
-				return fmt.Errorf("private database: choose a port: %w", err)
-			}
-		}
-		// pg_ctl hands -o to /bin/sh, hence the shell quoting;
-		// unix_socket_directories is itself a list, hence the double quotes.
-		o := []string{"-p", strconv.Itoa(port), "-c", "listen_addresses=127.0.0.1",
-			"-c", `unix_socket_directories="` + socketDir + `"`}
-		if noFsync {
-			o = append(o, "-c", "fsync=off")
-		}
 		offset := fileSize(s.logPath)
 		out, err := s.run.output(ctx, s.bin("pg_ctl"), "start", "-D", s.dataDir, "-l", s.logPath, "-w", "-t", "300", "-o", shellJoin(o))
 		if err == nil {
-			s.port = port
 			s.pid, _ = s.postmasterPID()
 			return nil
 		}
@@ -427,8 +442,7 @@ func (s *Server) start(ctx context.Context, fixedPort int, noFsync bool) error {
 		if pid, ok := s.postmasterPID(); ok && isPostgres(pid) {
 			_, _ = s.run.output(context.WithoutCancel(ctx), s.bin("pg_ctl"), "stop", "-D", s.dataDir, "-m", "immediate", "-w", "-t", "30")
 		}
-		retry := (fixedPort == 0 && strings.Contains(logTail, "could not bind")) ||
-			strings.Contains(logTail, "pre-existing shared memory block")
+		retry := strings.Contains(logTail, "pre-existing shared memory block")
 		if ctx.Err() != nil || !retry || time.Now().After(deadline) {
 			return fmt.Errorf("private database: start the server (log %s): %w\n%s%s", s.logPath, err, strings.TrimSpace(out)+"\n", lastLines(logTail, 20))
 		}
@@ -439,8 +453,7 @@ func (s *Server) start(ctx context.Context, fixedPort int, noFsync bool) error {
 
 // createDatabase creates the rollcall database when missing.
 func (s *Server) createDatabase(ctx context.Context) error {
-	url := fmt.Sprintf("postgres://%s@127.0.0.1:%d/postgres?sslmode=disable", superuser, s.port)
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := pgx.Connect(ctx, socketURL(s.socketDir, s.port, "postgres"))
 	if err != nil {
 		return fmt.Errorf("private database: connect: %w", err)
 	}
@@ -460,17 +473,6 @@ func (s *Server) createDatabase(ctx context.Context) error {
 		return fmt.Errorf("private database: create database %s: %w", database, err)
 	}
 	return nil
-}
-
-// freePort asks the kernel for a free port on 127.0.0.1. Another process
-// may take it before the server binds it; start retries then.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // lockDir takes an exclusive flock on dir, waiting for another Start.

@@ -38,3 +38,22 @@ func (s *Server) LogPath() string { return "" }
 
 // Stop does nothing.
 func (s *Server) Stop(ctx context.Context) error { return nil }
+
+// SocketDir is never reached.
+func (s *Server) SocketDir() string { return "" }
+
+// Info describes a private database without starting it.
+type Info struct {
+	DataDir, LogPath, SocketDir, URL string
+	Created                          bool
+	PID, OwnerPID                    int
+}
+
+// Running is always false here.
+func (i Info) Running() bool { return false }
+
+// InUse is always false here.
+func (i Info) InUse() bool { return false }
+
+// Inspect fails: see ErrNoBinaries.
+func Inspect(dataDir string) (Info, error) { return Info{}, ErrNoBinaries }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -100,15 +99,6 @@ func postmasterPID(t *testing.T, s *Server) int {
 	return pid
 }
 
-func assertPortFree(t *testing.T, port int) {
-	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-	if err != nil {
-		t.Fatalf("port %d still taken after Stop: %v", port, err)
-	}
-	l.Close()
-}
-
 // The data written in one run is there in the next, with the settings a
 // user gets (fsync on); the timings logged here are the package doc's.
 func TestStartTwiceKeepsData(t *testing.T) {
@@ -122,7 +112,7 @@ func TestStartTwiceKeepsData(t *testing.T) {
 		t.Fatalf("first Start: %v", err)
 	}
 	first := time.Since(t0)
-	if want := fmt.Sprintf("postgres://rollcall@127.0.0.1:%d/rollcall?sslmode=disable", s.port); s.URL() != want {
+	if want := "postgres://rollcall@/rollcall?host=" + dataDir + "&sslmode=disable"; s.URL() != want {
 		t.Errorf("URL() = %q, want %q", s.URL(), want)
 	}
 	execSQL(t, s, `CREATE TABLE kept (n int)`)
@@ -140,6 +130,9 @@ func TestStartTwiceKeepsData(t *testing.T) {
 	}
 	second := time.Since(t0)
 	defer s2.Stop(context.Background())
+	if s2.URL() != s.URL() {
+		t.Errorf("the URL changed across a restart: %q, then %q", s.URL(), s2.URL())
+	}
 	if got := queryInt(t, s2, `SELECT n FROM kept`); got != 42 {
 		t.Errorf("after restart: n = %d, want 42", got)
 	}
@@ -149,16 +142,22 @@ func TestStartTwiceKeepsData(t *testing.T) {
 	t.Logf("first Start (initdb) %v, Stop %v, second Start %v", first.Round(time.Millisecond), stop.Round(time.Millisecond), second.Round(time.Millisecond))
 }
 
-func TestStopIsIdempotentAndReleasesThePort(t *testing.T) {
+func TestStopIsIdempotentAndRemovesTheSocket(t *testing.T) {
 	needBinaries(t)
 	t.Parallel()
 	s := start(t, Options{DataDir: filepath.Join(testDir(t), "pg")})
+	socket := filepath.Join(s.SocketDir(), fmt.Sprintf(".s.PGSQL.%d", s.port))
+	if _, err := os.Stat(socket); err != nil {
+		t.Fatalf("socket: %v", err)
+	}
 	for i := range 2 {
 		if err := s.Stop(ctxT(t)); err != nil {
 			t.Fatalf("Stop #%d: %v", i+1, err)
 		}
 	}
-	assertPortFree(t, s.port)
+	if _, err := os.Stat(socket); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket after Stop: %v", err)
+	}
 	if _, err := os.Stat(filepath.Join(s.dataDir, "postmaster.pid")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("postmaster.pid after Stop: %v", err)
 	}
@@ -310,14 +309,26 @@ func TestStartStopsOrphanedServer(t *testing.T) {
 }
 
 // A data directory whose socket path would pass the kernel's 108-byte
-// limit gets its socket in a short temp dir, removed on Stop.
+// limit gets its socket in a short directory under /tmp named after the
+// data directory, the same at every start, closed to other accounts, and
+// removed on Stop.
 func TestLongDataDir(t *testing.T) {
 	needBinaries(t)
 	t.Parallel()
 	dataDir := filepath.Join(testDir(t), strings.Repeat("d", 60), strings.Repeat("e", 60), "pg")
 	s := start(t, Options{DataDir: dataDir})
-	if s.socketDir == "" {
-		t.Fatalf("socket dir inside %s (%d bytes)", dataDir, len(dataDir))
+	if !s.fallback || !strings.HasPrefix(s.socketDir, "/tmp/rollcall-pg-") {
+		t.Fatalf("socket dir %s for %s (%d bytes)", s.socketDir, dataDir, len(dataDir))
+	}
+	if info, err := Inspect(dataDir); err != nil || info.SocketDir != s.socketDir || info.URL != s.URL() {
+		t.Errorf("Inspect = %+v, %v; want socket dir %s and URL %s", info, err, s.socketDir, s.URL())
+	}
+	fi, err := os.Stat(s.socketDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		t.Errorf("socket dir mode %s, want 0700", fi.Mode().Perm())
 	}
 	if _, err := os.Stat(filepath.Join(s.socketDir, fmt.Sprintf(".s.PGSQL.%d", s.port))); err != nil {
 		t.Errorf("socket: %v", err)
@@ -330,6 +341,10 @@ func TestLongDataDir(t *testing.T) {
 	}
 	if _, err := os.Stat(s.socketDir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("socket dir %s left after Stop: %v", s.socketDir, err)
+	}
+	s2 := start(t, Options{DataDir: dataDir})
+	if s2.URL() != s.URL() {
+		t.Errorf("the URL changed across a restart: %q, then %q", s.URL(), s2.URL())
 	}
 }
 
@@ -405,18 +420,24 @@ func TestMajorVersion(t *testing.T) {
 func TestStartFailureQuotesTheLog(t *testing.T) {
 	needBinaries(t)
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	dataDir := filepath.Join(testDir(t), "pg")
+	s := start(t, Options{DataDir: dataDir})
+	if err := s.Stop(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	// A setting the server refuses at start, as a hand edit might leave.
+	f, err := os.OpenFile(filepath.Join(dataDir, "postgresql.auto.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	dataDir := filepath.Join(testDir(t), "pg")
-	_, err = Start(ctxT(t), Options{DataDir: dataDir, Port: l.Addr().(*net.TCPAddr).Port, noFsync: true})
+	fmt.Fprintln(f, "max_connections = 'lots'")
+	f.Close()
+	_, err = Start(ctxT(t), Options{DataDir: dataDir, noFsync: true})
 	if err == nil {
-		t.Fatal("Start succeeded on a taken port")
+		t.Fatal("Start succeeded with a broken setting")
 	}
 	t.Log(err)
-	for _, want := range []string{dataDir + ".log", "could not bind IPv4 address", "Address already in use"} {
+	for _, want := range []string{dataDir + ".log", `invalid value for parameter "max_connections"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}

@@ -166,13 +166,18 @@ func findChromium(explicit string) (string, error) {
 }
 
 // FindChromium returns the default browser binary (see Options.ChromiumPath) or ErrNoChromium.
+// A CHROMIUM_PATH that names no executable is an error, not a reason to search on: whoever
+// set it meant that browser, and a silent fallback would hide the typo until charts differ.
 func FindChromium() (string, error) {
-	candidates := []string{os.Getenv("CHROMIUM_PATH"), "/usr/lib/chromium/chromium", "/usr/bin/chromium",
-		"chromium", "google-chrome"}
-	for _, c := range candidates {
-		if c == "" {
-			continue
+	if env := os.Getenv("CHROMIUM_PATH"); env != "" {
+		p, err := exec.LookPath(env)
+		if err != nil {
+			return "", fmt.Errorf("%w: CHROMIUM_PATH=%s: %w", ErrNoChromium, env, err)
 		}
+		return p, nil
+	}
+	candidates := []string{"/usr/lib/chromium/chromium", "/usr/bin/chromium", "chromium", "google-chrome"}
+	for _, c := range candidates {
 		if p, err := exec.LookPath(c); err == nil {
 			return p, nil
 		}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what rollcall's tests need on a Debian machine:
 # PostgreSQL (a local cluster on 127.0.0.1:5432 with trust auth for local
-# connections), Chromium with the emoji font, and Node's npm for the ECharts
-# asset. Each step is skipped when already done; every change is announced.
+# connections), Chromium with the emoji font, Node's npm for the ECharts
+# asset, and systemd-analyze for the unit's test. Each step is skipped when already done; every change is announced.
 #
 # With --packages-only it installs the packages and stops there: the demo
 # and the private database need PostgreSQL's programs, not the system's
@@ -20,6 +20,8 @@ command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 { [ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null 2>&1; } || missing+=(chromium)
 dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || missing+=(fonts-noto-color-emoji)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# systemd-analyze verifies packaging/rollcall.service in the tests.
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} with apt-get"
   $SUDO apt-get update -qq

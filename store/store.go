@@ -9,9 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"regexp"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -82,80 +79,6 @@ func (s *Store) Close() { s.pool.Close() }
 
 // Pool exposes the pool to tests and benchmarks in this module.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
-var migrateMarker = regexp.MustCompile(`(?m)^-- migrate: (\d+)\s*$`)
-
-// Migration is one numbered block of schema.sql.
-type Migration struct {
-	Version int
-	SQL     string
-}
-
-// ParseMigrations splits schema.sql into its numbered blocks, which must
-// count up from 1.
-func ParseMigrations(schema string) ([]Migration, error) {
-	locs := migrateMarker.FindAllStringSubmatchIndex(schema, -1)
-	if len(locs) == 0 {
-		return nil, errors.New("schema.sql has no \"-- migrate: N\" block")
-	}
-	var out []Migration
-	for i, loc := range locs {
-		v, _ := strconv.Atoi(schema[loc[2]:loc[3]])
-		if v != i+1 {
-			return nil, fmt.Errorf("schema.sql: migration %d found where %d was expected", v, i+1)
-		}
-		end := len(schema)
-		if i+1 < len(locs) {
-			end = locs[i+1][0]
-		}
-		out = append(out, Migration{Version: v, SQL: strings.TrimSpace(schema[loc[1]:end])})
-	}
-	return out, nil
-}
-
-// Migrate applies the blocks of schema not yet applied, each in its own
-// transaction. An advisory lock serialises two processes starting at once.
-func (s *Store) Migrate(ctx context.Context, schema string) error {
-	migs, err := ParseMigrations(schema)
-	if err != nil {
-		return err
-	}
-	if _, err := s.pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	for _, m := range migs {
-		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			// Arbitrary constant key: "rollcall" migrations.
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7262435)`); err != nil {
-				return err
-			}
-			var done bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.Version).Scan(&done); err != nil {
-				return err
-			}
-			if done {
-				return nil
-			}
-			if _, err := tx.Exec(ctx, m.SQL); err != nil {
-				return err
-			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("migrate to version %d: %w", m.Version, err)
-		}
-	}
-	return nil
-}
-
-// SchemaVersion is the highest applied migration.
-func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
-	var v int
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
-	return v, err
-}
 
 // IsUnavailable reports whether err means the database could not be
 // reached (refused, cut, timed out) rather than that a query was wrong: the

@@ -1,0 +1,138 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"rollcall/store"
+	"rollcall/store/storetest"
+)
+
+// The previous release's schema, with data in every table, then this
+// release's schema.sql: every row is still there and this code reads it.
+// testdata/schema-release-1.sql is schema.sql as release 1 shipped it; add
+// a file per release, never edit one.
+func TestUpgradeFromRelease1KeepsData(t *testing.T) {
+	ctx := context.Background()
+	old, err := os.ReadFile("testdata/schema-release-1.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(ctx, storetest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx, string(old)); err != nil {
+		t.Fatalf("release 1 schema: %v", err)
+	}
+	// Seeded with release 1's own SQL, not with this release's store
+	// methods, which may already write columns release 1 did not have.
+	seed := []string{
+		`INSERT INTO members (guild_id, user_id, username, display_name, roles, joined_at)
+		 VALUES (1, 10, 'alexey', 'Алексей 🎮', '{5,6}', '2026-10-01T00:00:00Z'), (1, 11, 'zoe', '', '{}', NULL)`,
+		`INSERT INTO occurrences (guild_id, schedule, starts_at, ends_at)
+		 VALUES (1, 'БЗС', '2026-11-27T16:00:00Z', '2026-11-27T17:30:00Z')`,
+		`INSERT INTO occurrences (guild_id, schedule, starts_at, ends_at, native_event_id)
+		 VALUES (1, 'Raid night', '2026-11-28T18:00:00Z', '2026-11-28T19:00:00Z', 999)`,
+		`INSERT INTO attendance (occurrence_id, guild_id, user_id, chunk, present, self_mute)
+		 SELECT id, 1, 10, 0, 24, 8 FROM occurrences WHERE schedule = 'БЗС'`,
+		`INSERT INTO attendance (occurrence_id, guild_id, user_id, chunk, present)
+		 SELECT id, 1, 11, 1, 1 FROM occurrences WHERE schedule = 'БЗС'`,
+		`INSERT INTO coverage (occurrence_id, chunk, sampled) SELECT id, 0, 24 FROM occurrences WHERE schedule = 'БЗС'`,
+		`INSERT INTO posts (kind, ref, channel_id, guild_id, claimed_by, claimed_at, posted_at, message_id)
+		 VALUES ('event', '1', 5, 1, 'a', now(), now(), 77)`,
+		`INSERT INTO interested (guild_id, event_id, user_id) VALUES (1, 999, 10), (1, 999, 11)`,
+	}
+	for _, q := range seed {
+		if _, err := s.Pool().Exec(ctx, q); err != nil {
+			t.Fatalf("seed: %v\n%s", err, q)
+		}
+	}
+	counts := func() map[string]int {
+		out := map[string]int{}
+		for _, table := range []string{"members", "occurrences", "attendance", "coverage", "posts", "interested"} {
+			var n int
+			name := pgx.Identifier{table}.Sanitize()
+			if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM `+name).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			out[table] = n
+		}
+		return out
+	}
+	before := counts()
+
+	if err := s.Migrate(ctx, storetest.Schema(t)); err != nil {
+		t.Fatalf("this release's schema over release 1: %v", err)
+	}
+	after := counts()
+	for table, n := range before {
+		if after[table] != n {
+			t.Errorf("%s: %d rows before the upgrade, %d after", table, n, after[table])
+		}
+	}
+	migs, _ := store.ParseMigrations(storetest.Schema(t))
+	if v, err := s.SchemaVersion(ctx); err != nil || v != len(migs) {
+		t.Errorf("schema version %d (%v), want %d", v, err, len(migs))
+	}
+
+	// This release's code reads release 1's rows.
+	ms, err := s.Members(ctx, 1)
+	if err != nil || len(ms) != 2 || ms[0].Name() != "Алексей 🎮" || ms[0].Roles[1] != 6 {
+		t.Fatalf("members after the upgrade: %+v, %v", ms, err)
+	}
+	var occ int64
+	if err := s.Pool().QueryRow(ctx, `SELECT id FROM occurrences WHERE schedule = 'БЗС'`).Scan(&occ); err != nil {
+		t.Fatal(err)
+	}
+	got, cov, err := s.OccurrenceMinutes(ctx, occ)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("attendance after the upgrade: %+v, %v", got, err)
+	}
+	if got[0].Member.UserID != 10 || got[0].Present.Count() != 2 || !got[0].SelfMute.Has(3) || !got[1].Present.Has(64) || cov.Count() != 2 {
+		t.Errorf("attendance after the upgrade: %+v, coverage %v", got, cov)
+	}
+	if posted, err := s.Posted(ctx, store.Post{Kind: "event", Ref: "1", ChannelID: 5, GuildID: 1}); err != nil || !posted {
+		t.Errorf("the posted report was forgotten: %v, %v", posted, err)
+	}
+}
+
+// A database migrated by a newer rollcall (one more block than this
+// binary knows) is refused with both versions named, and left as it was.
+func TestMigrateRefusesANewerDatabase(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	migs, err := store.ParseMigrations(storetest.Schema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := len(migs)
+	newer := storetest.Schema(t) + "\n-- migrate: " + strconv.Itoa(ours+1) + "\nCREATE TABLE from_the_future (id int);\n"
+	if err := s.Migrate(ctx, newer); err != nil {
+		t.Fatalf("the newer schema: %v", err)
+	}
+
+	err = s.Migrate(ctx, storetest.Schema(t))
+	if !errors.Is(err, store.ErrSchemaTooNew) {
+		t.Fatalf("Migrate = %v, want ErrSchemaTooNew", err)
+	}
+	var tooNew *store.SchemaTooNewError
+	if !errors.As(err, &tooNew) || tooNew.Database != ours+1 || tooNew.Binary != ours {
+		t.Fatalf("error %#v, want database %d and binary %d", err, ours+1, ours)
+	}
+	for _, want := range []string{"version " + strconv.Itoa(ours+1), "up to " + strconv.Itoa(ours), "newer rollcall", "restore"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if v, _ := s.SchemaVersion(ctx); v != ours+1 {
+		t.Errorf("schema version %d after the refusal, want %d", v, ours+1)
+	}
+}
