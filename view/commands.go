@@ -13,6 +13,7 @@ import (
 	"github.com/disgoorg/disgo/discord"
 
 	"rollcall/attendance"
+	"rollcall/discordtext"
 	"rollcall/render"
 	"rollcall/report"
 	"rollcall/store"
@@ -203,7 +204,9 @@ func AbsentCSV(as []Absent) string {
 // OccurrenceLabel names an occurrence in a pick list: "БЗС · Fri 27 Nov 2026,
 // 16:00–17:00 MSK", at most 100 characters as Discord requires of choices.
 func (l Lang) OccurrenceLabel(o store.Occurrence, loc *time.Location) string {
-	s := o.Schedule + " · " + l.Span(o.Start.In(loc), o.End.In(loc))
+	// A choice shows no markdown, but a bidi override or a newline in the
+	// name would still turn the label around or be refused by Discord.
+	s := discordtext.Plain(o.Schedule) + " · " + l.Span(o.Start.In(loc), o.End.In(loc))
 	if r := []rune(s); len(r) > 100 {
 		s = string(r[:99]) + "…"
 	}
