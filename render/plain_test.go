@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"image"
+	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -182,6 +185,40 @@ func TestNamesDrawnAsPlainText(t *testing.T) {
 			t.Errorf("rich style defined %v: title \"{a|Bob Bobson}\" is %d px wide, \"{a!Bob Bobson}\" %d", withRich, m, s)
 		}
 	}
+}
+
+// The caller's logger already names the component (app passes one with
+// component=render): render must not add it again (issue 21: every render
+// line said component=render twice).
+func TestLogLinesNameTheComponentOnce(t *testing.T) {
+	requireChromium(t)
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&syncWriter{w: &buf}, nil)).With(slog.String("component", "render"))
+	r, err := New(context.Background(), Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Close()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) == 0 || lines[0] == "" {
+		t.Fatal("the renderer logged nothing")
+	}
+	for _, l := range lines {
+		if n := strings.Count(l, "component=render"); n != 1 {
+			t.Errorf("component=render %d times in %q", n, l)
+		}
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
 }
 
 // The text tables are posted inside a code block: a name with backticks

@@ -69,7 +69,9 @@ type Options struct {
 	// Timeout bounds one render, default 10 s. On timeout or crash the browser is killed and
 	// relaunched for the next render.
 	Timeout time.Duration
-	// Logger defaults to slog.Default().
+	// Logger defaults to slog.Default() with component=render. A logger given here is used as
+	// is: the caller names the component (app adds component=render), and adding it again
+	// printed it twice on every line.
 	Logger *slog.Logger
 }
 
@@ -107,7 +109,7 @@ func New(ctx context.Context, opts Options) (*Renderer, error) {
 	}
 	log := opts.Logger
 	if log == nil {
-		log = slog.Default()
+		log = slog.Default().With(slog.String("component", "render"))
 	}
 	js, err := loadECharts(opts.EChartsPath)
 	if err != nil {
@@ -119,7 +121,7 @@ func New(ctx context.Context, opts Options) (*Renderer, error) {
 	}
 	opts.ChromiumPath = path
 
-	r := &Renderer{opts: opts, log: log.With(slog.String("component", "render")), echarts: js,
+	r := &Renderer{opts: opts, log: log, echarts: js,
 		state: make(chan struct{}, 1)}
 	if err := r.serve(); err != nil {
 		return nil, err
