@@ -1,9 +1,7 @@
 package view
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/csv"
 	"fmt"
 	"slices"
 	"strconv"
@@ -16,6 +14,7 @@ import (
 	"rollcall/discordtext"
 	"rollcall/render"
 	"rollcall/report"
+	"rollcall/sheet"
 	"rollcall/store"
 )
 
@@ -184,21 +183,18 @@ func (l Lang) AbsentNames(as []Absent, limit int) string {
 	return sb.String()
 }
 
-// AbsentCSV is the full absent list for a spreadsheet (UTF-8 with BOM, as report.CSV).
+// AbsentCSV is the full absent list for a spreadsheet (written with package
+// sheet, as report.CSV: names cannot run as formulas).
 func AbsentCSV(as []Absent) string {
-	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
-	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"display_name", "username", "user_id", "events_missed", "joined_at"})
+	t := sheet.New("display_name", "username", "user_id", "events_missed", "joined_at")
 	for _, a := range as {
 		joined := ""
 		if !a.Member.JoinedAt.IsZero() {
 			joined = a.Member.JoinedAt.UTC().Format("2006-01-02")
 		}
-		_ = w.Write([]string{a.Member.Name(), a.Member.Username, strconv.FormatUint(a.Member.UserID, 10), strconv.Itoa(a.Missed), joined})
+		t.Row(sheet.Text(a.Member.Name()), sheet.Text(a.Member.Username), sheet.Uint(a.Member.UserID), sheet.Int(a.Missed), sheet.Text(joined))
 	}
-	w.Flush()
-	return buf.String()
+	return t.String()
 }
 
 // OccurrenceLabel names an occurrence in a pick list: "БЗС · Fri 27 Nov 2026,
