@@ -123,6 +123,7 @@ func New(ctx context.Context, opts Options) (*Renderer, error) {
 
 	r := &Renderer{opts: opts, log: log, echarts: js,
 		state: make(chan struct{}, 1)}
+	removeStaleProfilesLogged(log)
 	if err := r.serve(); err != nil {
 		return nil, err
 	}
@@ -327,24 +328,40 @@ func (r *Renderer) eval(ctx context.Context, expr string) ([]byte, error) {
 	return nil, lastErr
 }
 
-// tempDirs are the browser's XDG_CONFIG_HOME, XDG_CACHE_HOME and TMPDIR, so crash reports and
-// temporary files stay inside one directory removed when the browser stops.
-type tempDirs struct{ root, config, cache, tmp string }
+// tempDirs are the browser's profile (user-data-dir), XDG_CONFIG_HOME, XDG_CACHE_HOME and TMPDIR,
+// so the profile, crash reports and temporary files stay inside one directory, removed when the
+// browser stops; lock marks it live until then (see profiles.go).
+type tempDirs struct {
+	root, profile, config, cache, tmp string
+	lock                              *os.File
+}
 
 func newTempDirs() (tempDirs, error) {
-	root, err := os.MkdirTemp("", "rollcall-chromium-")
+	root, err := os.MkdirTemp("", profilePrefix)
 	if err != nil {
 		return tempDirs{}, fmt.Errorf("render: temp dir: %w", err)
 	}
-	d := tempDirs{root: root, config: filepath.Join(root, "config"), cache: filepath.Join(root, "cache"),
-		tmp: filepath.Join(root, "tmp")}
-	for _, p := range []string{d.config, d.cache, d.tmp} {
+	d := tempDirs{root: root, profile: filepath.Join(root, "profile"), config: filepath.Join(root, "config"),
+		cache: filepath.Join(root, "cache"), tmp: filepath.Join(root, "tmp")}
+	if d.lock, err = lockProfile(root); err != nil {
+		_ = os.RemoveAll(root)
+		return tempDirs{}, fmt.Errorf("render: lock temp dir: %w", err)
+	}
+	for _, p := range []string{d.profile, d.config, d.cache, d.tmp} {
 		if err := os.Mkdir(p, 0o700); err != nil {
-			_ = os.RemoveAll(root)
+			d.remove()
 			return tempDirs{}, fmt.Errorf("render: temp dir: %w", err)
 		}
 	}
 	return d, nil
+}
+
+// remove deletes the directories, then lets go of the lock.
+func (d tempDirs) remove() {
+	_ = os.RemoveAll(d.root)
+	if d.lock != nil {
+		_ = d.lock.Close()
+	}
 }
 
 // KillBrowser kills the browser process as a crash would, without telling
