@@ -96,9 +96,14 @@ func Load(path string) (*Config, error) {
 //
 // Every problem is reported at once, each with its line and its key's full
 // path ("line 73: guilds[0].schedules[1].duration: …"), up to maxShown of
-// them.
+// them. No error Parse returns holds the token or the database password
+// (see scrub.go).
 func Parse(text string, getenv func(string) string) (*Config, error) {
-	return parse(text, getenv)
+	c, err := parse(text, getenv)
+	if err != nil {
+		return nil, scrub(err, secretsOf(text, getenv))
+	}
+	return c, nil
 }
 
 func parse(text string, getenv func(string) string) (*Config, error) {
@@ -110,7 +115,7 @@ func parse(text string, getenv func(string) string) (*Config, error) {
 	if _, err := toml.Decode(text, &doc); err != nil {
 		return nil, Errors{describeDecodeError(err, text)}
 	}
-	w := &walker{}
+	w := &walker{secrets: secretsOf(text, getenv)}
 	w.table(doc, configSchema, "", "")
 	var errs Errors
 	for _, p := range w.problems {

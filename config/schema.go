@@ -109,6 +109,8 @@ type walker struct {
 	// on them is not reported again (a "times" that was not a list is not
 	// also "missing").
 	pruned []string
+	// secrets are the values that must not appear in any other key.
+	secrets []string
 }
 
 func (w *walker) add(path, format string, args ...any) {
@@ -231,6 +233,10 @@ func (w *walker) scalar(v any, f *field, path, key string) bool {
 	if strings.HasSuffix(path, "]") {
 		lhs = ""
 	}
+	if s, ok := v.(string); ok && f.key != "token" && f.key != "database_url" && w.secret(s) {
+		w.add(path, "%s", (&settings.Problem{Code: "value_secret_shaped"}).Text("en", nil))
+		return false
+	}
 	switch f.kind {
 	case kindString:
 		if _, ok := v.(string); ok {
@@ -310,6 +316,20 @@ func nameHint(key string, v any) string {
 		return ""
 	}
 	return "; to match channels by name, use voice_channel_names"
+}
+
+// secret reports whether s is, or holds, a secret: the configured token or
+// database password, or something shaped like a token or a password URL.
+func (w *walker) secret(s string) bool {
+	if settings.LooksSecret(s) {
+		return true
+	}
+	for _, sec := range w.secrets {
+		if len(sec) >= 8 && strings.Contains(s, sec) {
+			return true
+		}
+	}
+	return false
 }
 
 // unknownKey says what is wrong with a key the schema does not have: the
