@@ -356,9 +356,16 @@ func newTempDirs() (tempDirs, error) {
 	return d, nil
 }
 
-// remove deletes the directories, then lets go of the lock.
+// remove deletes the directories, then lets go of the lock. A helper process of the browser that
+// was just killed can still create a file while the tree is removed ("directory not empty"), as
+// chromedp found for its own profiles; a few retries cover it.
 func (d tempDirs) remove() {
-	_ = os.RemoveAll(d.root)
+	for i := 0; i < 10; i++ {
+		if err := os.RemoveAll(d.root); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if d.lock != nil {
 		_ = d.lock.Close()
 	}
