@@ -130,8 +130,13 @@ func parse(text string, getenv func(string) string) (*Config, error) {
 	md, err := toml.Decode(buf.String(), &c)
 	if err != nil {
 		// The shape check lets through only what decodes; if something
-		// still does not, say so rather than guess.
-		return nil, append(errs, describeDecodeError(err, buf.String()))
+		// still does not, say so rather than guess. Its line is of the
+		// re-encoded text, so it is looked up again by key below.
+		de := describeDecodeError(err, buf.String())
+		if ke, ok := de.(*KeyError); ok {
+			ke.Line = keyLines(text).lineOf(ke.Key)
+		}
+		return nil, append(errs, de)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		for _, k := range und {
