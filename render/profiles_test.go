@@ -97,7 +97,14 @@ func TestStaleProfilesRemovedAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(tmp) })
+	t.Cleanup(func() {
+		// Runs after the helpers are killed (cleanups run last first): their browsers' helper
+		// processes may still be writing, which removeStaleProfiles stops.
+		removeStaleProfiles(tmp, testLogger(t))
+		for i := 0; i < 10 && os.RemoveAll(tmp) != nil; i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 	t.Setenv("TMPDIR", tmp) // this process's renderer looks here too
 
 	// One bot keeps running; another is killed.
