@@ -4,10 +4,14 @@
 package config
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -89,18 +93,55 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse is Load without the file system: getenv supplies the environment.
+//
+// Every problem is reported at once, each with its line and its key's full
+// path ("line 73: guilds[0].schedules[1].duration: …"), up to maxShown of
+// them. No error Parse returns holds the token or the database password
+// (see scrub.go).
 func Parse(text string, getenv func(string) string) (*Config, error) {
-	var c Config
-	md, err := toml.Decode(text, &c)
+	c, err := parse(text, getenv)
 	if err != nil {
-		return nil, describeDecodeError(err)
+		return nil, scrub(err, secretsOf(text, getenv))
+	}
+	return c, nil
+}
+
+func parse(text string, getenv func(string) string) (*Config, error) {
+	// The file is read twice: first as plain TOML, whose shape is checked
+	// against Config's (schema.go) with every wrong key reported and
+	// removed, then what is left is decoded into Config and validated, so
+	// one run reports the shape mistakes and the bad values together.
+	var doc map[string]any
+	if _, err := toml.Decode(text, &doc); err != nil {
+		return nil, Errors{describeDecodeError(err, text)}
+	}
+	w := &walker{secrets: secretsOf(text, getenv)}
+	w.table(doc, configSchema, "", "")
+	var errs Errors
+	for _, p := range w.problems {
+		errs = append(errs, &KeyError{Key: p.path, Msg: p.msg})
+	}
+
+	var buf strings.Builder
+	if err := toml.NewEncoder(&buf).Encode(doc); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var c Config
+	md, err := toml.Decode(buf.String(), &c)
+	if err != nil {
+		// The shape check lets through only what decodes; if something
+		// still does not, say so rather than guess. Its line is of the
+		// re-encoded text, so it is looked up again by key below.
+		de := describeDecodeError(err, buf.String())
+		if ke, ok := de.(*KeyError); ok {
+			ke.Line = keyLines(text).lineOf(ke.Key)
+		}
+		return nil, append(errs, de)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = k.String()
+		for _, k := range und {
+			errs = append(errs, &KeyError{Key: k.String(), Msg: "unknown key (check the spelling against config.example.toml)"})
 		}
-		return nil, fmt.Errorf("config: unknown key %s (check the spelling against config.example.toml)", strings.Join(keys, ", "))
 	}
 	if v := getenv("DISCORD_TOKEN"); v != "" {
 		c.Token = Secret(v)
@@ -113,30 +154,137 @@ func Parse(text string, getenv func(string) string) (*Config, error) {
 		c.written[k] = md.IsDefined(k)
 	}
 	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	return &c, nil
-}
-
-func describeDecodeError(err error) error {
-	var perr toml.ParseError
-	if errors.As(err, &perr) {
-		// ErrorWithPosition quotes the offending line; a token on that line would leak.
-		if perr.LastKey != "" {
-			return fmt.Errorf("config: line %d: %s: %s", perr.Position.Line, perr.LastKey, perr.Message)
+		var ves Errors
+		errors.As(err, &ves)
+		for _, e := range ves {
+			if !dependsOnPruned(e, w.pruned) {
+				errs = append(errs, asKeyError(e))
+			}
 		}
-		return fmt.Errorf("config: line %d: %s", perr.Position.Line, perr.Message)
 	}
-	return fmt.Errorf("config: %w", err)
+	if len(errs) == 0 {
+		return &c, nil
+	}
+	lines := keyLines(text)
+	for _, e := range errs {
+		if ke, ok := e.(*KeyError); ok && ke.Line == 0 {
+			key, _, _ := strings.Cut(ke.Key, " ") // "database_url (or DATABASE_URL)"
+			ke.Line = lines.lineOf(key)
+		}
+	}
+	slices.SortStableFunc(errs, func(a, b error) int { return cmp.Compare(lineOfErr(a), lineOfErr(b)) })
+	return nil, errs
 }
 
-// KeyError is a validation error tied to a config key.
+func lineOfErr(e error) int {
+	if ke, ok := e.(*KeyError); ok {
+		return ke.Line
+	}
+	return 0
+}
+
+// asKeyError gives a validation problem its place in the file.
+func asKeyError(e error) error {
+	var p *settings.Problem
+	if errors.As(e, &p) {
+		return &KeyError{Key: p.Path, Msg: p.Text("en", nil), Err: p}
+	}
+	return e
+}
+
+// dependsOnPruned reports whether a validation error only follows from a
+// key the shape check already reported and removed: the key itself or
+// something under it ("times" missing after "times is a list"), or a
+// problem of the table it was in about that key ("no voice channel" after
+// a voice_channels that was not a list of ids).
+func dependsOnPruned(e error, pruned []string) bool {
+	var key, field string
+	mentions := map[string]bool{}
+	var p *settings.Problem
+	var ke *KeyError
+	switch {
+	case errors.As(e, &p):
+		key, field = p.Path, p.Field
+		p.Text("en", func(k string) string { mentions[k] = true; return k })
+	case errors.As(e, &ke):
+		key = ke.Key
+		field = key[strings.LastIndexAny(key, ".]")+1:]
+	default:
+		return false
+	}
+	under := func(path, root string) bool {
+		return path == root || strings.HasPrefix(path, root+".") || strings.HasPrefix(path, root+"[")
+	}
+	for _, x := range pruned {
+		if under(key, x) {
+			return true
+		}
+		i := strings.LastIndex(x, ".")
+		parent, f := "", x
+		if i >= 0 {
+			parent, f = x[:i], x[i+1:]
+		}
+		if (parent == "" || under(key, parent)) && (field == f || mentions[f]) {
+			return true
+		}
+	}
+	return false
+}
+
+// describeDecodeError words a TOML syntax error with its line and the key's
+// full path. The parser names the last key without indices
+// ("guilds.timezone"); the path written on that line gives them.
+func describeDecodeError(err error, text string) error {
+	var perr toml.ParseError
+	if !errors.As(err, &perr) {
+		return fmt.Errorf("config: %w", err)
+	}
+	// ErrorWithPosition quotes the offending line; a token on that line would leak.
+	msg := perr.Message
+	if strings.HasPrefix(msg, "expected value but found") {
+		key := perr.LastKey[strings.LastIndex(perr.LastKey, ".")+1:]
+		msg += `: text goes in quotes, e.g. ` + key + ` = "…"`
+	}
+	key := perr.LastKey
+	lines := keyLines(text)
+	for _, path := range slices.Sorted(maps.Keys(lines)) {
+		if lines[path] == perr.Position.Line && withoutIndices(path) == perr.LastKey {
+			key = path
+		}
+	}
+	return &KeyError{Line: perr.Position.Line, Key: key, Msg: msg}
+}
+
+var indices = regexp.MustCompile(`\[[0-9]+\]`)
+
+func withoutIndices(path string) string { return indices.ReplaceAllString(path, "") }
+
+// KeyError is a problem tied to a config key: where it is and what to do.
 type KeyError struct {
+	// Line is where the key (or, when it is missing, its table) is written;
+	// 0 when it is not in the file (the environment, or no table at all).
+	Line int
+	// Key is the key's full path with indices, e.g.
+	// "guilds[0].schedules[1].duration".
 	Key string
 	Msg string
+	// Err is the *settings.Problem this came from, if any.
+	Err error
 }
 
-func (e *KeyError) Error() string { return "config: " + e.Key + ": " + e.Msg }
+func (e *KeyError) Error() string {
+	s := "config: "
+	if e.Line > 0 {
+		s += "line " + strconv.Itoa(e.Line) + ": "
+	}
+	if e.Key != "" {
+		s += e.Key + ": "
+	}
+	return s + e.Msg
+}
+
+// Unwrap lets errors.As find the *settings.Problem.
+func (e *KeyError) Unwrap() error { return e.Err }
 
 func keyErr(key, format string, args ...any) error {
 	return &KeyError{Key: key, Msg: fmt.Sprintf(format, args...)}
@@ -214,13 +362,22 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Errors is every problem Validate found; as an error, one a line.
+// Errors is every problem found; as an error, one a line, the first
+// maxShown of them.
 type Errors []error
 
+// maxShown bounds the problems Errors prints: past it, a file is more
+// likely not a rollcall config at all than twenty keys off.
+const maxShown = 20
+
 func (es Errors) Error() string {
-	lines := make([]string, len(es))
+	var lines []string
 	for i, e := range es {
-		lines[i] = "config: " + strings.TrimPrefix(e.Error(), "config: ")
+		if i == maxShown {
+			lines = append(lines, fmt.Sprintf("config: …and %d more", len(es)-maxShown))
+			break
+		}
+		lines = append(lines, "config: "+strings.TrimPrefix(e.Error(), "config: "))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -45,7 +45,7 @@ func barsOption(c BarChart) (chartSpec, error) {
 		if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) {
 			return chartSpec{}, fmt.Errorf("render bars: bar %q has value %v", b.Label, b.Value)
 		}
-		names[i] = b.Label
+		names[i] = chartText(b.Label)
 		data[i] = opts.BarData{Value: b.Value}
 		if b.Highlight {
 			data[i].ItemStyle = &opts.ItemStyle{Color: colorAccent}

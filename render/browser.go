@@ -39,10 +39,12 @@ func launch(ctx context.Context, opts Options, pageURL string) (*browser, error)
 		return nil, err
 	}
 	// DefaultExecAllocatorOptions: --headless, --no-first-run, --disable-background-networking,
-	// a fresh user-data-dir in a temp dir that chromedp removes (killing leftover children), and
-	// more. Added: the rest of rendering.md's list.
+	// and more. Added: the rest of rendering.md's list, and the profile inside our own temp dir:
+	// left to itself chromedp makes os.TempDir()/chromedp-runner*, which a killed bot leaves
+	// behind under a name that is not ours to clean up.
 	allocOpts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
 		chromedp.ExecPath(opts.ChromiumPath),
+		chromedp.UserDataDir(dirs.profile),
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-component-update", true),
@@ -113,13 +115,17 @@ func launch(ctx context.Context, opts Options, pageURL string) (*browser, error)
 // alive reports whether the browser process is still connected.
 func (b *browser) alive() bool { return b.ctx.Err() == nil }
 
-// stop kills the browser, waits for chromedp to reap it and remove its profile, and removes the
-// temp dirs. Safe to call more than once and on a dead browser.
+// stop kills the browser, waits for chromedp to reap it, and removes the temp dirs with the
+// profile. Safe to call more than once and on a dead browser.
 func (b *browser) stop() {
 	b.stopOnce.Do(func() {
-		b.allocCancel() // kills the process and waits for chromedp's cleanup
+		b.allocCancel() // kills the process and waits for chromedp to reap it
 		b.cancel()
-		_ = os.RemoveAll(b.dirs.root)
+		// chromedp kills children that outlive the browser only in a profile it made itself.
+		for _, pid := range processesUsing(b.dirs.root) {
+			killPID(pid)
+		}
+		b.dirs.remove()
 	})
 }
 

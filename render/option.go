@@ -60,7 +60,7 @@ func finish(c goechartsChart) (map[string]any, error) {
 // titleOpts is the shared title block: bold title, grey subtitle lines under it.
 func titleOpts(title, subtitle string) opts.Title {
 	return opts.Title{
-		Title: title, Subtitle: subtitle, Left: "20", Top: "14",
+		Title: chartLines(title), Subtitle: chartLines(subtitle), Left: "20", Top: "14",
 		TitleStyle:    &opts.TextStyle{Color: colorText, FontSize: 20, FontWeight: "bold", FontFamily: fontFamily},
 		SubtitleStyle: &opts.TextStyle{Color: colorSubtext, FontSize: 13, LineHeight: 18, FontFamily: fontFamily},
 	}

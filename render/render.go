@@ -69,7 +69,9 @@ type Options struct {
 	// Timeout bounds one render, default 10 s. On timeout or crash the browser is killed and
 	// relaunched for the next render.
 	Timeout time.Duration
-	// Logger defaults to slog.Default().
+	// Logger defaults to slog.Default() with component=render. A logger given here is used as
+	// is: the caller names the component (app adds component=render), and adding it again
+	// printed it twice on every line.
 	Logger *slog.Logger
 }
 
@@ -107,7 +109,7 @@ func New(ctx context.Context, opts Options) (*Renderer, error) {
 	}
 	log := opts.Logger
 	if log == nil {
-		log = slog.Default()
+		log = slog.Default().With(slog.String("component", "render"))
 	}
 	js, err := loadECharts(opts.EChartsPath)
 	if err != nil {
@@ -119,8 +121,9 @@ func New(ctx context.Context, opts Options) (*Renderer, error) {
 	}
 	opts.ChromiumPath = path
 
-	r := &Renderer{opts: opts, log: log.With(slog.String("component", "render")), echarts: js,
+	r := &Renderer{opts: opts, log: log, echarts: js,
 		state: make(chan struct{}, 1)}
+	removeStaleProfilesLogged(log)
 	if err := r.serve(); err != nil {
 		return nil, err
 	}
@@ -330,24 +333,47 @@ func (r *Renderer) eval(ctx context.Context, expr string) ([]byte, error) {
 	return nil, lastErr
 }
 
-// tempDirs are the browser's XDG_CONFIG_HOME, XDG_CACHE_HOME and TMPDIR, so crash reports and
-// temporary files stay inside one directory removed when the browser stops.
-type tempDirs struct{ root, config, cache, tmp string }
+// tempDirs are the browser's profile (user-data-dir), XDG_CONFIG_HOME, XDG_CACHE_HOME and TMPDIR,
+// so the profile, crash reports and temporary files stay inside one directory, removed when the
+// browser stops; lock marks it live until then (see profiles.go).
+type tempDirs struct {
+	root, profile, config, cache, tmp string
+	lock                              *os.File
+}
 
 func newTempDirs() (tempDirs, error) {
-	root, err := os.MkdirTemp("", "rollcall-chromium-")
+	root, err := os.MkdirTemp("", profilePrefix)
 	if err != nil {
 		return tempDirs{}, fmt.Errorf("render: temp dir: %w", err)
 	}
-	d := tempDirs{root: root, config: filepath.Join(root, "config"), cache: filepath.Join(root, "cache"),
-		tmp: filepath.Join(root, "tmp")}
-	for _, p := range []string{d.config, d.cache, d.tmp} {
+	d := tempDirs{root: root, profile: filepath.Join(root, "profile"), config: filepath.Join(root, "config"),
+		cache: filepath.Join(root, "cache"), tmp: filepath.Join(root, "tmp")}
+	if d.lock, err = lockProfile(root); err != nil {
+		_ = os.RemoveAll(root)
+		return tempDirs{}, fmt.Errorf("render: lock temp dir: %w", err)
+	}
+	for _, p := range []string{d.profile, d.config, d.cache, d.tmp} {
 		if err := os.Mkdir(p, 0o700); err != nil {
-			_ = os.RemoveAll(root)
+			d.remove()
 			return tempDirs{}, fmt.Errorf("render: temp dir: %w", err)
 		}
 	}
 	return d, nil
+}
+
+// remove deletes the directories, then lets go of the lock. A helper process of the browser that
+// was just killed can still create a file while the tree is removed ("directory not empty"), as
+// chromedp found for its own profiles; a few retries cover it.
+func (d tempDirs) remove() {
+	for i := 0; i < 10; i++ {
+		if err := os.RemoveAll(d.root); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if d.lock != nil {
+		_ = d.lock.Close()
+	}
 }
 
 // KillBrowser kills the browser process as a crash would, without telling

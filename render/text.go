@@ -24,7 +24,7 @@ func TimelineText(c TimelineChart) string {
 
 	var b strings.Builder
 	writeTitle(&b, c.Title, c.Subtitle)
-	nameW := nameWidth(len(c.Rows), func(i int) string { return c.Rows[i].Name }, l.Participants)
+	nameW := nameWidth(len(c.Rows), func(i int) string { return tableText(c.Rows[i].Name) }, l.Participants)
 	total := displayWidth(l.Minutes)
 
 	// Time ruler: start and end time over the bar column.
@@ -59,7 +59,7 @@ func TimelineText(c TimelineChart) string {
 				bar.WriteRune('█')
 			}
 		}
-		fmt.Fprintf(&b, "%s  %s  %*d\n", pad(row.Name, nameW), bar.String(), total, presentMinutes(row, minutes))
+		fmt.Fprintf(&b, "%s  %s  %*d\n", pad(tableText(row.Name), nameW), bar.String(), total, presentMinutes(row, minutes))
 	}
 	fmt.Fprintf(&b, "%s: █ %s  ▒ %s", l.Time, l.Present, l.Muted)
 	if per > 1 {
@@ -92,7 +92,7 @@ func BarsText(c BarChart) string {
 		return b.String()
 	}
 	rankW := len(strconv.Itoa(len(c.Bars)))
-	nameW := nameWidth(len(c.Bars), func(i int) string { return c.Bars[i].Label }, "")
+	nameW := nameWidth(len(c.Bars), func(i int) string { return tableText(c.Bars[i].Label) }, "")
 	b.WriteString(strings.Repeat(" ", rankW+1+nameW) + "  " + padLeft(valueLabel, valW) + "\n")
 	for i, bar := range c.Bars {
 		cells := 0
@@ -103,7 +103,7 @@ func BarsText(c BarChart) string {
 		if bar.Highlight {
 			mark = "▶"
 		}
-		line := fmt.Sprintf("%*d%s%s  %s  %s", rankW, i+1, mark, pad(bar.Label, nameW), padLeft(values[i], valW),
+		line := fmt.Sprintf("%*d%s%s  %s  %s", rankW, i+1, mark, pad(tableText(bar.Label), nameW), padLeft(values[i], valW),
 			strings.Repeat("█", cells))
 		b.WriteString(strings.TrimRight(line, " "))
 		b.WriteByte('\n')
@@ -112,6 +112,7 @@ func BarsText(c BarChart) string {
 }
 
 func writeTitle(b *strings.Builder, title, subtitle string) {
+	title, subtitle = tableLines(title), tableLines(subtitle)
 	if title != "" {
 		b.WriteString(title)
 		b.WriteByte('\n')
@@ -178,4 +179,13 @@ func pad(s string, w int) string {
 
 func padLeft(s string, w int) string {
 	return strings.Repeat(" ", max(w-utf8.RuneCountInString(s), 0)) + s
+}
+
+// tableLines is tableText for each line of a title block.
+func tableLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = tableText(l)
+	}
+	return strings.Join(lines, "\n")
 }

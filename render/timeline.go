@@ -195,7 +195,7 @@ func timelineOption(c TimelineChart) (chartSpec, error) {
 	names := make([]string, rows)
 	totals := make([]string, rows)
 	for i, row := range c.Rows {
-		names[i] = row.Name
+		names[i] = chartText(row.Name)
 		totals[i] = strconv.Itoa(presentMinutes(row, c.Minutes))
 	}
 

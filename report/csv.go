@@ -1,28 +1,20 @@
 package report
 
-import (
-	"bytes"
-	"encoding/csv"
-	"fmt"
-	"strconv"
-)
+import "rollcall/sheet"
 
 // CSV is the period's full table: every attendee by rank, then everyone who
-// never attended, one row each. Spreadsheet-friendly (UTF-8 with BOM so
-// Excel reads Cyrillic names right).
+// never attended, one row each. Written with package sheet, so names cannot
+// run as spreadsheet formulas and Excel reads Cyrillic names right.
 func CSV(p *Period) string {
-	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
-	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"rank", "display_name", "username", "user_id", "minutes", "events_attended", "events_expected", "attendance_rate"})
-	for i, t := range p.Totals {
-		_ = w.Write([]string{strconv.Itoa(i + 1), t.Member.Name(), t.Member.Username, strconv.FormatUint(t.Member.UserID, 10),
-			strconv.Itoa(t.Minutes), strconv.Itoa(t.Attended), strconv.Itoa(t.Expected), fmt.Sprintf("%.2f", t.Rate())})
+	t := sheet.New("rank", "display_name", "username", "user_id", "minutes", "events_attended", "events_expected", "attendance_rate")
+	for i, tt := range p.Totals {
+		t.Row(sheet.Int(i+1), sheet.Text(tt.Member.Name()), sheet.Text(tt.Member.Username), sheet.Uint(tt.Member.UserID),
+			sheet.Int(tt.Minutes), sheet.Int(tt.Attended), sheet.Int(tt.Expected), sheet.Float(tt.Rate(), 2))
 	}
 	for _, m := range p.Never {
-		t := p.TotalFor(m.UserID)
-		_ = w.Write([]string{"", m.Name(), m.Username, strconv.FormatUint(m.UserID, 10), "0", "0", strconv.Itoa(t.Expected), "0.00"})
+		tt := p.TotalFor(m.UserID)
+		t.Row(sheet.Text(""), sheet.Text(m.Name()), sheet.Text(m.Username), sheet.Uint(m.UserID),
+			sheet.Int(0), sheet.Int(0), sheet.Int(tt.Expected), sheet.Float(0, 2))
 	}
-	w.Flush()
-	return buf.String()
+	return t.String()
 }

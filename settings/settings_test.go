@@ -156,3 +156,21 @@ func TestRegistryKeepsNewestAndFileGuilds(t *testing.T) {
 		t.Fatal("an older version replaced a newer one")
 	}
 }
+
+// A token pasted as a schedule's name or channel name is refused, from the
+// file or from Discord: names are posted in every report.
+func TestSecretShapedNamesAreRefused(t *testing.T) {
+	tok := base64.RawStdEncoding.EncodeToString([]byte("1234567890123456789")) + ".GhIjKl.abcdefghijklmnopqrstuv"
+	s := raid()
+	s.Schedules[0].Name = tok
+	s.Schedules[0].VoiceChannelNames = []string{tok}
+	_, ps := settings.Validate(s, "", settings.FromDiscord)
+	var codes []string
+	for _, p := range ps {
+		codes = append(codes, p.Path+" "+p.Code)
+	}
+	want := []string{"schedules[0].name value_secret_shaped", "schedules[0].voice_channel_names[0] value_secret_shaped"}
+	if !reflect.DeepEqual(codes, want) || strings.Contains(ps.Error(), tok[20:]) {
+		t.Fatalf("problems %v, want %v; text %q", codes, want, ps.Error())
+	}
+}

@@ -184,3 +184,6 @@ var secretShape = regexp.MustCompile(`[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-
 // LooksSecret reports whether s contains something shaped like a bot token
 // or a URL with a password, which messages must not echo.
 func LooksSecret(s string) bool { return secretShape.MatchString(s) }
+
+// HideSecrets replaces what LooksSecret finds in s with "[hidden]".
+func HideSecrets(s string) string { return secretShape.ReplaceAllString(s, "[hidden]") }

@@ -179,9 +179,14 @@ func validateWeekly(ps *problems, spec Spec, key string) Weekly {
 
 func validateSchedule(ps *problems, ss ScheduleSpec, key string, loc *time.Location) Schedule {
 	s := Schedule{Name: ss.Name, Key: key, VoiceChannels: ids(ss.VoiceChannels), VoiceChannelNames: ss.VoiceChannelNames, ReportChannels: ids(ss.ReportChannels)}
-	if s.Name == "" {
+	switch {
+	case s.Name == "":
 		ps.add(at(key, "name", -1), "name", -1, "name_missing")
-	} else if n := len([]rune(s.Name)); n > 64 {
+	case LooksSecret(s.Name):
+		// A name is shown in every report: a token pasted here would be posted.
+		ps.add(at(key, "name", -1), "name", -1, "value_secret_shaped")
+	case len([]rune(s.Name)) > 64:
+		n := len([]rune(s.Name))
 		ps.add(at(key, "name", -1), "name", -1, "name_long", n)
 	}
 	var days []time.Weekday
@@ -228,6 +233,8 @@ func validateSchedule(ps *problems, ss ScheduleSpec, key string, loc *time.Locat
 			ps.add(at(key, "voice_channel_names", i), "voice_channel_names", i, "voice_name_empty")
 		case len([]rune(n)) > 100:
 			ps.add(at(key, "voice_channel_names", i), "voice_channel_names", i, "voice_name_long", len([]rune(n)))
+		case LooksSecret(n):
+			ps.add(at(key, "voice_channel_names", i), "voice_channel_names", i, "value_secret_shaped")
 		}
 	}
 	s.Parsed = attendance.Schedule{Name: s.Name, Days: days, Starts: starts, Duration: s.Duration, Location: loc}

@@ -1,9 +1,7 @@
 package view
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/csv"
 	"fmt"
 	"slices"
 	"strconv"
@@ -13,8 +11,10 @@ import (
 	"github.com/disgoorg/disgo/discord"
 
 	"rollcall/attendance"
+	"rollcall/discordtext"
 	"rollcall/render"
 	"rollcall/report"
+	"rollcall/sheet"
 	"rollcall/store"
 )
 
@@ -187,27 +187,26 @@ func (l Lang) AbsentNames(as []Absent, limit int) string {
 	return sb.String()
 }
 
-// AbsentCSV is the full absent list for a spreadsheet (UTF-8 with BOM, as report.CSV).
+// AbsentCSV is the full absent list for a spreadsheet (written with package
+// sheet, as report.CSV: names cannot run as formulas).
 func AbsentCSV(as []Absent) string {
-	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
-	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"display_name", "username", "user_id", "events_missed", "joined_at"})
+	t := sheet.New("display_name", "username", "user_id", "events_missed", "joined_at")
 	for _, a := range as {
 		joined := ""
 		if !a.Member.JoinedAt.IsZero() {
 			joined = a.Member.JoinedAt.UTC().Format("2006-01-02")
 		}
-		_ = w.Write([]string{a.Member.Name(), a.Member.Username, strconv.FormatUint(a.Member.UserID, 10), strconv.Itoa(a.Missed), joined})
+		t.Row(sheet.Text(a.Member.Name()), sheet.Text(a.Member.Username), sheet.Uint(a.Member.UserID), sheet.Int(a.Missed), sheet.Text(joined))
 	}
-	w.Flush()
-	return buf.String()
+	return t.String()
 }
 
 // OccurrenceLabel names an occurrence in a pick list: "БЗС · Fri 27 Nov 2026,
 // 16:00–17:00 MSK", at most 100 characters as Discord requires of choices.
 func (l Lang) OccurrenceLabel(o store.Occurrence, loc *time.Location) string {
-	s := o.Schedule + " · " + l.Span(o.Start.In(loc), o.End.In(loc))
+	// A choice shows no markdown, but a bidi override or a newline in the
+	// name would still turn the label around or be refused by Discord.
+	s := discordtext.Plain(o.Schedule) + " · " + l.Span(o.Start.In(loc), o.End.In(loc))
 	if r := []rune(s); len(r) > 100 {
 		s = string(r[:99]) + "…"
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/disgoorg/disgo/discord"
 
 	"rollcall/attendance"
+	"rollcall/discordtext"
 	"rollcall/render"
 	"rollcall/report"
 	"rollcall/store"
@@ -21,14 +22,22 @@ const (
 	ColorError = 0xED4245
 )
 
-// EventTitle is "БЗС · Fri 27 Nov 2026, 16:00–17:00 MSK".
+// EventTitle is "БЗС · Fri 27 Nov 2026, 16:00–17:00 MSK", for an embed or a
+// message: the schedule's name (a native event's title, which any member
+// who may create events chooses) is escaped.
 func (l Lang) EventTitle(ev report.Event) string {
+	return Escape(ev.Occurrence.Schedule) + " · " + l.Span(ev.Occurrence.Start, ev.Occurrence.End)
+}
+
+// eventChartTitle is EventTitle as a chart draws it: charts show no
+// markdown, so the name goes in as written (render keeps it plain text).
+func (l Lang) eventChartTitle(ev report.Event) string {
 	return ev.Occurrence.Schedule + " · " + l.Span(ev.Occurrence.Start, ev.Occurrence.End)
 }
 
 // TimelineChart draws an event's attendees, one row each.
 func (l Lang) TimelineChart(ev report.Event) render.TimelineChart {
-	c := render.TimelineChart{Title: l.EventTitle(ev), Start: ev.Occurrence.Start, Minutes: ev.Minutes, Labels: l.Labels()}
+	c := render.TimelineChart{Title: l.eventChartTitle(ev), Start: ev.Occurrence.Start, Minutes: ev.Minutes, Labels: l.Labels()}
 	for _, r := range ev.Rows {
 		if !r.Class.Attends() {
 			continue
@@ -90,15 +99,15 @@ func (l Lang) RankLine(i int, t report.Total) string {
 	name := t.Member.Name()
 	acct := ""
 	if t.Member.Username != "" && t.Member.Username != name {
-		acct = " (" + t.Member.Username + ")"
+		acct = " (" + Escape(t.Member.Username) + ")"
 	}
-	return l.T("rank_line", i+1, Escape(name), Escape(acct), t.Minutes, t.Attended, t.Expected, 100*t.Rate())
+	return l.T("rank_line", i+1, Escape(name), acct, t.Minutes, t.Attended, t.Expected, 100*t.Rate())
 }
 
-// Escape keeps names from being read as Markdown.
-func Escape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `_`, `\_`, "`", "\\`", `~`, `\~`, `|`, `\|`, `>`, `\>`).Replace(s)
-}
+// Escape makes user-supplied text (names of members, schedules, roles,
+// channels) show as typed in an embed or message: see discordtext.Escape,
+// which every such text goes through.
+func Escape(s string) string { return discordtext.Escape(s) }
 
 // LeaderboardChart is a period's minutes per member as bars.
 func (l Lang) LeaderboardChart(p *report.Period, title string) render.BarChart {
