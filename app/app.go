@@ -62,6 +62,9 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	// Every log line passes the redactor, not only disgo's: rollcall's own
+	// errors quote request URLs, and interaction tokens live in them.
+	d.Logger = slog.New(bot.RedactingHandler(d.Logger.Handler(), cfg.Token.Value()))
 	a := &App{log: d.Logger}
 	st, err := store.Open(ctx, cfg.DatabaseURL.Value())
 	if err != nil {

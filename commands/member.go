@@ -42,7 +42,7 @@ func (c *Commands) prepareMember(r *request) (prepared, error) {
 		user, hasUser, inGuild = r.e.User(), true, true
 	}
 	if hasUser && user.Bot {
-		return prepared{}, inputErr("err_bot_member", user.EffectiveName())
+		return prepared{}, inputErr("err_bot_member", view.Escape(user.EffectiveName()))
 	}
 	var strs [3]string
 	for i, name := range []string{"period", "from", "to"} {
@@ -71,7 +71,7 @@ func (c *Commands) prepareMember(r *request) (prepared, error) {
 			// Neither in the server now nor ever seen by rollcall.
 			return compose.Message{}, inputErr("err_unknown_member", mention(uid))
 		case found.Bot:
-			return compose.Message{}, inputErr("err_bot_member", found.Name)
+			return compose.Message{}, inputErr("err_bot_member", view.Escape(found.Name))
 		}
 		return m, nil
 	}}, nil

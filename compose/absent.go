@@ -38,11 +38,14 @@ func (r *Reports) Absent(ctx context.Context, g *settings.Guild, l view.Lang, o 
 		never = slices.DeleteFunc(slices.Clone(never), func(m store.Member) bool { return !slices.Contains(m.Roles, o.RoleID) })
 	}
 	as := view.AbsentList(p, never)
-	title := l.T("absent_title", l.Week(p.From, p.To))
+	title, shown := l.T("absent_title", l.Week(p.From, p.To)), ""
 	if o.RoleID != 0 {
 		title = l.T("absent_role_title", l.Week(p.From, p.To), o.RoleName)
+		shown = l.T("absent_role_title", l.Week(p.From, p.To), view.Escape(o.RoleName))
+	} else {
+		shown = title
 	}
-	e := discord.Embed{Title: view.Escape(title), Color: view.ColorAbsent, Fields: []discord.EmbedField{
+	e := discord.Embed{Title: shown, Color: view.ColorAbsent, Fields: []discord.EmbedField{
 		{Name: l.T("absent_count"), Value: strconv.Itoa(len(as)), Inline: ptr(true)},
 		{Name: l.T("events_held"), Value: l.Held(p), Inline: ptr(true)},
 	}}

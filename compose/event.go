@@ -94,7 +94,7 @@ func (r *Reports) Event(ctx context.Context, g *settings.Guild, l view.Lang, occ
 		return Message{Skip: true}, nil
 	}
 
-	e := discord.Embed{Title: view.Escape(title), Color: view.ColorEvent, Fields: l.EventFields(ev)}
+	e := discord.Embed{Title: l.EventTitle(ev), Color: view.ColorEvent, Fields: l.EventFields(ev)}
 	lists := l.ClassLists(ev)
 	if ev.Occurrence.Native() {
 		lists = append(lists, l.InterestLists(ev)...)

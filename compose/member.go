@@ -40,7 +40,7 @@ func (r *Reports) Member(ctx context.Context, g *settings.Guild, l view.Lang, o 
 		name = o.Name
 	}
 	e := discord.Embed{
-		Title: view.Escape(l.T("member_title", name, l.Week(p.From, p.To))), Color: view.ColorMember,
+		Title: l.T("member_title", view.Escape(name), l.Week(p.From, p.To)), Color: view.ColorMember,
 		Fields: l.MemberFields(t, p.Held()),
 	}
 	if f, ok := l.MemberInterestField(p, o.UserID); ok {

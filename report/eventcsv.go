@@ -1,11 +1,9 @@
 package report
 
 import (
-	"bytes"
-	"encoding/csv"
 	"slices"
-	"strconv"
 
+	"rollcall/sheet"
 	"rollcall/store"
 )
 
@@ -13,39 +11,28 @@ import (
 // to be cut to fit Discord: everyone seen, with class and counted minutes,
 // then (native events) who was interested and did not come.
 func EventCSV(ev Event) string {
-	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
-	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"display_name", "username", "user_id", "class", "minutes", "interested"})
+	t := sheet.New("display_name", "username", "user_id", "class", "minutes", "interested")
+	in := func(ms []store.Member, id uint64) bool {
+		return slices.ContainsFunc(ms, func(m store.Member) bool { return m.UserID == id })
+	}
 	interested := func(id uint64) string {
-		if !ev.Occurrence.Native() {
+		switch {
+		case !ev.Occurrence.Native():
 			return ""
-		}
-		for _, l := range [][]uint64{ids(ev.InterestedCame), ids(ev.InterestedMissed)} {
-			if slices.Contains(l, id) {
-				return "yes"
-			}
+		case in(ev.InterestedCame, id) || in(ev.InterestedMissed, id):
+			return "yes"
 		}
 		return "no"
 	}
 	for _, r := range ev.Rows {
-		_ = w.Write([]string{r.Member.Name(), r.Member.Username, strconv.FormatUint(r.Member.UserID, 10), string(r.Class),
-			strconv.Itoa(r.Counted), interested(r.Member.UserID)})
+		t.Row(sheet.Text(r.Member.Name()), sheet.Text(r.Member.Username), sheet.Uint(r.Member.UserID), sheet.Text(string(r.Class)),
+			sheet.Int(r.Counted), sheet.Text(interested(r.Member.UserID)))
 	}
 	for _, m := range ev.InterestedMissed {
 		if slices.ContainsFunc(ev.Rows, func(r Row) bool { return r.Member.UserID == m.UserID }) {
 			continue
 		}
-		_ = w.Write([]string{m.Name(), m.Username, strconv.FormatUint(m.UserID, 10), "", "0", "yes"})
+		t.Row(sheet.Text(m.Name()), sheet.Text(m.Username), sheet.Uint(m.UserID), sheet.Text(""), sheet.Int(0), sheet.Text("yes"))
 	}
-	w.Flush()
-	return buf.String()
-}
-
-func ids(ms []store.Member) []uint64 {
-	out := make([]uint64, len(ms))
-	for i, m := range ms {
-		out[i] = m.UserID
-	}
-	return out
+	return t.String()
 }

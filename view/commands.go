@@ -50,7 +50,7 @@ func (l Lang) WeekEmbed(p *report.Period, title string) discord.Embed {
 		lines = append(lines, l.T("nobody"))
 	}
 	e := discord.Embed{
-		Title: Escape(title), Color: ColorWeek, Description: strings.Join(lines, "\n"),
+		Title: title, Color: ColorWeek, Description: strings.Join(lines, "\n"),
 		Fields: []discord.EmbedField{
 			{Name: l.T("events_held"), Value: l.Held(p), Inline: ptr(true)},
 			{Name: l.T("members_attended"), Value: strconv.Itoa(len(p.Totals)), Inline: ptr(true)},

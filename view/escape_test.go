@@ -71,7 +71,7 @@ func TestNamesInEmbedsRenderAsText(t *testing.T) {
 		var texts []string
 		for _, l := range []Lang{EN, RU} {
 			texts = append(texts, l.EventTitle(ev))
-			texts = append(texts, embedTexts(l.WeekEmbed(p, "Weekly"), append(l.ClassFields(ev), l.InterestFields(ev)...)...)...)
+			texts = append(texts, embedTexts(l.WeekEmbed(p, "Weekly"), nameFields(l, ev)...)...)
 			texts = append(texts, strings.Split(l.AbsentNames(AbsentList(p, p.Never), AbsentListChars), "\n")...)
 			texts = append(texts, l.NameList(p.Never, 1000), l.RankLine(0, p.Totals[0]))
 		}
@@ -112,4 +112,9 @@ func TestOccurrenceLabelIsPlain(t *testing.T) {
 	if !strings.HasPrefix(got, "Raid night · ") {
 		t.Fatalf("label %q", got)
 	}
+}
+
+func nameFields(l Lang, ev report.Event) []discord.EmbedField {
+	f, _ := l.NameFields(append(l.ClassLists(ev), l.InterestLists(ev)...), 5000)
+	return f
 }
