@@ -94,7 +94,8 @@ func (r *Reports) Event(ctx context.Context, g *settings.Guild, l view.Lang, occ
 		return Message{Skip: true}, nil
 	}
 
-	e := discord.Embed{Title: l.EventTitle(ev), Color: view.ColorEvent, Fields: l.EventFields(ev)}
+	// The full span, also while it runs (ev is judged on the minutes so far).
+	e := discord.Embed{Title: view.Escape(occ.Schedule) + " · " + l.Span(occ.Start.In(loc), occ.End.In(loc)), Color: view.ColorEvent, Fields: l.EventFields(ev)}
 	lists := l.ClassLists(ev)
 	if ev.Occurrence.Native() {
 		lists = append(lists, l.InterestLists(ev)...)
