@@ -1,0 +1,188 @@
+package discordsim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/disgoorg/disgo/discord"
+	"github.com/disgoorg/disgo/gateway"
+	"github.com/disgoorg/snowflake/v2"
+)
+
+type guild struct {
+	id          snowflake.ID
+	name        string
+	ownerID     snowflake.ID
+	locale      string
+	afkChannel  snowflake.ID
+	createdAt   time.Time
+	channels    []*channel
+	roles       []*role
+	members     map[snowflake.ID]*member
+	memberOrder []snowflake.ID
+	voice       map[snowflake.ID]*voiceState
+	events      []*scheduledEvent
+	botRoleID   snowflake.ID
+}
+
+type channel struct {
+	id       snowflake.ID
+	guildID  snowflake.ID
+	name     string
+	typ      discord.ChannelType
+	position int
+}
+
+type role struct {
+	id       snowflake.ID
+	name     string
+	perms    discord.Permissions
+	position int
+	managed  bool
+	botID    snowflake.ID // tags.bot_id for the bot's managed role
+}
+
+func (s *Server) guildLocked(id snowflake.ID) *guild {
+	g, ok := s.guilds[id]
+	if !ok {
+		panic(fmt.Sprintf("discordsim: unknown guild %s", id))
+	}
+	return g
+}
+
+func (g *guild) channel(id snowflake.ID) *channel {
+	for _, c := range g.channels {
+		if c.id == id {
+			return c
+		}
+	}
+	return nil
+}
+
+func (g *guild) role(id snowflake.ID) *role {
+	for _, r := range g.roles {
+		if r.id == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// findChannelLocked finds a guild channel by id anywhere.
+func (s *Server) findChannelLocked(id snowflake.ID) (*guild, *channel) {
+	for _, gid := range s.guildOrder {
+		g := s.guilds[gid]
+		if c := g.channel(id); c != nil {
+			return g, c
+		}
+	}
+	return nil, nil
+}
+
+// AddGuild creates a guild with an @everyone role (id = guild id), an owner
+// member, the bot as a member with its managed role, and locale "en-US".
+// Connected sessions that should see it get a GUILD_CREATE.
+func (s *Server) AddGuild(name string) snowflake.ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.opts.Now()
+	g := &guild{
+		id:        s.newGuildIDLocked(),
+		name:      name,
+		locale:    "en-US",
+		createdAt: now,
+		members:   map[snowflake.ID]*member{},
+		voice:     map[snowflake.ID]*voiceState{},
+	}
+	g.roles = append(g.roles, &role{id: g.id, name: "@everyone", perms: defaultEveryonePermissions})
+	g.botRoleID = s.newIDLocked()
+	g.roles = append(g.roles, &role{id: g.botRoleID, name: s.opts.BotName, perms: s.opts.BotPermissions,
+		position: 1, managed: true, botID: s.botID})
+	owner := &user{id: s.newIDLocked(), username: "owner", globalName: "Owner", locale: "en-US"}
+	s.users[owner.id] = owner
+	g.ownerID = owner.id
+	g.addMember(&member{userID: owner.id, joinedAt: now})
+	g.addMember(&member{userID: s.botID, roles: []snowflake.ID{g.botRoleID}, joinedAt: now})
+	s.guilds[g.id] = g
+	s.guildOrder = append(s.guildOrder, g.id)
+	s.dispatchGuildCreateLocked(g)
+	s.notifyLocked()
+	return g.id
+}
+
+// GuildOwner returns the owner's user id of a guild made by AddGuild.
+func (s *Server) GuildOwner(guildID snowflake.ID) snowflake.ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.guildLocked(guildID).ownerID
+}
+
+// SetGuildLocale sets the guild's preferred_locale (sent as guild_locale in
+// interactions) and dispatches GUILD_UPDATE.
+func (s *Server) SetGuildLocale(guildID snowflake.ID, locale string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.guildLocked(guildID)
+	g.locale = locale
+	s.dispatchGuildUpdateLocked(g)
+	s.notifyLocked()
+}
+
+// AddChannel adds a guild channel (text 0, voice 2, category 4, stage 13,
+// ...) and dispatches CHANNEL_CREATE. DM/group types panic: Discord never
+// puts them in a guild and disgo crashes on one inside GUILD_CREATE.
+func (s *Server) AddChannel(guildID snowflake.ID, name string, typ discord.ChannelType) snowflake.ID {
+	switch typ {
+	case discord.ChannelTypeGuildText, discord.ChannelTypeGuildVoice, discord.ChannelTypeGuildCategory,
+		discord.ChannelTypeGuildNews, discord.ChannelTypeGuildStageVoice, discord.ChannelTypeGuildForum,
+		discord.ChannelTypeGuildMedia:
+	default:
+		panic(fmt.Sprintf("discordsim: channel type %d cannot be a guild channel", typ))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.guildLocked(guildID)
+	c := &channel{id: s.newIDLocked(), guildID: guildID, name: name, typ: typ, position: len(g.channels)}
+	g.channels = append(g.channels, c)
+	s.dispatchGuildLocked(g.id, gateway.IntentGuilds, "CHANNEL_CREATE", func(*session) any { return channelJSON(c, true) })
+	s.notifyLocked()
+	return c.id
+}
+
+// RenameChannel renames a channel and dispatches CHANNEL_UPDATE.
+func (s *Server) RenameChannel(guildID, channelID snowflake.ID, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.guildLocked(guildID)
+	c := g.channel(channelID)
+	if c == nil {
+		panic(fmt.Sprintf("discordsim: unknown channel %s in guild %s", channelID, guildID))
+	}
+	c.name = name
+	s.dispatchGuildLocked(g.id, gateway.IntentGuilds, "CHANNEL_UPDATE", func(*session) any { return channelJSON(c, true) })
+	s.notifyLocked()
+}
+
+// SetAFKChannel sets the guild's afk_channel_id (0 clears it) and dispatches GUILD_UPDATE.
+func (s *Server) SetAFKChannel(guildID, channelID snowflake.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.guildLocked(guildID)
+	g.afkChannel = channelID
+	s.dispatchGuildUpdateLocked(g)
+	s.notifyLocked()
+}
+
+// AddRole adds a role and dispatches GUILD_ROLE_CREATE.
+func (s *Server) AddRole(guildID snowflake.ID, name string, perms discord.Permissions) snowflake.ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.guildLocked(guildID)
+	r := &role{id: s.newIDLocked(), name: name, perms: perms, position: len(g.roles)}
+	g.roles = append(g.roles, r)
+	s.dispatchGuildLocked(g.id, gateway.IntentGuilds, "GUILD_ROLE_CREATE", func(*session) any {
+		return obj{"guild_id": g.id.String(), "role": roleJSON(r)}
+	})
+	s.notifyLocked()
+	return r.id
+}
