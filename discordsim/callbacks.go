@@ -119,18 +119,31 @@ func (s *Server) handleCallback(rc *reqCtx) {
 	}
 	s.notifyLocked()
 	if rc.r.URL.Query().Get("with_response") == "true" {
-		res := obj{"interaction": obj{"id": it.id.String(), "type": it.typ,
-			"response_message_loading": typ == 5, "response_message_ephemeral": it.original != nil && it.original.flags&int64(discord.MessageFlagEphemeral) != 0}}
-		if it.original != nil {
-			res["interaction"].(obj)["response_message_id"] = it.original.id.String()
-			res["resource"] = obj{"type": typ, "message": s.messageJSONLocked(it.original)}
-		} else {
-			res["resource"] = obj{"type": typ}
-		}
-		writeJSON(rc.w, http.StatusOK, res)
+		writeJSON(rc.w, http.StatusOK, s.callbackResponseLocked(it, typ))
 		return
 	}
 	rc.w.WriteHeader(http.StatusNoContent)
+}
+
+// callbackResponseLocked is the answer to a callback with with_response=true.
+// Discord returns a resource only for the callback types that create or
+// update a message (4 and 7; 12 launches an activity): a deferral has no
+// message yet to return, only the response_message_* fields about it.
+func (s *Server) callbackResponseLocked(it *interaction, typ int) obj {
+	inter := obj{"id": it.id.String(), "type": it.typ, "channel_id": it.channelID.String()}
+	if it.guildID != 0 {
+		inter["guild_id"] = it.guildID.String()
+	}
+	if m := it.original; m != nil && (typ == 4 || typ == 5) {
+		inter["response_message_id"] = m.id.String()
+		inter["response_message_loading"] = typ == 5
+		inter["response_message_ephemeral"] = m.flags&int64(discord.MessageFlagEphemeral) != 0
+	}
+	res := obj{"interaction": inter}
+	if typ == 4 && it.original != nil {
+		res["resource"] = obj{"type": typ, "message": s.messageJSONLocked(it.original)}
+	}
+	return res
 }
 
 func decodeChoices(raw json.RawMessage, focusedTyp int) ([]discord.AutocompleteChoice, error) {

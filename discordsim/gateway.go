@@ -467,10 +467,7 @@ func (s *Server) identifyLocked(c *conn, raw json.RawMessage) {
 		"shard":               []int{shard[0], shard[1]},
 		"auth":                obj{},
 		"current_location":    []string{"CLIENT"},
-		// GATEWAY_PRESENCE_LIMITED | GATEWAY_GUILD_MEMBERS_LIMITED |
-		// APPLICATION_COMMAND_BADGE: what a small bot with both privileged
-		// intents toggled on in the portal has.
-		"application":             obj{"id": s.appID.String(), "flags": 1<<13 | 1<<15 | 1<<23},
+		"application":             obj{"id": s.appID.String(), "flags": appFlags},
 		"geo_ordered_rtc_regions": []string{"rotterdam", "frankfurt", "madrid", "milan", "stockholm"},
 		"_trace":                  []string{`["discordsim",{"micros":0}]`},
 	})

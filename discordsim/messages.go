@@ -330,6 +330,9 @@ func (s *Server) applyPayloadLocked(m *message, p *msgPayload, files []upload) {
 		}
 		m.attachments = append(m.attachments, a)
 	}
+	if p.Embeds != nil || len(files) > 0 {
+		s.normalizeEmbedsLocked(m)
+	}
 }
 
 func sniff(data []byte, name string) string {
@@ -350,7 +353,7 @@ func (s *Server) messageJSONLocked(m *message) obj {
 	atts := make([]any, 0, len(m.attachments))
 	for _, a := range m.attachments {
 		fn := safeName.ReplaceAllString(a.file.Name, "_")
-		url := fmt.Sprintf("%s/attachments/%s/%s/%s", s.base, m.channelID, a.id, fn)
+		url := s.attachmentURL(m.channelID, a)
 		ao := obj{
 			"id":           a.id.String(),
 			"filename":     fn,

@@ -190,6 +190,7 @@ func (s *Server) guildJSONLocked(g *guild) obj {
 		"max_members":                   500000,
 		"vanity_url_code":               nil,
 		"description":                   nil,
+		"home_header":                   nil,
 		"banner":                        nil,
 		"premium_tier":                  0,
 		"premium_subscription_count":    0,

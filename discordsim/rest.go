@@ -2,6 +2,7 @@ package discordsim
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -138,10 +139,12 @@ func samePattern(a, b string) bool {
 	return true
 }
 
-// statusWriter remembers the status for the transcript.
+// statusWriter remembers the status for the transcript, and the body when
+// Options.CheckResponse wants to see it.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	body   *bytes.Buffer // nil unless capturing
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -154,6 +157,9 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	if w.body != nil {
+		w.body.Write(b)
 	}
 	return w.ResponseWriter.Write(b)
 }
@@ -226,7 +232,36 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		s.writeFault(sw, rule, rt, params)
 		return
 	}
+	if s.opts.CheckResponse != nil {
+		sw.body = &bytes.Buffer{}
+	}
 	rt.handle(&reqCtx{s: s, w: sw, r: r, body: body, params: params, route: rt})
+	if s.opts.CheckResponse != nil {
+		s.checkResponse(r, sw)
+	}
+}
+
+// checkResponse runs Options.CheckResponse on what a handler answered, in
+// the background: the client already has its answer, and the first check of
+// an operation may compile schemas for a while. Close waits for the checks.
+func (s *Server) checkResponse(r *http.Request, sw *statusWriter) {
+	status := sw.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	header := sw.Header().Clone()
+	body := sw.body.Bytes()
+	req := r.Clone(context.WithoutCancel(r.Context()))
+	s.checks.Add(1)
+	go func() {
+		defer s.checks.Done()
+		if err := s.opts.CheckResponse(req, status, header, body); err != nil {
+			s.mu.Lock()
+			s.badResponses = append(s.badResponses, fmt.Sprintf("%s %s -> %d: %v", req.Method, req.URL.Path, status, err))
+			s.notifyLocked()
+			s.mu.Unlock()
+		}
+	}()
 }
 
 // discardWriter swallows a handler's answer.
@@ -287,6 +322,16 @@ func fieldError(code, message string) obj {
 	return obj{"_errors": []obj{{"code": code, "message": message}}}
 }
 
+// Routes lists the REST routes the simulator serves, as "METHOD /pattern"
+// (e.g. "POST /channels/{channel}/messages"), in the order they are matched.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, rt := range s.routeTable() {
+		out = append(out, rt.method+" "+rt.pattern)
+	}
+	return out
+}
+
 // Requests returns the REST transcript so far.
 func (s *Server) Requests() []RequestRecord {
 	s.mu.Lock()
@@ -300,6 +345,16 @@ func (s *Server) UnknownRoutes() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.unknown...)
+}
+
+// ResponseConformanceErrors lists the simulator's own answers that
+// Options.CheckResponse rejected: places where it does not answer as
+// Discord's spec says Discord does. Call it after Close, which waits for the
+// checks still running.
+func (s *Server) ResponseConformanceErrors() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.badResponses...)
 }
 
 // ConformanceErrors lists errors from Options.CheckRequest and protocol

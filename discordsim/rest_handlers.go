@@ -54,16 +54,23 @@ func (s *Server) handleGetApplication(rc *reqCtx) {
 		"bot_public":                true,
 		"bot_require_code_grant":    false,
 		"verify_key":                randomHex(32),
-		"flags":                     1<<13 | 1<<15 | 1<<23,
+		"flags":                     appFlags,
+		"flags_new":                 itoa64(appFlags),
 		"team":                      nil,
 		"bot":                       userJSON(s.users[s.botID]),
-		"owner":                     obj{"id": "1", "username": "owner", "discriminator": "0", "avatar": nil, "global_name": nil, "public_flags": 0, "flags": 0},
+		"owner":                     userJSON(&user{id: 1, username: "owner"}),
 		"tags":                      []any{},
 		"redirect_uris":             []any{},
 		"interactions_endpoint_url": nil,
 		"hook":                      true,
 		"integration_types_config":  obj{"0": obj{}},
-		"approximate_guild_count":   len(s.guilds),
+		"approximate_guild_count":   s.joinedGuildCountLocked(),
+		// A bot installed only to guilds, never by users.
+		"approximate_user_install_count":       0,
+		"approximate_user_authorization_count": 0,
+		"role_connections_verification_url":    nil,
+		"explicit_content_filter":              0,
+		"eligible_oauth2_scopes":               []any{"bot", "applications.commands"},
 	})
 }
 

@@ -38,6 +38,11 @@ type Options struct {
 	// is read). A non-nil error is recorded (ConformanceErrors) and the request
 	// answered 400 without being handled.
 	CheckRequest func(r *http.Request, body []byte) error
+	// CheckResponse, if set, is called in the background with every answer
+	// a REST route gave (not with injected faults, unknown routes or
+	// CheckRequest rejections). A non-nil error is recorded
+	// (ResponseConformanceErrors); the answer itself is not changed.
+	CheckResponse func(r *http.Request, status int, header http.Header, body []byte) error
 
 	// HeartbeatInterval is sent in HELLO; default 41.25 s as Discord does.
 	HeartbeatInterval time.Duration
@@ -60,6 +65,11 @@ type Options struct {
 const DefaultBotPermissions = discord.PermissionViewChannel | discord.PermissionSendMessages |
 	discord.PermissionEmbedLinks | discord.PermissionAttachFiles | discord.PermissionReadMessageHistory |
 	discord.PermissionConnect | discord.PermissionUseApplicationCommands
+
+// appFlags are the application's flags: GATEWAY_PRESENCE_LIMITED |
+// GATEWAY_GUILD_MEMBERS_LIMITED | APPLICATION_COMMAND_BADGE, what a small bot
+// with both privileged intents toggled on in the portal has.
+const appFlags = 1<<13 | 1<<15 | 1<<23
 
 // defaultEveryonePermissions approximates what Discord gives @everyone in a
 // new guild.
@@ -88,6 +98,7 @@ type Server struct {
 	token    string
 	upgrader websocket.Upgrader
 	wg       sync.WaitGroup
+	checks   sync.WaitGroup // CheckResponse calls in flight
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every state change
@@ -115,6 +126,7 @@ type Server struct {
 	frames       []FrameRecord
 	unknown      []string
 	conformance  []string
+	badResponses []string
 	failed       []string
 	rateLimits   bool
 	routeLimits  map[string]routeLimit
@@ -223,6 +235,8 @@ func (s *Server) Close() error {
 	defer cancel()
 	err := s.srv.Shutdown(ctx)
 	s.wg.Wait()
+	// After Shutdown no handler runs, so no check can start any more.
+	s.checks.Wait()
 	if err != nil {
 		return fmt.Errorf("shutdown http server: %w", err)
 	}

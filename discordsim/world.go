@@ -186,3 +186,14 @@ func (s *Server) AddRole(guildID snowflake.ID, name string, perms discord.Permis
 	s.notifyLocked()
 	return r.id
 }
+
+// joinedGuildCountLocked counts the guilds the bot is a member of.
+func (s *Server) joinedGuildCountLocked() int {
+	n := 0
+	for _, g := range s.guilds {
+		if g.members[s.botID] != nil {
+			n++
+		}
+	}
+	return n
+}
