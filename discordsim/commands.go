@@ -28,6 +28,9 @@ type command struct {
 	typ     int
 	options []cmdOption
 	obj     obj
+	// integrationTypes are the installation contexts (0 guild, 1 user);
+	// empty means the default, guild installs only.
+	integrationTypes []int
 }
 
 // Commands returns the commands of the last bulk overwrite, as the full
@@ -161,6 +164,7 @@ func (s *Server) handlePutCommands(rc *reqCtx) {
 		Description              string          `json:"description"`
 		Options                  []cmdOption     `json:"options"`
 		DefaultMemberPermissions json.RawMessage `json:"default_member_permissions"`
+		IntegrationTypes         []int           `json:"integration_types"`
 	}
 	errs := obj{}
 	ins := make([]cmdIn, len(raws))
@@ -264,7 +268,8 @@ func (s *Server) handlePutCommands(rc *reqCtx) {
 			}
 			o["dm_permission"] = dm
 		}
-		cmds = append(cmds, &command{id: id, guildID: guildID, name: in.Name, typ: typ, options: in.Options, obj: o})
+		cmds = append(cmds, &command{id: id, guildID: guildID, name: in.Name, typ: typ, options: in.Options, obj: o,
+			integrationTypes: in.IntegrationTypes})
 		out = append(out, o)
 	}
 	s.commands[guildID] = cmds

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,6 +74,9 @@ type interaction struct {
 	failed     bool
 	choices    []discord.AutocompleteChoice
 	timer      *time.Timer
+	// owners is authorizing_integration_owners, sent in the interaction and
+	// repeated in its messages' interaction_metadata, which Discord keeps equal.
+	owners obj
 }
 
 // FailedInteractions lists interactions that went wrong: not acknowledged
@@ -345,7 +349,7 @@ func (s *Server) startInteraction(inv Invocation, typ int) (*interaction, error)
 		payload["channel"] = cj
 		payload["member"] = mj
 		payload["app_permissions"] = itoa64(int64(g.permissions(s.botID)))
-		payload["authorizing_integration_owners"] = obj{"0": g.id.String()}
+		it.owners = obj{"0": g.id.String()}
 		payload["context"] = 0
 	} else {
 		it.channelID = s.dmChannelLocked(inv.UserID)
@@ -354,9 +358,10 @@ func (s *Server) startInteraction(inv Invocation, typ int) (*interaction, error)
 		payload["channel"] = obj{"id": it.channelID.String(), "type": 1, "last_message_id": nil, "flags": 0,
 			"recipients": []any{userJSON(u)}, "permissions": itoa64(int64(discord.PermissionsAllText))}
 		payload["app_permissions"] = itoa64(int64(discord.PermissionsAllText))
-		payload["authorizing_integration_owners"] = obj{"0": "0"}
+		it.owners = dmOwners(cmd, inv.UserID)
 		payload["context"] = 1
 	}
+	payload["authorizing_integration_owners"] = it.owners
 	s.interactions[it.id] = it
 	s.byToken[it.token] = it
 	s.dispatchGuildLocked(inv.GuildID, 0, "INTERACTION_CREATE", func(*session) any { return payload })
@@ -371,6 +376,19 @@ func (s *Server) startInteraction(inv Invocation, typ int) (*interaction, error)
 	})
 	s.notifyLocked()
 	return it, nil
+}
+
+// dmOwners is authorizing_integration_owners for a command run in the bot's
+// DM. Discord keys it by installation type: GUILD_INSTALL ("0") maps to "0"
+// when the interaction comes from the bot's DM, USER_INSTALL ("1") to the
+// installing user. A command registered for guild installs (the default)
+// runs under the guild install; one registered only for user installs under
+// the user's.
+func dmOwners(cmd *command, userID snowflake.ID) obj {
+	if len(cmd.integrationTypes) == 0 || slices.Contains(cmd.integrationTypes, 0) {
+		return obj{"0": "0"}
+	}
+	return obj{"1": userID.String()}
 }
 
 func (s *Server) pickChannelLocked(g *guild, id snowflake.ID) *channel {

@@ -409,14 +409,8 @@ func (s *Server) messageJSONLocked(m *message) obj {
 		o["webhook_id"] = s.appID.String()
 		o["application_id"] = s.appID.String()
 		u := userJSON(s.users[it.userID])
-		owners := obj{}
-		if it.guildID != 0 {
-			owners["0"] = it.guildID.String()
-		} else {
-			owners["1"] = it.userID.String()
-		}
 		o["interaction_metadata"] = obj{"id": it.id.String(), "type": it.typ, "user": u,
-			"authorizing_integration_owners": owners, "name": it.command}
+			"authorizing_integration_owners": it.owners, "name": it.command}
 		o["interaction"] = obj{"id": it.id.String(), "type": it.typ, "name": it.command, "user": u}
 	}
 	return o

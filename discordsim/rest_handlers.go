@@ -86,6 +86,8 @@ func (s *Server) handleGetChannel(rc *reqCtx) {
 	writeJSON(rc.w, http.StatusOK, channelJSON(c, true))
 }
 
+// handleGetGuild serves GET /guilds/{guild}; with_counts=true adds the
+// approximate member and presence counts, as on Discord.
 func (s *Server) handleGetGuild(rc *reqCtx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -93,7 +95,30 @@ func (s *Server) handleGetGuild(rc *reqCtx) {
 	if g == nil {
 		return
 	}
-	writeJSON(rc.w, http.StatusOK, s.guildJSONLocked(g))
+	o := s.guildJSONLocked(g)
+	if rc.r.URL.Query().Get("with_counts") == "true" {
+		o["approximate_member_count"] = len(g.members)
+		o["approximate_presence_count"] = s.onlineCountLocked(g)
+	}
+	writeJSON(rc.w, http.StatusOK, o)
+}
+
+// onlineCountLocked is approximate_presence_count: the simulator has no
+// presences, so it counts who must be online: members in voice, and the bot
+// while one of its sessions covering the guild is connected.
+func (s *Server) onlineCountLocked(g *guild) int {
+	n := 0
+	for uid := range g.voice {
+		if uid != s.botID {
+			n++
+		}
+	}
+	for _, sess := range s.sessions {
+		if sess.conn != nil && sess.ready && sess.coversGuild(g.id) {
+			return n + 1
+		}
+	}
+	return n
 }
 
 func (s *Server) handleGetGuildChannels(rc *reqCtx) {
