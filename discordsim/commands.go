@@ -4,22 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
-	"strings"
-	"unicode/utf8"
+	"strconv"
 
 	"github.com/disgoorg/snowflake/v2"
 )
-
-type cmdOption struct {
-	Name         string            `json:"name"`
-	Type         int               `json:"type"`
-	Description  string            `json:"description"`
-	Required     bool              `json:"required"`
-	Autocomplete bool              `json:"autocomplete"`
-	Choices      []json.RawMessage `json:"choices"`
-	Options      []cmdOption       `json:"options"`
-}
 
 type command struct {
 	id      snowflake.ID
@@ -33,8 +21,8 @@ type command struct {
 	integrationTypes []int
 }
 
-// Commands returns the commands of the last bulk overwrite, as the full
-// objects Discord answered (guildID 0 = global).
+// Commands returns the registered commands of a scope (guildID 0 = global),
+// by bulk overwrite or one by one, as the full objects Discord answered.
 func (s *Server) Commands(guildID snowflake.ID) []json.RawMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -63,56 +51,6 @@ func (s *Server) findCommandLocked(guildID snowflake.ID, name string) *command {
 }
 
 // ---- REST: application commands ----
-
-// commandName is Discord's rule for command and option names; the OpenAPI
-// spec does not carry it.
-var commandName = regexp.MustCompile(`^[-_\p{L}\p{N}\p{Devanagari}\p{Thai}]{1,32}$`)
-
-func validateOptions(opts []cmdOption) obj {
-	errs := obj{}
-	if len(opts) > 25 {
-		errs["_errors"] = fieldError("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")["_errors"]
-	}
-	seenOptional := false
-	for i, o := range opts {
-		oe := obj{}
-		if !commandName.MatchString(o.Name) || strings.ToLower(o.Name) != o.Name {
-			oe["name"] = fieldError("APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
-		}
-		if n := utf8.RuneCountInString(o.Description); n < 1 || n > 100 {
-			oe["description"] = fieldError("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
-		}
-		if o.Type < 1 || o.Type > 11 {
-			oe["type"] = fieldError("BASE_TYPE_CHOICES", "Value must be one of (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11).")
-		}
-		if o.Type != 1 && o.Type != 2 {
-			if o.Required && seenOptional {
-				oe["required"] = fieldError("APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID", "Required options must be placed before non-required options")
-			}
-			if !o.Required {
-				seenOptional = true
-			}
-		}
-		if o.Autocomplete && len(o.Choices) > 0 {
-			oe["autocomplete"] = fieldError("AUTOCOMPLETE_CHOICES_INVALID", "Autocomplete cannot be used with choices")
-		}
-		if len(o.Choices) > 25 {
-			oe["choices"] = fieldError("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
-		}
-		if len(o.Options) > 0 {
-			if sub := validateOptions(o.Options); sub != nil {
-				oe["options"] = sub
-			}
-		}
-		if len(oe) > 0 {
-			errs[fmt.Sprint(i)] = oe
-		}
-	}
-	if len(errs) == 0 {
-		return nil
-	}
-	return errs
-}
 
 func (s *Server) handleListCommands(rc *reqCtx) {
 	guildID, ok := s.commandScope(rc)
@@ -148,6 +86,21 @@ func (s *Server) commandScope(rc *reqCtx) (snowflake.ID, bool) {
 	return gid, true
 }
 
+// decodeCommand reads and validates one command create body; errs is
+// Discord's error object for it (nil when valid).
+func decodeCommand(raw json.RawMessage) (in *cmdIn, full obj, errs obj) {
+	in = &cmdIn{}
+	if err := json.Unmarshal(raw, in); err != nil {
+		return nil, nil, fieldError("MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")
+	}
+	_ = json.Unmarshal(raw, &full)
+	return in, full, validateCommand(in)
+}
+
+// handlePutCommands serves the bulk overwrite, PUT .../commands: the list
+// replaces every command of its scope; commands keep their id when a
+// command of the same type and name existed. At most 100 chat-input, 15
+// user and 15 message commands per scope.
 func (s *Server) handlePutCommands(rc *reqCtx) {
 	guildID, ok := s.commandScope(rc)
 	if !ok {
@@ -158,60 +111,35 @@ func (s *Server) handlePutCommands(rc *reqCtx) {
 		writeJSON(rc.w, http.StatusBadRequest, badJSON().body)
 		return
 	}
-	type cmdIn struct {
-		Name                     string          `json:"name"`
-		Type                     *int            `json:"type"`
-		Description              string          `json:"description"`
-		Options                  []cmdOption     `json:"options"`
-		DefaultMemberPermissions json.RawMessage `json:"default_member_permissions"`
-		IntegrationTypes         []int           `json:"integration_types"`
-	}
 	errs := obj{}
-	ins := make([]cmdIn, len(raws))
+	ins := make([]*cmdIn, len(raws))
 	fulls := make([]obj, len(raws))
 	seen := map[string]bool{}
+	perType := map[int]int{}
 	for i, raw := range raws {
-		ce := obj{}
-		if err := json.Unmarshal(raw, &ins[i]); err != nil {
-			errs[fmt.Sprint(i)] = fieldError("MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")
+		in, full, ce := decodeCommand(raw)
+		if in == nil {
+			errs[strconv.Itoa(i)] = ce
 			continue
 		}
-		_ = json.Unmarshal(raw, &fulls[i])
-		in := ins[i]
-		typ := 1
-		if in.Type != nil {
-			typ = *in.Type
+		ins[i], fulls[i] = in, full
+		if ce == nil {
+			ce = obj{}
 		}
-		if !commandName.MatchString(in.Name) || (typ == 1 && strings.ToLower(in.Name) != in.Name) {
-			if typ == 1 || utf8.RuneCountInString(in.Name) < 1 || utf8.RuneCountInString(in.Name) > 32 {
-				ce["name"] = fieldError("APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
-			}
-		}
-		if n := utf8.RuneCountInString(in.Description); typ == 1 && (n < 1 || n > 100) {
-			ce["description"] = fieldError("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
-		}
-		if oe := validateOptions(in.Options); oe != nil {
-			ce["options"] = oe
-		}
-		if dmp := strings.TrimSpace(string(in.DefaultMemberPermissions)); dmp != "" && dmp != "null" {
-			var str string
-			if json.Unmarshal(in.DefaultMemberPermissions, &str) != nil {
-				// Discord also takes a bare integer, but disgo and practice use a string.
-				var n uint64
-				if json.Unmarshal(in.DefaultMemberPermissions, &n) != nil {
-					ce["default_member_permissions"] = fieldError("NUMBER_TYPE_COERCE", "Value is not int.")
-				}
-			} else if _, err := snowflake.Parse(str); err != nil && str != "0" {
-				ce["default_member_permissions"] = fieldError("NUMBER_TYPE_COERCE", fmt.Sprintf("Value %q is not int.", str))
-			}
-		}
-		key := fmt.Sprintf("%d/%s", typ, in.Name)
+		key := fmt.Sprintf("%d/%s", in.typ(), in.Name)
 		if seen[key] {
 			ce["name"] = fieldError("APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique")
 		}
 		seen[key] = true
+		perType[in.typ()]++
 		if len(ce) > 0 {
-			errs[fmt.Sprint(i)] = ce
+			errs[strconv.Itoa(i)] = ce
+		}
+	}
+	for typ, n := range perType {
+		if limit, ok := maxCommandsByType[typ]; ok && n > limit {
+			errs["_errors"] = fieldError("APPLICATION_COMMANDS_TOO_MANY",
+				fmt.Sprintf("Maximum number of application commands of type %d reached (%d)", typ, limit))["_errors"]
 		}
 	}
 	if len(errs) > 0 {
@@ -227,52 +155,91 @@ func (s *Server) handlePutCommands(rc *reqCtx) {
 	var cmds []*command
 	out := []any{}
 	for i, in := range ins {
-		typ := 1
-		if in.Type != nil {
-			typ = *in.Type
-		}
-		id, ok := old[fmt.Sprintf("%d/%s", typ, in.Name)]
+		id, ok := old[fmt.Sprintf("%d/%s", in.typ(), in.Name)]
 		if !ok {
 			id = s.newIDLocked()
 		}
-		full := fulls[i]
-		o := obj{
-			"id":                         id.String(),
-			"application_id":             s.appID.String(),
-			"version":                    s.newIDLocked().String(),
-			"type":                       typ,
-			"name":                       in.Name,
-			"name_localizations":         full["name_localizations"],
-			"description":                in.Description,
-			"description_localizations":  full["description_localizations"],
-			"default_member_permissions": nil,
-			"nsfw":                       full["nsfw"] == true,
-			"integration_types":          []int{0},
-			"contexts":                   full["contexts"],
-		}
-		if v, ok := full["default_member_permissions"]; ok && v != nil {
-			o["default_member_permissions"] = fmt.Sprint(v)
-		}
-		if it, ok := full["integration_types"]; ok && it != nil {
-			o["integration_types"] = it
-		}
-		if opts, ok := full["options"]; ok && opts != nil {
-			o["options"] = opts
-		}
-		if guildID != 0 {
-			o["guild_id"] = guildID.String()
-		} else {
-			dm := true
-			if v, ok := full["dm_permission"].(bool); ok {
-				dm = v
-			}
-			o["dm_permission"] = dm
-		}
-		cmds = append(cmds, &command{id: id, guildID: guildID, name: in.Name, typ: typ, options: in.Options, obj: o,
-			integrationTypes: in.IntegrationTypes})
-		out = append(out, o)
+		c := s.newCommandLocked(guildID, id, in, fulls[i])
+		cmds = append(cmds, c)
+		out = append(out, c.obj)
 	}
 	s.commands[guildID] = cmds
 	s.notifyLocked()
 	writeJSON(rc.w, http.StatusOK, out)
+}
+
+// handleCreateCommand serves POST .../commands, which creates one command:
+// 201 with the new command, or 200 when a command of that type and name
+// existed, which it overwrites (keeping its id), as Discord documents. A
+// new command beyond the per-type maximum is refused with 30032.
+func (s *Server) handleCreateCommand(rc *reqCtx) {
+	guildID, ok := s.commandScope(rc)
+	if !ok {
+		return
+	}
+	in, full, errs := decodeCommand(rc.body)
+	if errs != nil {
+		writeJSON(rc.w, http.StatusBadRequest, formError(errs))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cmds := s.commands[guildID]
+	sameType := 0
+	for i, c := range cmds {
+		if c.typ == in.typ() && c.name == in.Name {
+			nc := s.newCommandLocked(guildID, c.id, in, full)
+			cmds[i] = nc
+			s.notifyLocked()
+			writeJSON(rc.w, http.StatusOK, nc.obj)
+			return
+		}
+		if c.typ == in.typ() {
+			sameType++
+		}
+	}
+	if limit, ok := maxCommandsByType[in.typ()]; ok && sameType >= limit {
+		writeJSON(rc.w, http.StatusBadRequest, apiError(30032, "Maximum number of application commands reached"))
+		return
+	}
+	nc := s.newCommandLocked(guildID, s.newIDLocked(), in, full)
+	s.commands[guildID] = append(cmds, nc)
+	s.notifyLocked()
+	writeJSON(rc.w, http.StatusCreated, nc.obj)
+}
+
+// newCommandLocked renders a registered command as Discord answers it.
+func (s *Server) newCommandLocked(guildID, id snowflake.ID, in *cmdIn, full obj) *command {
+	typ := in.typ()
+	o := obj{
+		"id":                         id.String(),
+		"application_id":             s.appID.String(),
+		"version":                    s.newIDLocked().String(),
+		"type":                       typ,
+		"name":                       in.Name,
+		"name_localizations":         full["name_localizations"],
+		"description":                in.Description,
+		"description_localizations":  full["description_localizations"],
+		"default_member_permissions": permissionsString(in.DefaultMemberPermissions),
+		"nsfw":                       full["nsfw"] == true,
+		"integration_types":          []int{0},
+		"contexts":                   full["contexts"],
+	}
+	if len(in.IntegrationTypes) > 0 {
+		o["integration_types"] = in.IntegrationTypes
+	}
+	if opts, ok := full["options"]; ok && opts != nil {
+		o["options"] = opts
+	}
+	if guildID != 0 {
+		o["guild_id"] = guildID.String()
+	} else {
+		dm := true
+		if v, ok := full["dm_permission"].(bool); ok {
+			dm = v
+		}
+		o["dm_permission"] = dm
+	}
+	return &command{id: id, guildID: guildID, name: in.Name, typ: typ, options: in.Options, obj: o,
+		integrationTypes: in.IntegrationTypes}
 }
