@@ -39,14 +39,14 @@ func (s *Server) handleCallback(rc *reqCtx) {
 		return
 	}
 	if it.acked {
-		s.recordFailureLocked("interaction %s (/%s): second initial response", it.id, it.command)
+		s.recordFailureLocked("interaction %s (%s): second initial response", it.id, it.label())
 		writeJSON(rc.w, http.StatusBadRequest, apiError(40060, "Interaction has already been acknowledged."))
 		return
 	}
 	if time.Since(it.created) > ackDeadline {
 		if !it.failed {
 			it.failed = true
-			s.recordFailureLocked("interaction %s (/%s): not acknowledged within %s", it.id, it.command, ackDeadline)
+			s.recordFailureLocked("interaction %s (%s): not acknowledged within %s", it.id, it.label(), ackDeadline)
 		}
 		writeJSON(rc.w, http.StatusNotFound, apiError(10062, "Unknown interaction"))
 		return
@@ -56,7 +56,11 @@ func (s *Server) handleCallback(rc *reqCtx) {
 		return
 	}
 	typ := *body.Type
-	allowed := map[int][]int{2: {4, 5, 9}, 4: {8}}
+	// The callback types Discord accepts per interaction type: commands
+	// answer with a message, a deferral or a modal; components may also
+	// update their message (6 deferred, 7 at once); autocomplete only
+	// returns choices.
+	allowed := map[int][]int{2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}}
 	ok := false
 	for _, t := range allowed[it.typ] {
 		ok = ok || t == typ
@@ -73,13 +77,17 @@ func (s *Server) handleCallback(rc *reqCtx) {
 			return
 		}
 	}
-	if errs := validateMessage(&p); errs != nil {
-		writeJSON(rc.w, http.StatusBadRequest, formError(obj{"data": errs}))
-		return
+	// A modal's data is not a message: its components are its fields.
+	if typ != 9 {
+		if errs := validateMessage(&p); errs != nil {
+			writeJSON(rc.w, http.StatusBadRequest, formError(obj{"data": errs}))
+			return
+		}
 	}
 	switch typ {
 	case 4, 5:
-		m := &message{id: s.newIDLocked(), channelID: it.channelID, guildID: it.guildID, timestamp: s.opts.Now(), inter: it}
+		m := &message{id: s.newIDLocked(), channelID: it.channelID, guildID: it.guildID, authorID: s.botID,
+			timestamp: s.opts.Now(), inter: it, replyTo: it.clicked}
 		if typ == 5 {
 			// The "is thinking..." placeholder; only flags (ephemeral) count.
 			m.flags = int64(discord.MessageFlagLoading)
@@ -96,7 +104,27 @@ func (s *Server) handleCallback(rc *reqCtx) {
 			it.final = true
 		}
 		it.original = m
-		s.messages[m.channelID] = append(s.messages[m.channelID], m)
+		s.storeMessageLocked(m)
+	case 6:
+		// Deferred update: nothing changes until the bot edits @original,
+		// which is the clicked message.
+		it.original = it.clicked
+		it.deferred = true
+		it.final = true
+	case 7:
+		m := it.clicked
+		before := *m
+		s.applyPayloadLocked(m, &p, files)
+		if m.empty() {
+			*m = before
+			writeJSON(rc.w, http.StatusBadRequest, apiError(50006, "Cannot send an empty message"))
+			return
+		}
+		now := s.opts.Now()
+		m.edited = &now
+		it.original = m
+		it.final = true
+		s.dispatchMessageLocked("MESSAGE_UPDATE", m)
 	case 8:
 		choices, err := decodeChoices(p.Choices, it.focusedTyp)
 		if err != nil {
@@ -140,7 +168,7 @@ func (s *Server) callbackResponseLocked(it *interaction, typ int) obj {
 		inter["response_message_ephemeral"] = m.flags&int64(discord.MessageFlagEphemeral) != 0
 	}
 	res := obj{"interaction": inter}
-	if typ == 4 && it.original != nil {
+	if (typ == 4 || typ == 7) && it.original != nil {
 		res["resource"] = obj{"type": typ, "message": s.messageJSONLocked(it.original)}
 	}
 	return res
@@ -240,7 +268,7 @@ func (s *Server) handleDeleteOriginal(rc *reqCtx) {
 	if it == nil {
 		return
 	}
-	it.original.deleted = true
+	s.deleteMessageLocked(it.original)
 	it.final = true
 	s.notifyLocked()
 	rc.w.WriteHeader(http.StatusNoContent)
@@ -273,6 +301,7 @@ func (s *Server) editLocked(rc *reqCtx, m *message) bool {
 		now := s.opts.Now()
 		m.edited = &now
 	}
+	s.dispatchMessageLocked("MESSAGE_UPDATE", m)
 	return true
 }
 
@@ -319,14 +348,15 @@ func (s *Server) handleFollowup(rc *reqCtx) {
 		writeJSON(rc.w, http.StatusBadRequest, formError(errs))
 		return
 	}
-	m := &message{id: s.newIDLocked(), channelID: it.channelID, guildID: it.guildID, timestamp: s.opts.Now(), inter: it}
+	m := &message{id: s.newIDLocked(), channelID: it.channelID, guildID: it.guildID, authorID: s.botID,
+		timestamp: s.opts.Now(), inter: it, replyTo: it.clicked}
 	s.applyPayloadLocked(m, &p, files)
 	if m.empty() {
 		writeJSON(rc.w, http.StatusBadRequest, apiError(50006, "Cannot send an empty message"))
 		return
 	}
 	it.followups = append(it.followups, m)
-	s.messages[m.channelID] = append(s.messages[m.channelID], m)
+	s.storeMessageLocked(m)
 	s.notifyLocked()
 	writeJSON(rc.w, http.StatusOK, s.messageJSONLocked(m))
 }
@@ -351,6 +381,21 @@ func (s *Server) handleGetFollowup(rc *reqCtx) {
 	}
 	if m := s.followupLocked(rc, it); m != nil {
 		writeJSON(rc.w, http.StatusOK, s.messageJSONLocked(m))
+	}
+}
+
+// handleDeleteFollowup serves DELETE /webhooks/{app}/{token}/messages/{message}.
+func (s *Server) handleDeleteFollowup(rc *reqCtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it := s.webhookInteractionLocked(rc)
+	if it == nil {
+		return
+	}
+	if m := s.followupLocked(rc, it); m != nil {
+		s.deleteMessageLocked(m)
+		s.notifyLocked()
+		rc.w.WriteHeader(http.StatusNoContent)
 	}
 }
 

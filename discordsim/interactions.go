@@ -43,7 +43,8 @@ type Invocation struct {
 
 // Response is the final state of an interaction's original response.
 type Response struct {
-	Deferred  bool // answered with type 5 first
+	Deferred  bool // answered with type 5 (or 6, for a click) first
+	Updated   bool // a click answered by updating the clicked message (6 or 7)
 	Ephemeral bool
 	Content   string
 	Embeds    []discord.Embed
@@ -74,6 +75,9 @@ type interaction struct {
 	failed     bool
 	choices    []discord.AutocompleteChoice
 	timer      *time.Timer
+	// clicked is the message whose button was clicked (type 3): the
+	// message that callbacks 6 and 7, and edits of @original after them, edit.
+	clicked *message
 	// owners is authorizing_integration_owners, sent in the interaction and
 	// repeated in its messages' interaction_metadata, which Discord keeps equal.
 	owners obj
@@ -91,8 +95,8 @@ func (s *Server) FailedInteractions() []string {
 // final state: an immediate message (type 4), a modal (9), or a deferral
 // (5) followed by the edit of @original (or the first follow-up, which
 // Discord turns into that edit). A response not acknowledged within 3 s
-// comes back with Failed set. The command must have been registered by a
-// bulk overwrite, as Discord only offers registered commands.
+// comes back with Failed set. The command must have been registered (bulk
+// overwrite or create), as Discord only offers registered commands.
 func (s *Server) Invoke(ctx context.Context, inv Invocation) (*Response, error) {
 	it, err := s.startInteraction(inv, 2)
 	if err != nil {
@@ -144,7 +148,8 @@ func (s *Server) Autocomplete(ctx context.Context, inv Invocation) ([]discord.Au
 }
 
 func (s *Server) responseLocked(it *interaction) *Response {
-	r := &Response{Deferred: it.deferred, Failed: it.failed && !it.acked, Modal: it.respType == 9, Choices: it.choices}
+	r := &Response{Deferred: it.deferred, Updated: it.respType == 6 || it.respType == 7,
+		Failed: it.failed && !it.acked, Modal: it.respType == 9, Choices: it.choices}
 	if m := it.original; m != nil && !m.deleted {
 		pm := s.publicMessageLocked(m)
 		r.Message = &pm
@@ -177,27 +182,20 @@ func (s *Server) DMChannel(userID snowflake.ID) snowflake.ID {
 func (s *Server) startInteraction(inv Invocation, typ int) (*interaction, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.users[inv.UserID]
-	if u == nil {
-		return nil, fmt.Errorf("unknown user %s", inv.UserID)
-	}
-	var g *guild
-	if inv.GuildID != 0 {
-		g = s.guilds[inv.GuildID]
-		if g == nil {
-			return nil, fmt.Errorf("unknown guild %s", inv.GuildID)
-		}
-		if g.members[inv.UserID] == nil {
-			return nil, fmt.Errorf("user %s is not a member of guild %s", inv.UserID, inv.GuildID)
-		}
-	}
 	cmd := s.findCommandLocked(inv.GuildID, inv.Command)
 	if cmd == nil {
 		return nil, fmt.Errorf("command %q is not registered for guild %s or globally; Discord only offers registered commands", inv.Command, inv.GuildID)
 	}
-	it := &interaction{id: s.newIDLocked(), token: "aW50ZXJhY3Rpb246" + randomToken(96), typ: typ,
-		command: strings.TrimSpace(inv.Command + " " + inv.Subcommand), guildID: inv.GuildID, userID: inv.UserID,
-		created: time.Now(), createdSim: s.opts.Now()}
+	it, payload, err := s.newInteractionLocked(inv, typ, cmd)
+	if err != nil {
+		return nil, err
+	}
+	it.command = strings.TrimSpace(inv.Command + " " + inv.Subcommand)
+	g := s.guilds[inv.GuildID] // nil in a DM
+	var ch *channel
+	if g != nil {
+		ch = g.channel(it.channelID)
+	}
 
 	// Options, nested under the subcommand (group) as Discord sends them.
 	defs := cmd.options
@@ -268,7 +266,7 @@ func (s *Server) startInteraction(inv Invocation, typ int) (*interaction, error)
 					delete(mj, "user")
 					delete(mj, "deaf")
 					delete(mj, "mute")
-					mj["permissions"] = itoa64(int64(g.permissions(id)))
+					mj["permissions"] = itoa64(int64(g.channelPermissions(id, ch)))
 					addResolved("members", id.String(), mj)
 				}
 				continue
@@ -288,7 +286,7 @@ func (s *Server) startInteraction(inv Invocation, typ int) (*interaction, error)
 			}
 			c := g.channel(id)
 			addResolved("channels", id.String(), obj{"id": c.id.String(), "name": c.name, "type": int(c.typ),
-				"permissions": itoa64(int64(g.permissions(inv.UserID))), "guild_id": g.id.String(), "parent_id": nil, "flags": 0})
+				"permissions": itoa64(int64(g.channelPermissions(inv.UserID, c))), "guild_id": g.id.String(), "parent_id": nil, "flags": 0})
 		}
 	}
 	if typ == 2 {
@@ -316,6 +314,37 @@ func (s *Server) startInteraction(inv Invocation, typ int) (*interaction, error)
 		data["guild_id"] = cmd.guildID.String()
 	}
 
+	payload["data"] = data
+	s.deliverInteractionLocked(it, payload)
+	return it, nil
+}
+
+// newInteractionLocked makes an interaction of type typ by inv's user in
+// inv's guild (0: the user's DM with the bot) and channel, and the parts of
+// its INTERACTION_CREATE payload common to every type: the user or member
+// with their permissions in the channel, the channel, app_permissions,
+// locales, context and authorizing_integration_owners. cmd is the command
+// run (nil for a component), which decides the DM owners.
+func (s *Server) newInteractionLocked(inv Invocation, typ int, cmd *command) (*interaction, obj, error) {
+	u := s.users[inv.UserID]
+	if u == nil {
+		return nil, nil, fmt.Errorf("unknown user %s", inv.UserID)
+	}
+	var g *guild
+	if inv.GuildID != 0 {
+		g = s.guilds[inv.GuildID]
+		if g == nil {
+			return nil, nil, fmt.Errorf("unknown guild %s", inv.GuildID)
+		}
+		if g.members[inv.UserID] == nil {
+			return nil, nil, fmt.Errorf("user %s is not a member of guild %s", inv.UserID, inv.GuildID)
+		}
+		if g.members[s.botID] == nil {
+			return nil, nil, fmt.Errorf("the bot is not in guild %s", inv.GuildID)
+		}
+	}
+	it := &interaction{id: s.newIDLocked(), token: "aW50ZXJhY3Rpb246" + randomToken(96), typ: typ,
+		guildID: inv.GuildID, userID: inv.UserID, created: time.Now(), createdSim: s.opts.Now()}
 	locale := inv.Locale
 	if locale == "" {
 		locale = u.locale
@@ -324,7 +353,6 @@ func (s *Server) startInteraction(inv Invocation, typ int) (*interaction, error)
 		"id":                    it.id.String(),
 		"application_id":        s.appID.String(),
 		"type":                  typ,
-		"data":                  data,
 		"token":                 it.token,
 		"version":               1,
 		"locale":                locale,
@@ -334,10 +362,12 @@ func (s *Server) startInteraction(inv Invocation, typ int) (*interaction, error)
 	if g != nil {
 		ch := s.pickChannelLocked(g, inv.ChannelID)
 		if ch == nil {
-			return nil, fmt.Errorf("guild %s has no channel to invoke in", g.id)
+			return nil, nil, fmt.Errorf("guild %s has no channel %s to interact in", g.id, inv.ChannelID)
 		}
+		// member.permissions, channel.permissions and app_permissions are
+		// computed in the channel, overwrites included, as Discord sends them.
 		it.channelID = ch.id
-		perms := g.permissions(inv.UserID)
+		perms := g.channelPermissions(inv.UserID, ch)
 		mj := s.memberJSONLocked(g, g.members[inv.UserID])
 		mj["permissions"] = itoa64(int64(perms))
 		cj := channelJSON(ch, true)
@@ -348,7 +378,7 @@ func (s *Server) startInteraction(inv Invocation, typ int) (*interaction, error)
 		payload["channel_id"] = ch.id.String()
 		payload["channel"] = cj
 		payload["member"] = mj
-		payload["app_permissions"] = itoa64(int64(g.permissions(s.botID)))
+		payload["app_permissions"] = itoa64(int64(g.channelPermissions(s.botID, ch)))
 		it.owners = obj{"0": g.id.String()}
 		payload["context"] = 0
 	} else {
@@ -362,20 +392,25 @@ func (s *Server) startInteraction(inv Invocation, typ int) (*interaction, error)
 		payload["context"] = 1
 	}
 	payload["authorizing_integration_owners"] = it.owners
+	return it, payload, nil
+}
+
+// deliverInteractionLocked registers it, sends its INTERACTION_CREATE to the
+// session covering its guild, and starts the 3 s acknowledgement clock.
+func (s *Server) deliverInteractionLocked(it *interaction, payload obj) {
 	s.interactions[it.id] = it
 	s.byToken[it.token] = it
-	s.dispatchGuildLocked(inv.GuildID, 0, "INTERACTION_CREATE", func(*session) any { return payload })
+	s.dispatchGuildLocked(it.guildID, 0, "INTERACTION_CREATE", func(*session) any { return payload })
 	it.timer = time.AfterFunc(ackDeadline, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if !it.acked && !it.failed {
 			it.failed = true
-			s.failed = append(s.failed, fmt.Sprintf("interaction %s (/%s): not acknowledged within %s", it.id, it.command, ackDeadline))
+			s.failed = append(s.failed, fmt.Sprintf("interaction %s (%s): not acknowledged within %s", it.id, it.label(), ackDeadline))
 			s.notifyLocked()
 		}
 	})
 	s.notifyLocked()
-	return it, nil
 }
 
 // dmOwners is authorizing_integration_owners for a command run in the bot's
@@ -385,10 +420,19 @@ func (s *Server) startInteraction(inv Invocation, typ int) (*interaction, error)
 // runs under the guild install; one registered only for user installs under
 // the user's.
 func dmOwners(cmd *command, userID snowflake.ID) obj {
-	if len(cmd.integrationTypes) == 0 || slices.Contains(cmd.integrationTypes, 0) {
+	if cmd == nil || len(cmd.integrationTypes) == 0 || slices.Contains(cmd.integrationTypes, 0) {
 		return obj{"0": "0"}
 	}
 	return obj{"1": userID.String()}
+}
+
+// label names the interaction in failure messages: "/report week" for a
+// command, "button <custom_id>" for a click.
+func (it *interaction) label() string {
+	if it.typ == 3 {
+		return it.command
+	}
+	return "/" + it.command
 }
 
 func (s *Server) pickChannelLocked(g *guild, id snowflake.ID) *channel {

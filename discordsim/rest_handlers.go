@@ -74,16 +74,14 @@ func (s *Server) handleGetApplication(rc *reqCtx) {
 	})
 }
 
+// handleGetChannel serves GET /channels/{channel}: 10003 for an unknown or
+// deleted channel, 50001 for one the bot cannot see.
 func (s *Server) handleGetChannel(rc *reqCtx) {
-	id, _ := snowflake.Parse(rc.param("channel"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, c := s.findChannelLocked(id)
-	if c == nil {
-		writeJSON(rc.w, http.StatusNotFound, apiError(10003, "Unknown Channel"))
-		return
+	if _, c, _ := s.restChannelLocked(rc, false); c != nil {
+		writeJSON(rc.w, http.StatusOK, channelJSON(c, true))
 	}
-	writeJSON(rc.w, http.StatusOK, channelJSON(c, true))
 }
 
 // handleGetGuild serves GET /guilds/{guild}; with_counts=true adds the

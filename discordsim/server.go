@@ -118,7 +118,8 @@ type Server struct {
 
 	commands map[snowflake.ID][]*command // 0 = global
 
-	messages     map[snowflake.ID][]*message // by channel
+	messages     map[snowflake.ID][]*message // by channel, oldest first
+	messageIndex map[snowflake.ID]*message   // by id
 	interactions map[snowflake.ID]*interaction
 	byToken      map[string]*interaction
 

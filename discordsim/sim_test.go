@@ -29,6 +29,8 @@ import (
 	"github.com/disgoorg/disgo/handler/middleware"
 	"github.com/disgoorg/disgo/sharding"
 	"github.com/disgoorg/snowflake/v2"
+
+	"rollcall/discordsim/conformance"
 )
 
 // decodeErrors is an slog.Handler that keeps disgo's warnings and errors
@@ -89,10 +91,20 @@ func (h *decodeErrors) get() []string {
 // handling and the second beat (see WaitHeartbeat).
 const testHeartbeat = 1500 * time.Millisecond
 
+// newSim starts a simulator for t. With DISCORD_OPENAPI_SPEC set, every
+// answer it gives is checked against the spec's response schemas, and t
+// fails on one Discord would not give.
 func newSim(t *testing.T, opts Options) *Server {
 	t.Helper()
 	if opts.HeartbeatInterval == 0 {
 		opts.HeartbeatInterval = testHeartbeat
+	}
+	checker, err := conformance.FromEnv()
+	if err != nil {
+		t.Fatalf("load Discord's OpenAPI spec: %v", err)
+	}
+	if checker != nil && opts.CheckResponse == nil {
+		opts.CheckResponse = checker.CheckResponse
 	}
 	s, err := New(opts)
 	if err != nil {
@@ -101,6 +113,9 @@ func newSim(t *testing.T, opts Options) *Server {
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
 			t.Errorf("close sim: %v", err)
+		}
+		for _, e := range s.ResponseConformanceErrors() {
+			t.Errorf("simulator answer unlike Discord's: %s", e)
 		}
 	})
 	return s

@@ -15,6 +15,7 @@ type guild struct {
 	ownerID     snowflake.ID
 	locale      string
 	afkChannel  snowflake.ID
+	sysChannel  snowflake.ID // system_channel_id: where Discord posts joins; 0 none
 	createdAt   time.Time
 	channels    []*channel
 	roles       []*role
@@ -26,20 +27,12 @@ type guild struct {
 }
 
 type channel struct {
-	id       snowflake.ID
-	guildID  snowflake.ID
-	name     string
-	typ      discord.ChannelType
-	position int
-}
-
-type role struct {
-	id       snowflake.ID
-	name     string
-	perms    discord.Permissions
-	position int
-	managed  bool
-	botID    snowflake.ID // tags.bot_id for the bot's managed role
+	id         snowflake.ID
+	guildID    snowflake.ID
+	name       string
+	typ        discord.ChannelType
+	position   int
+	overwrites []Overwrite
 }
 
 func (s *Server) guildLocked(id snowflake.ID) *guild {
@@ -66,6 +59,17 @@ func (g *guild) role(id snowflake.ID) *role {
 		}
 	}
 	return nil
+}
+
+// channelLocked finds a channel of a guild for the scripting API, which
+// panics on a test's mistake.
+func (s *Server) channelLocked(guildID, channelID snowflake.ID) (*guild, *channel) {
+	g := s.guildLocked(guildID)
+	c := g.channel(channelID)
+	if c == nil {
+		panic(fmt.Sprintf("discordsim: unknown channel %s in guild %s", channelID, guildID))
+	}
+	return g, c
 }
 
 // findChannelLocked finds a guild channel by id anywhere.
@@ -153,13 +157,58 @@ func (s *Server) AddChannel(guildID snowflake.ID, name string, typ discord.Chann
 func (s *Server) RenameChannel(guildID, channelID snowflake.ID, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	_, c := s.channelLocked(guildID, channelID)
+	c.name = name
+	s.dispatchChannelUpdateLocked(c)
+	s.notifyLocked()
+}
+
+// DeleteChannel deletes a channel (as a moderator would) and dispatches
+// CHANNEL_DELETE. Its messages go with it: REST routes on it answer 10003
+// Unknown Channel from then on. Members in it (a voice channel) are
+// disconnected, and the guild's AFK or system channel setting is cleared
+// (GUILD_UPDATE), as Discord does.
+func (s *Server) DeleteChannel(guildID, channelID snowflake.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, c := s.channelLocked(guildID, channelID)
+	for uid, vs := range g.voice {
+		if vs.channelID == c.id {
+			s.setVoiceLocked(g, uid, 0, VoiceFlags{})
+		}
+	}
+	for i, x := range g.channels {
+		if x == c {
+			g.channels = append(g.channels[:i], g.channels[i+1:]...)
+			break
+		}
+	}
+	delete(s.messages, c.id)
+	s.dispatchGuildLocked(g.id, gateway.IntentGuilds, "CHANNEL_DELETE", func(*session) any { return channelJSON(c, true) })
+	if g.afkChannel == c.id || g.sysChannel == c.id {
+		if g.afkChannel == c.id {
+			g.afkChannel = 0
+		}
+		if g.sysChannel == c.id {
+			g.sysChannel = 0
+		}
+		s.dispatchGuildUpdateLocked(g)
+	}
+	s.notifyLocked()
+}
+
+// SetSystemChannel sets the guild's system_channel_id (0 clears it), the
+// channel Discord posts member joins in and a bot greets a new guild in,
+// and dispatches GUILD_UPDATE.
+func (s *Server) SetSystemChannel(guildID, channelID snowflake.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	g := s.guildLocked(guildID)
-	c := g.channel(channelID)
-	if c == nil {
+	if channelID != 0 && g.channel(channelID) == nil {
 		panic(fmt.Sprintf("discordsim: unknown channel %s in guild %s", channelID, guildID))
 	}
-	c.name = name
-	s.dispatchGuildLocked(g.id, gateway.IntentGuilds, "CHANNEL_UPDATE", func(*session) any { return channelJSON(c, true) })
+	g.sysChannel = channelID
+	s.dispatchGuildUpdateLocked(g)
 	s.notifyLocked()
 }
 
@@ -171,20 +220,6 @@ func (s *Server) SetAFKChannel(guildID, channelID snowflake.ID) {
 	g.afkChannel = channelID
 	s.dispatchGuildUpdateLocked(g)
 	s.notifyLocked()
-}
-
-// AddRole adds a role and dispatches GUILD_ROLE_CREATE.
-func (s *Server) AddRole(guildID snowflake.ID, name string, perms discord.Permissions) snowflake.ID {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.guildLocked(guildID)
-	r := &role{id: s.newIDLocked(), name: name, perms: perms, position: len(g.roles)}
-	g.roles = append(g.roles, r)
-	s.dispatchGuildLocked(g.id, gateway.IntentGuilds, "GUILD_ROLE_CREATE", func(*session) any {
-		return obj{"guild_id": g.id.String(), "role": roleJSON(r)}
-	})
-	s.notifyLocked()
-	return r.id
 }
 
 // joinedGuildCountLocked counts the guilds the bot is a member of.

@@ -150,6 +150,9 @@ func TestSimulatorResponsesConform(t *testing.T) {
 	api.want(200, "GET", "/applications/"+app+"/commands", nil)
 	api.want(200, "PUT", "/applications/"+app+"/guilds/"+gid+"/commands", cmds)
 	api.want(200, "GET", "/applications/"+app+"/guilds/"+gid+"/commands", nil)
+	api.want(201, "POST", "/applications/"+app+"/commands", map[string]any{"name": "week", "description": "This week"})
+	api.want(200, "POST", "/applications/"+app+"/commands", map[string]any{"name": "week", "description": "The week"})
+	api.want(201, "POST", "/applications/"+app+"/guilds/"+gid+"/commands", map[string]any{"type": 2, "name": "Show Presence"})
 	api.want(400, "PUT", "/applications/"+app+"/commands", []any{map[string]any{"name": "Bad Name", "description": "x"}})
 	api.want(404, "GET", "/applications/"+app+"/guilds/1/commands", nil)
 
@@ -173,6 +176,26 @@ func TestSimulatorResponsesConform(t *testing.T) {
 	api.want(400, "POST", "/channels/"+tid+"/messages", map[string]any{"content": ""})
 	api.want(400, "POST", "/channels/"+tid+"/messages", map[string]any{"content": strings.Repeat("x", 2001)})
 	api.want(404, "POST", "/channels/1/messages", map[string]any{"content": "x"})
+	var posted struct{ ID string }
+	_ = json.Unmarshal(api.want(200, "POST", "/channels/"+tid+"/messages", map[string]any{"content": "vote",
+		"allowed_mentions": map[string]any{"parse": []any{}},
+		"components": []any{map[string]any{"type": 1, "components": []any{
+			map[string]any{"type": 2, "style": 1, "label": "Yes", "custom_id": "yes"},
+			map[string]any{"type": 2, "style": 2, "label": "No", "custom_id": "no"},
+		}}}}), &posted)
+	byAlice := sim.PostMessage(text, alice, "hello <@"+sim.BotUserID().String()+">").String()
+	api.want(200, "GET", "/channels/"+tid+"/messages", nil)
+	api.want(200, "GET", "/channels/"+tid+"/messages?limit=2&before="+byAlice, nil)
+	api.want(200, "GET", "/channels/"+tid+"/messages?around="+posted.ID, nil)
+	api.want(400, "GET", "/channels/"+tid+"/messages?limit=500", nil)
+	api.want(200, "GET", "/channels/"+tid+"/messages/"+posted.ID, nil)
+	api.want(404, "GET", "/channels/"+tid+"/messages/1", nil)
+	api.want(200, "PATCH", "/channels/"+tid+"/messages/"+posted.ID, map[string]any{"content": "vote (closes at 20:00)"})
+	api.want(403, "PATCH", "/channels/"+tid+"/messages/"+byAlice, map[string]any{"content": "x"})
+	api.want(403, "DELETE", "/channels/"+tid+"/messages/"+byAlice, nil)
+	var doomed struct{ ID string }
+	_ = json.Unmarshal(api.want(200, "POST", "/channels/"+tid+"/messages", map[string]any{"content": "typo"}), &doomed)
+	api.want(204, "DELETE", "/channels/"+tid+"/messages/"+doomed.ID, nil)
 
 	// Interactions: a slash command answered each way a bot answers.
 	interactions := gatewayInteractions(t, sim)
@@ -210,6 +233,10 @@ func TestSimulatorResponsesConform(t *testing.T) {
 		api.want(200, "GET", "/webhooks/"+app+"/"+token+"/messages/"+m.ID, nil)
 		api.want(200, "PATCH", "/webhooks/"+app+"/"+token+"/messages/"+m.ID, map[string]any{"content": "less"})
 		api.want(404, "GET", "/webhooks/"+app+"/"+token+"/messages/1", nil)
+		second := api.want(200, "POST", "/webhooks/"+app+"/"+token, map[string]any{"content": "one more"})
+		var m2 struct{ ID string }
+		_ = json.Unmarshal(second, &m2)
+		api.want(204, "DELETE", "/webhooks/"+app+"/"+token+"/messages/"+m2.ID, nil)
 		api.want(204, "DELETE", "/webhooks/"+app+"/"+token+"/messages/@original", nil)
 		api.want(404, "GET", "/webhooks/"+app+"/"+token+"/messages/@original", nil)
 	})
@@ -220,6 +247,36 @@ func TestSimulatorResponsesConform(t *testing.T) {
 	answer(func(id, token string) {
 		api.want(204, "POST", "/interactions/"+id+"/"+token+"/callback", map[string]any{"type": 5, "data": map[string]any{"flags": 64}})
 		api.want(200, "POST", "/webhooks/"+app+"/"+token, map[string]any{"content": "first follow-up replaces thinking"})
+	})
+	// Button clicks on the posted message: an update at once, then a
+	// deferred update and its edit.
+	click := func(customID string, reply func(id, token string)) {
+		t.Helper()
+		done := make(chan error, 1)
+		msgID, _ := snowflake.Parse(posted.ID)
+		go func() {
+			_, err := sim.Click(ctx, discordsim.ClickSpec{GuildID: g, UserID: alice, MessageID: msgID, CustomID: customID})
+			done <- err
+		}()
+		var it map[string]any
+		select {
+		case it = <-interactions:
+		case <-ctx.Done():
+			t.Fatal("no INTERACTION_CREATE for the click")
+		}
+		reply(it["id"].(string), it["token"].(string))
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	click("yes", func(id, token string) {
+		api.want(200, "POST", "/interactions/"+id+"/"+token+"/callback?with_response=true",
+			map[string]any{"type": 7, "data": map[string]any{"content": "1 yes"}})
+	})
+	click("no", func(id, token string) {
+		api.want(200, "POST", "/interactions/"+id+"/"+token+"/callback?with_response=true", map[string]any{"type": 6})
+		api.want(200, "PATCH", "/webhooks/"+app+"/"+token+"/messages/@original", map[string]any{"content": "1 yes, 1 no"})
+		api.want(200, "POST", "/webhooks/"+app+"/"+token, map[string]any{"content": "thanks", "flags": 64})
 	})
 	api.want(404, "POST", "/interactions/1/nope/callback", map[string]any{"type": 4, "data": map[string]any{"content": "x"}})
 	api.want(404, "GET", "/webhooks/"+app+"/nope/messages/@original", nil)
