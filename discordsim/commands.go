@@ -75,15 +75,13 @@ func (s *Server) commandScope(rc *reqCtx) (snowflake.ID, bool) {
 	if rc.param("guild") == "" {
 		return 0, true
 	}
-	gid, _ := snowflake.Parse(rc.param("guild"))
 	s.mu.Lock()
-	_, ok := s.guilds[gid]
-	s.mu.Unlock()
-	if !ok {
-		writeJSON(rc.w, http.StatusNotFound, apiError(10004, "Unknown Guild"))
+	defer s.mu.Unlock()
+	g := s.restGuildLocked(rc)
+	if g == nil {
 		return 0, false
 	}
-	return gid, true
+	return g.id, true
 }
 
 // decodeCommand reads and validates one command create body; errs is

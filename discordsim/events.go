@@ -191,15 +191,6 @@ func (s *Server) setInterested(guildID, eventID, userID snowflake.ID, add bool) 
 
 // ---- REST ----
 
-func (s *Server) restGuildLocked(rc *reqCtx) *guild {
-	gid, _ := snowflake.Parse(rc.param("guild"))
-	g := s.guilds[gid]
-	if g == nil {
-		writeJSON(rc.w, http.StatusNotFound, apiError(10004, "Unknown Guild"))
-	}
-	return g
-}
-
 func (s *Server) handleListEvents(rc *reqCtx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -326,6 +326,10 @@ func (s *Server) sendDispatchLocked(sess *session, event string, d any) {
 // guildID (0 = not guild-bound: shard 0) and whose intents include intent
 // (0 = needs none). build renders the payload per session.
 func (s *Server) dispatchGuildLocked(guildID snowflake.ID, intent gateway.Intents, event string, build func(*session) any) {
+	if guildID != 0 && !s.botInLocked(s.guilds[guildID]) {
+		// Discord sends a bot nothing about a guild it is not in.
+		return
+	}
 	for _, sess := range s.sortedSessionsLocked() {
 		if !sess.coversGuild(guildID) {
 			continue
@@ -428,7 +432,7 @@ func (s *Server) identifyLocked(c *conn, raw json.RawMessage) {
 	sess := &session{id: randomHex(16), intents: *d.Intents, shard: shard, largeThreshold: lt}
 	var guilds []*guild
 	for _, gid := range s.guildOrder {
-		if sess.coversGuild(gid) {
+		if sess.coversGuild(gid) && s.botInLocked(s.guilds[gid]) {
 			guilds = append(guilds, s.guilds[gid])
 		}
 	}
@@ -552,7 +556,7 @@ func (s *Server) requestMembersLocked(c *conn, raw json.RawMessage) {
 	sess := c.sess
 	for _, gid := range gids {
 		g := s.guilds[gid]
-		if g == nil || !sess.coversGuild(gid) {
+		if g == nil || !sess.coversGuild(gid) || !s.botInLocked(g) {
 			continue
 		}
 		var members []any

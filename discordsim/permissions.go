@@ -145,6 +145,9 @@ func (s *Server) SetBotPermissions(guildID snowflake.ID, perms discord.Permissio
 	defer s.mu.Unlock()
 	g := s.guildLocked(guildID)
 	r := g.role(g.botRoleID)
+	if r == nil {
+		panic(fmt.Sprintf("discordsim: the bot is not in guild %s", guildID))
+	}
 	r.perms = perms
 	s.dispatchRoleUpdateLocked(g, r)
 	s.notifyLocked()

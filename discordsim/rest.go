@@ -21,7 +21,11 @@ type RequestRecord struct {
 	Route       string // matched route pattern, e.g. "/channels/{channel}/messages"; "" if unknown
 	Status      int
 	ContentType string
-	Body        string // request body, trimmed past 16 KiB
+	Body        string            // request body, trimmed past 16 KiB
+	Params      map[string]string // the route's parameters by name, e.g. "user" for /guilds/{guild}/members/{user}
+	// AuditLogReason is the X-Audit-Log-Reason header, URL-decoded as
+	// Discord reads it; "" without one.
+	AuditLogReason string
 }
 
 // route is one REST route the simulator serves.
@@ -78,6 +82,9 @@ func (s *Server) routes() []*route {
 		{method: "GET", pattern: "/guilds/{guild}/channels", auth: true, major: "guild", handle: s.handleGetGuildChannels},
 		{method: "GET", pattern: "/guilds/{guild}/members", auth: true, major: "guild", handle: s.handleListMembers},
 		{method: "GET", pattern: "/guilds/{guild}/members/{user}", auth: true, major: "guild", handle: s.handleGetMember},
+		{method: "PUT", pattern: "/guilds/{guild}/members/{user}/roles/{role}", auth: true, major: "guild", handle: s.handleMemberRole},
+		{method: "DELETE", pattern: "/guilds/{guild}/members/{user}/roles/{role}", auth: true, major: "guild", handle: s.handleMemberRole},
+		{method: "GET", pattern: "/guilds/{guild}/roles", auth: true, major: "guild", handle: s.handleListRoles},
 		{method: "GET", pattern: "/guilds/{guild}/scheduled-events", auth: true, major: "guild", handle: s.handleListEvents},
 		{method: "GET", pattern: "/guilds/{guild}/scheduled-events/{event}", auth: true, major: "guild", handle: s.handleGetEvent},
 		{method: "GET", pattern: "/guilds/{guild}/scheduled-events/{event}/users", auth: true, major: "guild", handle: s.handleEventUsers},
@@ -210,6 +217,8 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Route = rt.pattern
+	rec.Params = params
+	rec.AuditLogReason = auditReason(r)
 	if rt.auth && r.Header.Get("Authorization") != "Bot "+s.token {
 		writeJSON(sw, http.StatusUnauthorized, apiError(0, "401: Unauthorized"))
 		return
@@ -344,6 +353,32 @@ func (s *Server) Requests() []RequestRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]RequestRecord(nil), s.requests...)
+}
+
+// CountRequests counts the requests to a route, as method and pattern (e.g.
+// "PUT", "/guilds/{g}/members/{u}/roles/{r}"; parameter names do not
+// matter), whose parameters equal those in where, named as in pattern (e.g.
+// {"u": alice.String()}; nil counts them all). Answers of every status count.
+func (s *Server) CountRequests(method, pattern string, where map[string]string) int {
+	names := strings.Split(strings.Trim(pattern, "/"), "/")
+	n := 0
+	for _, r := range s.Requests() {
+		if r.Method != method || r.Route == "" || !samePattern(pattern, r.Route) {
+			continue
+		}
+		path, _, _ := strings.Cut(r.Path, "?")
+		segs := strings.Split(strings.Trim(path, "/"), "/")
+		ok := true
+		for i, name := range names {
+			if want, set := where[strings.Trim(name, "{}")]; set && strings.HasPrefix(name, "{") && segs[i] != want {
+				ok = false
+			}
+		}
+		if ok {
+			n++
+		}
+	}
+	return n
 }
 
 // UnknownRoutes lists "METHOD /path" of every request no route served

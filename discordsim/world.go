@@ -23,7 +23,8 @@ type guild struct {
 	memberOrder []snowflake.ID
 	voice       map[snowflake.ID]*voiceState
 	events      []*scheduledEvent
-	botRoleID   snowflake.ID
+	botRoleID   snowflake.ID // 0 while the bot is not in the guild
+	auditLog    []AuditLogEntry
 }
 
 type channel struct {
@@ -99,14 +100,11 @@ func (s *Server) AddGuild(name string) snowflake.ID {
 		voice:     map[snowflake.ID]*voiceState{},
 	}
 	g.roles = append(g.roles, &role{id: g.id, name: "@everyone", perms: defaultEveryonePermissions})
-	g.botRoleID = s.newIDLocked()
-	g.roles = append(g.roles, &role{id: g.botRoleID, name: s.opts.BotName, perms: s.opts.BotPermissions,
-		position: 1, managed: true, botID: s.botID})
 	owner := &user{id: s.newIDLocked(), username: "owner", globalName: "Owner", locale: "en-US"}
 	s.users[owner.id] = owner
 	g.ownerID = owner.id
 	g.addMember(&member{userID: owner.id, joinedAt: now})
-	g.addMember(&member{userID: s.botID, roles: []snowflake.ID{g.botRoleID}, joinedAt: now})
+	s.addBotLocked(g)
 	s.guilds[g.id] = g
 	s.guildOrder = append(s.guildOrder, g.id)
 	s.dispatchGuildCreateLocked(g)

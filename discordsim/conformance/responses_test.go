@@ -168,6 +168,15 @@ func TestSimulatorResponsesConform(t *testing.T) {
 	api.want(200, "GET", "/guilds/"+gid+"/scheduled-events/"+ev.String()+"?with_user_count=true", nil)
 	api.want(404, "GET", "/guilds/"+gid+"/scheduled-events/1", nil)
 	api.want(200, "GET", "/guilds/"+gid+"/scheduled-events/"+ev.String()+"/users?with_member=true", nil)
+	api.want(200, "GET", "/guilds/"+gid+"/roles", nil)
+	sim.SetBotPermissions(g, discordsim.DefaultBotPermissions|discord.PermissionManageRoles)
+	regular := sim.CreateRole(g, discordsim.RoleSpec{Name: "Regular", Position: 1}).String()
+	roleRoute := "/guilds/" + gid + "/members/" + alice.String() + "/roles/"
+	api.want(204, "PUT", roleRoute+regular, nil, "X-Audit-Log-Reason", "rollcall%3A%20attended%203%20of%204")
+	api.want(204, "DELETE", roleRoute+regular, nil)
+	api.want(403, "PUT", roleRoute+officer.String(), nil)
+	api.want(404, "PUT", roleRoute+gid, nil)
+	api.want(404, "PUT", "/guilds/"+gid+"/members/1/roles/"+regular, nil)
 
 	api.want(200, "GET", "/channels/"+tid, nil)
 	api.want(404, "GET", "/channels/1", nil)
@@ -280,6 +289,12 @@ func TestSimulatorResponsesConform(t *testing.T) {
 	})
 	api.want(404, "POST", "/interactions/1/nope/callback", map[string]any{"type": 4, "data": map[string]any{"content": "x"}})
 	api.want(404, "GET", "/webhooks/"+app+"/nope/messages/@original", nil)
+
+	// A guild the bot was removed from.
+	sim.RemoveBotFromGuild(g)
+	api.want(403, "GET", "/guilds/"+gid, nil)
+	api.want(403, "POST", "/channels/"+tid+"/messages", map[string]any{"content": "x"})
+	sim.AddBotToGuild(g)
 
 	// Rate limits: the 429 answer.
 	sim.SetRateLimits(true)
