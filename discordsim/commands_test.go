@@ -30,11 +30,17 @@ func restCode(err error) int {
 // rawRequest sends a request with the bot token and returns status and body.
 func rawRequest(t *testing.T, s *Server, method, path, body string) (int, string) {
 	t.Helper()
+	return rawRequestToken(t, s, s.Token(), method, path, body)
+}
+
+// rawRequestToken is rawRequest with a given token.
+func rawRequestToken(t *testing.T, s *Server, token, method, path, body string) (int, string) {
+	t.Helper()
 	rq, err := http.NewRequest(method, s.APIURL()+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rq.Header.Set("Authorization", "Bot "+s.Token())
+	rq.Header.Set("Authorization", "Bot "+token)
 	if body != "" {
 		rq.Header.Set("Content-Type", "application/json")
 	}

@@ -440,6 +440,9 @@ func (s *Server) identifyLocked(c *conn, raw json.RawMessage) {
 		s.closeConnLocked(c, 4011, "Sharding required.")
 		return
 	}
+	if !s.admitIdentifyLocked(c, shard) {
+		return
+	}
 	s.sessions[sess.id] = sess
 	c.sess = sess
 	c.zlibPayload = d.Compress && c.compress == ""

@@ -219,7 +219,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	rec.Route = rt.pattern
 	rec.Params = params
 	rec.AuditLogReason = auditReason(r)
-	if rt.auth && r.Header.Get("Authorization") != "Bot "+s.token {
+	if rt.auth && r.Header.Get("Authorization") != "Bot "+s.Token() {
 		writeJSON(sw, http.StatusUnauthorized, apiError(0, "401: Unauthorized"))
 		return
 	}

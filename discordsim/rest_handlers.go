@@ -12,21 +12,17 @@ func (s *Server) handleGetGateway(rc *reqCtx) {
 	writeJSON(rc.w, http.StatusOK, obj{"url": s.GatewayURL()})
 }
 
-// handleGetGatewayBot serves GET /gateway/bot. max_concurrency must be at
-// least 1: disgo's shard manager divides by it.
+// handleGetGatewayBot serves GET /gateway/bot: the recommended shard count
+// and session_start_limit, whose remaining count goes down with every
+// session the gateway starts (see identify.go). max_concurrency is at least
+// 1: disgo's shard manager divides by it.
 func (s *Server) handleGetGatewayBot(rc *reqCtx) {
 	s.mu.Lock()
-	shards := s.shards
-	s.mu.Unlock()
+	defer s.mu.Unlock()
 	writeJSON(rc.w, http.StatusOK, obj{
-		"url":    s.GatewayURL(),
-		"shards": shards,
-		"session_start_limit": obj{
-			"total":           1000,
-			"remaining":       1000 - s.Identifies(),
-			"reset_after":     14400000,
-			"max_concurrency": s.opts.MaxConcurrency,
-		},
+		"url":                 s.GatewayURL(),
+		"shards":              s.shards,
+		"session_start_limit": s.sessionStartLimitLocked(),
 	})
 }
 

@@ -50,8 +50,14 @@ type Options struct {
 	Shards int
 	// MaxConcurrency is session_start_limit.max_concurrency; default 1 as for
 	// most real bots (disgo's shard manager then waits 5 s between IDENTIFYs
-	// of shards in one bucket).
+	// of shards in one bucket). The gateway enforces it: a second IDENTIFY
+	// with the same shard_id % MaxConcurrency within 5 s gets op 9.
 	MaxConcurrency int
+	// SessionStartLimit is session_start_limit.total, the IDENTIFYs allowed
+	// in 24 h (on Options.Now); default 1000 as for most bots. One more and
+	// the simulator does what Discord does: it ends every session and
+	// resets the token (see Token).
+	SessionStartLimit int
 	// BotPermissions are the permissions of the bot's managed role in every
 	// guild; default DefaultBotPermissions.
 	BotPermissions discord.Permissions
@@ -116,6 +122,11 @@ type Server struct {
 	identifies int
 	resumes    int
 
+	identifyLog   []IdentifyRecord
+	lastIdentify  map[int]time.Time // rate-limit key -> last accepted IDENTIFY (wall clock)
+	sessionStarts int               // in the current daily window
+	startsSince   time.Time         // Options.Now of the window's first session start
+
 	commands map[snowflake.ID][]*command // 0 = global
 
 	messages     map[snowflake.ID][]*message // by channel, oldest first
@@ -160,6 +171,9 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxConcurrency <= 0 {
 		opts.MaxConcurrency = 1
 	}
+	if opts.SessionStartLimit <= 0 {
+		opts.SessionStartLimit = 1000
+	}
 	if opts.BotPermissions == 0 {
 		opts.BotPermissions = DefaultBotPermissions
 	}
@@ -188,6 +202,7 @@ func New(opts Options) (*Server, error) {
 		buckets:      map[string]*bucket{},
 		shards:       opts.Shards,
 		closedSignal: make(chan struct{}),
+		lastIdentify: map[int]time.Time{},
 		upgrader: websocket.Upgrader{
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
@@ -255,8 +270,13 @@ func (s *Server) GatewayURL() string { return "ws" + s.base[len("http"):] + "/ga
 func (s *Server) resumeURL() string { return "ws" + s.base[len("http"):] + "/gateway/resume" }
 
 // Token is a valid bot token; its first segment is base64 of AppID, which
-// disgo requires.
-func (s *Server) Token() string { return s.token }
+// disgo requires. It changes only when the daily session starts run out
+// (see Options.SessionStartLimit), as Discord resets the token then.
+func (s *Server) Token() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.token
+}
 
 // AppID is the application id.
 func (s *Server) AppID() snowflake.ID { return s.appID }
