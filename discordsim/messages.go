@@ -546,9 +546,10 @@ func (s *Server) publicMessageLocked(m *message) Message {
 	return out
 }
 
-// Messages returns the live messages (channel posts and interaction
-// responses) in a channel, oldest first. Deferred responses still
-// "thinking" are included with the Loading flag.
+// Messages returns the live messages in a channel, oldest first: the bot's
+// channel posts, interaction responses and follow-ups (ephemeral ones
+// included, and deferred responses still "thinking" with the Loading flag),
+// and users' posts made with PostMessage.
 func (s *Server) Messages(channelID snowflake.ID) []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -186,7 +186,11 @@ func TestSimWorldChangesReachTheCache(t *testing.T) {
 		g, ok := client.Caches.Guild(w.guild)
 		return ok && g.SystemChannelID != nil && *g.SystemChannelID == w.text
 	})
+	inVoiceChat := s.PostMessage(w.voiceB, w.alice, "gg")
 	s.DeleteChannel(w.guild, w.voiceB)
+	if _, ok := s.Message(inVoiceChat); ok {
+		t.Error("a message of a deleted channel is still found")
+	}
 	eventually(t, ctx, "channel gone from the cache", func() bool {
 		_, ok := client.Caches.Channel(w.voiceB)
 		return !ok

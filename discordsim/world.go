@@ -181,6 +181,9 @@ func (s *Server) DeleteChannel(guildID, channelID snowflake.ID) {
 			break
 		}
 	}
+	for _, m := range s.messages[c.id] {
+		m.deleted = true
+	}
 	delete(s.messages, c.id)
 	s.dispatchGuildLocked(g.id, gateway.IntentGuilds, "CHANNEL_DELETE", func(*session) any { return channelJSON(c, true) })
 	if g.afkChannel == c.id || g.sysChannel == c.id {

@@ -27,9 +27,9 @@ type responseChecker struct {
 	compiled sync.Map     // operation and status -> struct{}
 }
 
-// responses returns the response checker, building it on first use: building
-// it costs seconds and hundreds of MB (see the package doc), which a test that
-// only checks requests should not pay.
+// responses returns the response checker, building it on first use: it costs
+// a fifth of a second and over a hundred MB (see the package doc), which a
+// test that only checks requests should not pay.
 func (c *Checker) responses() (*responseChecker, error) {
 	c.respOnce.Do(func() {
 		c.resp, c.respErr = loadResponses(c.specPath)
@@ -70,7 +70,8 @@ func loadResponses(specPath string) (*responseChecker, error) {
 // no operation (Check reports those).
 //
 // The first call builds a second validator from the spec with the responses
-// kept (about 1-4 s and 100-200 MB, once per process); later calls share it.
+// kept (about 0.2 s and 180 MB allocated, once per process; see the package
+// doc); later calls share it.
 func (c *Checker) CheckResponse(r *http.Request, status int, header http.Header, body []byte) error {
 	rc, err := c.responses()
 	if err != nil {

@@ -30,7 +30,7 @@ const unsetNotice = conformance.EnvSpec + " not set: requests are not checked ag
 // any answer of the simulator did not conform to the spec's response schemas,
 // any request hit an unknown route, or any interaction was not acknowledged
 // properly. Response checking builds its validator on the first answer, once
-// per test process (a few seconds).
+// per test process (about 0.2 s; see package conformance).
 //
 // A CheckRequest or CheckResponse already in opts runs as well, before the
 // spec check. Without a
