@@ -1,10 +1,13 @@
 // Package discordsim is a simulated Discord for tests, demos and
 // benchmarks: a v10 JSON gateway (HELLO, IDENTIFY/READY/GUILD_CREATE,
 // heartbeats, RESUME with replay, op 7, op 9, forced closes, intents,
-// sharding, zlib-/zstd-stream compression) and the REST routes a bot uses
-// (commands, messages with files, interaction callbacks and webhooks,
-// members, scheduled events), with a scripting API to build a world and
-// drive events, and transcripts to assert on.
+// sharding and its identify limits, zlib-/zstd-stream compression) and the
+// REST routes a bot uses (commands, channel messages with files, embeds and
+// buttons, interaction callbacks and webhooks, members and their roles,
+// roles, guilds, scheduled events), with a scripting API to build a world
+// (guilds joined and left, channels with permission overwrites, roles in a
+// hierarchy, members, voice, users' messages) and drive events (slash
+// commands, autocomplete, button clicks), and transcripts to assert on.
 //
 // Payloads are written from Discord's documented JSON with plain maps, not
 // by marshalling disgo's types, so that tests exercise disgo's decoding.
@@ -24,8 +27,46 @@
 //
 // # Behaviour worth knowing
 //
-//   - Slash commands must be registered (bulk overwrite) before Invoke, as
-//     on Discord. Option types may be omitted when the command defines them.
+//   - Slash commands must be registered (bulk overwrite or POST one) before
+//     Invoke, as on Discord. Option types may be omitted when the command
+//     defines them. A definition Discord refuses (name pattern and case,
+//     localizations, 25 options or choices, 100-character descriptions,
+//     nesting, 8000 characters, 100/15/15 commands per scope) answers 50035.
+//   - Every message that is not ephemeral is dispatched as MESSAGE_CREATE to
+//     sessions with GUILD_MESSAGES: channel posts (with the nonce sent),
+//     interaction responses (the deferred "thinking" message too, flags 128)
+//     and follow-ups; edits as MESSAGE_UPDATE, deletions as MESSAGE_DELETE.
+//     Ephemeral messages are never dispatched nor listed by GET messages.
+//     Without MESSAGE_CONTENT, users' messages arrive with empty content.
+//   - Message.Writes keeps the allowed_mentions of every create and edit.
+//     disgo's REST client fills in its own default allowed_mentions (parse
+//     users, roles, everyone) when a message sets none, so to prove a bot
+//     set it, compare against the value the bot means, not against nil.
+//   - Permissions follow Discord's order: guild roles, then the @everyone
+//     overwrite, the member's role overwrites together, the member's own;
+//     owner and Administrator bypass overwrites; no View Channel means none.
+//     POST messages answers 10003 (unknown or deleted channel), 50001 (no
+//     View Channel, or a guild the bot left), 50013 (no Send Messages, or no
+//     Embed Links / Attach Files for a message with embeds / files).
+//     Interaction payloads carry the permissions computed in the channel.
+//   - Roles have positions (@everyone 0; AddRole puts a role on top,
+//     CreateRole where RoleSpec.Position says). Member role routes enforce
+//     the hierarchy: the role must be below the bot's highest, not managed,
+//     not @everyone (10011), and the bot needs Manage Roles (50013); each
+//     change is in AuditLog with its X-Audit-Log-Reason.
+//   - RemoveBotFromGuild sends GUILD_DELETE {unavailable: false}; the guild's
+//     routes then answer 50001 and nothing about it is dispatched, until
+//     AddBotToGuild sends GUILD_CREATE again.
+//   - Click answers a button click like Invoke a command; callback 6 makes
+//     @original the clicked message, which the bot's edit then changes.
+//   - Two IDENTIFYs with the same shard_id % max_concurrency within 5 s (wall
+//     clock) get op 9, as on Discord, across all connections: a bot that
+//     re-identifies quickly (a restart, a non-resumable op 9) is refused
+//     until 5 s have passed, then accepted on its next try. The daily
+//     SessionStartLimit, once spent, ends every session and resets the token.
+//   - With Options.CheckResponse (simtest.Start sets it from
+//     DISCORD_OPENAPI_SPEC) every answer is validated against the spec's
+//     response schemas; ResponseConformanceErrors lists the failures.
 //   - GUILD_CREATE carries the member list Discord sends: without the
 //     GUILD_PRESENCES intent only the bot and members in voice; with it,
 //     everyone up to large_threshold. A bot that needs all members must
@@ -86,4 +127,16 @@
 //   - op 9 (invalid session) makes disgo close with 1000 when not
 //     resumable, which on Discord also invalidates the session server-side;
 //     a resumable op 9 closes with 1012 and resumes.
+//   - disgo v0.19.6 races (under -race) when op 9 answers its IDENTIFY, as
+//     Discord does to an IDENTIFY within 5 s of the last one of its bucket:
+//     open() closes the connection while the new heartbeat goroutine stores
+//     its cancel func. A race-checked test that re-identifies must do so 5 s
+//     after the previous IDENTIFY (IdentifyAttempts has the times), with a
+//     heartbeat interval long enough that no connection beats twice.
+//   - disgo's shard manager waits 5 s between IDENTIFYs of one bucket (its
+//     limiter reads max_concurrency), but a plain gateway (OpenGateway) has
+//     no identify limiter: after a non-resumable op 9 it retries with
+//     backoff (1, 2, 4 s) and is refused until the 5 s have passed.
+//   - disgo sends allowed_mentions on every message (its default when the
+//     message has none), see above.
 package discordsim

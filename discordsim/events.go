@@ -63,6 +63,8 @@ func (s *Server) scheduledEventJSONLocked(g *guild, e *scheduledEvent, withCount
 		"entity_metadata":      meta,
 		"image":                nil,
 		"recurrence_rule":      nil,
+		// Exceptions belong to recurring events, which the simulator has not.
+		"guild_scheduled_event_exceptions": []any{},
 	}
 	if u := s.users[sp.CreatorID]; u != nil {
 		o["creator"] = userJSON(u)
@@ -189,15 +191,6 @@ func (s *Server) setInterested(guildID, eventID, userID snowflake.ID, add bool) 
 
 // ---- REST ----
 
-func (s *Server) restGuildLocked(rc *reqCtx) *guild {
-	gid, _ := snowflake.Parse(rc.param("guild"))
-	g := s.guilds[gid]
-	if g == nil {
-		writeJSON(rc.w, http.StatusNotFound, apiError(10004, "Unknown Guild"))
-	}
-	return g
-}
-
 func (s *Server) handleListEvents(rc *reqCtx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -266,11 +259,12 @@ func (s *Server) handleEventUsers(rc *reqCtx) {
 	withMember := q.Get("with_member") == "true"
 	out := []any{}
 	for _, uid := range ids {
-		item := obj{"guild_scheduled_event_id": e.id.String(), "user": userJSON(s.users[uid])}
+		// response 1 = INTERESTED: the only answer a member can give to a
+		// non-recurring event.
+		item := obj{"guild_scheduled_event_id": e.id.String(), "user_id": uid.String(),
+			"user": userJSON(s.users[uid]), "response": 1}
 		if m := g.members[uid]; withMember && m != nil {
-			mj := s.memberJSONLocked(g, m)
-			delete(mj, "user")
-			item["member"] = mj
+			item["member"] = s.memberJSONLocked(g, m)
 		}
 		out = append(out, item)
 	}

@@ -326,6 +326,10 @@ func (s *Server) sendDispatchLocked(sess *session, event string, d any) {
 // guildID (0 = not guild-bound: shard 0) and whose intents include intent
 // (0 = needs none). build renders the payload per session.
 func (s *Server) dispatchGuildLocked(guildID snowflake.ID, intent gateway.Intents, event string, build func(*session) any) {
+	if guildID != 0 && !s.botInLocked(s.guilds[guildID]) {
+		// Discord sends a bot nothing about a guild it is not in.
+		return
+	}
 	for _, sess := range s.sortedSessionsLocked() {
 		if !sess.coversGuild(guildID) {
 			continue
@@ -428,12 +432,15 @@ func (s *Server) identifyLocked(c *conn, raw json.RawMessage) {
 	sess := &session{id: randomHex(16), intents: *d.Intents, shard: shard, largeThreshold: lt}
 	var guilds []*guild
 	for _, gid := range s.guildOrder {
-		if sess.coversGuild(gid) {
+		if sess.coversGuild(gid) && s.botInLocked(s.guilds[gid]) {
 			guilds = append(guilds, s.guilds[gid])
 		}
 	}
 	if len(guilds) > 2500 {
 		s.closeConnLocked(c, 4011, "Sharding required.")
+		return
+	}
+	if !s.admitIdentifyLocked(c, shard) {
 		return
 	}
 	s.sessions[sess.id] = sess
@@ -452,25 +459,22 @@ func (s *Server) identifyLocked(c *conn, raw json.RawMessage) {
 	self["mfa_enabled"] = false
 	self["email"] = nil
 	s.sendDispatchLocked(sess, "READY", obj{
-		"v":                   10,
-		"user":                self,
-		"user_settings":       obj{},
-		"guilds":              stubs,
-		"guild_join_requests": []any{},
-		"relationships":       []any{},
-		"private_channels":    []any{},
-		"presences":           []any{},
-		"sessions":            []any{},
-		"session_id":          sess.id,
-		"session_type":        "normal",
-		"resume_gateway_url":  s.resumeURL(),
-		"shard":               []int{shard[0], shard[1]},
-		"auth":                obj{},
-		"current_location":    []string{"CLIENT"},
-		// GATEWAY_PRESENCE_LIMITED | GATEWAY_GUILD_MEMBERS_LIMITED |
-		// APPLICATION_COMMAND_BADGE: what a small bot with both privileged
-		// intents toggled on in the portal has.
-		"application":             obj{"id": s.appID.String(), "flags": 1<<13 | 1<<15 | 1<<23},
+		"v":                       10,
+		"user":                    self,
+		"user_settings":           obj{},
+		"guilds":                  stubs,
+		"guild_join_requests":     []any{},
+		"relationships":           []any{},
+		"private_channels":        []any{},
+		"presences":               []any{},
+		"sessions":                []any{},
+		"session_id":              sess.id,
+		"session_type":            "normal",
+		"resume_gateway_url":      s.resumeURL(),
+		"shard":                   []int{shard[0], shard[1]},
+		"auth":                    obj{},
+		"current_location":        []string{"CLIENT"},
+		"application":             obj{"id": s.appID.String(), "flags": appFlags},
 		"geo_ordered_rtc_regions": []string{"rotterdam", "frankfurt", "madrid", "milan", "stockholm"},
 		"_trace":                  []string{`["discordsim",{"micros":0}]`},
 	})
@@ -555,7 +559,7 @@ func (s *Server) requestMembersLocked(c *conn, raw json.RawMessage) {
 	sess := c.sess
 	for _, gid := range gids {
 		g := s.guilds[gid]
-		if g == nil || !sess.coversGuild(gid) {
+		if g == nil || !sess.coversGuild(gid) || !s.botInLocked(g) {
 			continue
 		}
 		var members []any

@@ -15,6 +15,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,16 +33,39 @@ type File struct {
 	Data              []byte
 }
 
-// Message is a message the bot created, in its current (possibly edited) state.
+// Message is a message in a channel in its current (possibly edited)
+// state: one the bot created (a channel post, an interaction response or a
+// follow-up), or one a test posted as a user with PostMessage.
 type Message struct {
 	ID, ChannelID snowflake.ID
+	AuthorID      snowflake.ID // the bot's user id for the bot's messages
 	Content       string
 	Embeds        []discord.Embed
 	Files         []File
+	Buttons       []Button // every button of the message's components, in order
 	Flags         discord.MessageFlags
 	Interaction   bool // an interaction response or follow-up, not a channel post
 	Timestamp     time.Time
 	Edited        bool
+	// Nonce is the nonce the message was created with ("" if none).
+	Nonce string
+	// AllowedMentions is the allowed_mentions object of the request that
+	// last wrote the message's content (its creation or its last edit); nil
+	// when that request sent none. Writes has every such request.
+	AllowedMentions *discord.AllowedMentions
+	Writes          []MessageWrite
+}
+
+// MessageWrite is one request that set a message's content: its creation,
+// or an edit (for a deferred interaction response, the edit that replaced
+// the "thinking" placeholder counts as its creation, as it does on Discord:
+// the message shows no "(edited)").
+type MessageWrite struct {
+	Time time.Time // Options.Now at the request
+	Edit bool
+	// AllowedMentions is the request's allowed_mentions; nil if it sent none,
+	// which lets Discord ping whatever the content mentions.
+	AllowedMentions *discord.AllowedMentions
 }
 
 type attachment struct {
@@ -54,6 +78,7 @@ type attachment struct {
 
 type message struct {
 	id, channelID, guildID snowflake.ID
+	authorID               snowflake.ID
 	content                string
 	embeds                 []json.RawMessage
 	components             []json.RawMessage
@@ -64,7 +89,15 @@ type message struct {
 	timestamp              time.Time
 	edited                 *time.Time
 	deleted                bool
+	writes                 []MessageWrite
+	// replyTo is the message whose component was clicked, for the
+	// response to a component interaction (a reply to that message).
+	replyTo *message
 }
+
+// ephemeral reports whether only the invoking user sees m: Discord never
+// dispatches it on the gateway nor lists it in channel routes.
+func (m *message) ephemeral() bool { return m.flags&int64(discord.MessageFlagEphemeral) != 0 }
 
 // msgPayload is the message body Discord accepts on create and edit routes.
 type msgPayload struct {
@@ -173,9 +206,71 @@ func nestError(path string, e obj) obj {
 	return out
 }
 
+// decodeAllowedMentions reads an allowed_mentions object (validated by
+// validateMessage); nil when none was sent.
+func decodeAllowedMentions(raw json.RawMessage) *discord.AllowedMentions {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var am discord.AllowedMentions
+	if json.Unmarshal(raw, &am) != nil {
+		return nil
+	}
+	return &am
+}
+
+// validateAllowedMentions applies Discord's rules for allowed_mentions:
+// parse holds only "roles", "users" and "everyone"; "users" in parse
+// excludes a users list (and "roles" a roles list); at most 100 ids each.
+func validateAllowedMentions(raw json.RawMessage) obj {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var am struct {
+		Parse       []string          `json:"parse"`
+		Users       []json.RawMessage `json:"users"`
+		Roles       []json.RawMessage `json:"roles"`
+		RepliedUser *bool             `json:"replied_user"`
+	}
+	if err := json.Unmarshal(raw, &am); err != nil {
+		return fieldError("MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")
+	}
+	errs := obj{}
+	for i, v := range am.Parse {
+		if v != "roles" && v != "users" && v != "everyone" {
+			errs["parse"] = obj{strconv.Itoa(i): fieldError("BASE_TYPE_CHOICES", "Value must be one of {'everyone', 'roles', 'users'}.")}
+		}
+	}
+	for _, kind := range []struct {
+		name string
+		ids  []json.RawMessage
+	}{{"users", am.Users}, {"roles", am.Roles}} {
+		if len(kind.ids) > 100 {
+			errs[kind.name] = fieldError("BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
+		}
+		if len(kind.ids) > 0 && slices.Contains(am.Parse, kind.name) {
+			errs["parse"] = fieldError("MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+				fmt.Sprintf("parse:[\"%s\"] and %s: [ids...] are mutually exclusive.", kind.name, kind.name))
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
 // validateMessage applies Discord's documented message limits.
 func validateMessage(p *msgPayload) obj {
 	errs := obj{}
+	if ae := validateAllowedMentions(p.AllowedMentions); ae != nil {
+		errs["allowed_mentions"] = ae
+	}
+	if p.Components != nil {
+		v2 := p.Flags != nil && *p.Flags&int64(discord.MessageFlagIsComponentsV2) != 0
+		if ce := validateComponents(p.Components, v2); ce != nil {
+			errs["components"] = ce
+		}
+	}
 	if p.Content != nil && utf8.RuneCountInString(*p.Content) > 2000 {
 		errs["content"] = fieldError("BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
 	}
@@ -270,6 +365,8 @@ func (m *message) empty() bool {
 // (API v10): without an "attachments" array existing files stay and new
 // uploads are added; with one, only listed existing attachments stay.
 func (s *Server) applyPayloadLocked(m *message, p *msgPayload, files []upload) {
+	m.writes = append(m.writes, MessageWrite{Time: s.opts.Now(), Edit: len(m.writes) > 0,
+		AllowedMentions: decodeAllowedMentions(p.AllowedMentions)})
 	if p.Content != nil {
 		m.content = *p.Content
 	}
@@ -277,7 +374,7 @@ func (s *Server) applyPayloadLocked(m *message, p *msgPayload, files []upload) {
 		m.embeds = p.Embeds
 	}
 	if p.Components != nil {
-		m.components = p.Components
+		m.components = numberComponents(p.Components)
 	}
 	if p.Flags != nil {
 		// Only some flags can be set by a client; keep the ones the server owns.
@@ -330,6 +427,9 @@ func (s *Server) applyPayloadLocked(m *message, p *msgPayload, files []upload) {
 		}
 		m.attachments = append(m.attachments, a)
 	}
+	if p.Embeds != nil || len(files) > 0 {
+		s.normalizeEmbedsLocked(m)
+	}
 }
 
 func sniff(data []byte, name string) string {
@@ -350,7 +450,7 @@ func (s *Server) messageJSONLocked(m *message) obj {
 	atts := make([]any, 0, len(m.attachments))
 	for _, a := range m.attachments {
 		fn := safeName.ReplaceAllString(a.file.Name, "_")
-		url := fmt.Sprintf("%s/attachments/%s/%s/%s", s.base, m.channelID, a.id, fn)
+		url := s.attachmentURL(m.channelID, a)
 		ao := obj{
 			"id":           a.id.String(),
 			"filename":     fn,
@@ -387,7 +487,7 @@ func (s *Server) messageJSONLocked(m *message) obj {
 		"channel_id":       m.channelID.String(),
 		"type":             0,
 		"content":          m.content,
-		"author":           userJSON(s.users[s.botID]),
+		"author":           userJSON(s.users[m.authorID]),
 		"attachments":      atts,
 		"embeds":           embeds,
 		"components":       components,
@@ -406,22 +506,34 @@ func (s *Server) messageJSONLocked(m *message) obj {
 		o["webhook_id"] = s.appID.String()
 		o["application_id"] = s.appID.String()
 		u := userJSON(s.users[it.userID])
-		owners := obj{}
-		if it.guildID != 0 {
-			owners["0"] = it.guildID.String()
+		meta := obj{"id": it.id.String(), "type": it.typ, "user": u, "authorizing_integration_owners": it.owners}
+		if it.typ == 3 {
+			meta["interacted_message_id"] = it.clicked.id.String()
 		} else {
-			owners["1"] = it.userID.String()
+			meta["name"] = it.command
+			o["interaction"] = obj{"id": it.id.String(), "type": it.typ, "name": it.command, "user": u}
 		}
-		o["interaction_metadata"] = obj{"id": it.id.String(), "type": it.typ, "user": u,
-			"authorizing_integration_owners": owners, "name": it.command}
-		o["interaction"] = obj{"id": it.id.String(), "type": it.typ, "name": it.command, "user": u}
+		o["interaction_metadata"] = meta
+	}
+	if r := m.replyTo; r != nil {
+		// A response to a button click is a reply to the clicked message.
+		o["type"] = 19
+		ref := obj{"type": 0, "message_id": r.id.String(), "channel_id": r.channelID.String()}
+		if r.guildID != 0 {
+			ref["guild_id"] = r.guildID.String()
+		}
+		o["message_reference"] = ref
 	}
 	return o
 }
 
 func (s *Server) publicMessageLocked(m *message) Message {
-	out := Message{ID: m.id, ChannelID: m.channelID, Content: m.content, Flags: discord.MessageFlags(m.flags),
-		Interaction: m.inter != nil, Timestamp: m.timestamp, Edited: m.edited != nil}
+	out := Message{ID: m.id, ChannelID: m.channelID, AuthorID: m.authorID, Content: m.content, Flags: discord.MessageFlags(m.flags),
+		Interaction: m.inter != nil, Timestamp: m.timestamp, Edited: m.edited != nil, Nonce: m.nonce,
+		Buttons: buttons(m.components), Writes: append([]MessageWrite(nil), m.writes...)}
+	if n := len(m.writes); n > 0 {
+		out.AllowedMentions = m.writes[n-1].AllowedMentions
+	}
 	for _, raw := range m.embeds {
 		var e discord.Embed
 		if json.Unmarshal(raw, &e) == nil {
@@ -434,9 +546,10 @@ func (s *Server) publicMessageLocked(m *message) Message {
 	return out
 }
 
-// Messages returns the live messages (channel posts and interaction
-// responses) in a channel, oldest first. Deferred responses still
-// "thinking" are included with the Loading flag.
+// Messages returns the live messages in a channel, oldest first: the bot's
+// channel posts, interaction responses and follow-ups (ephemeral ones
+// included, and deferred responses still "thinking" with the Loading flag),
+// and users' posts made with PostMessage.
 func (s *Server) Messages(channelID snowflake.ID) []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -464,83 +577,6 @@ func (s *Server) WaitMessages(ctx context.Context, channelID snowflake.ID, n int
 		return out, fmt.Errorf("wait for %d messages in %s (have %d): %w", n, channelID, len(out), err)
 	}
 	return out, nil
-}
-
-// nonceWindow is how long Discord remembers an enforced nonce ("a few minutes").
-const nonceWindow = 5 * time.Minute
-
-// handleCreateMessage serves POST /channels/{channel}/messages.
-func (s *Server) handleCreateMessage(rc *reqCtx) {
-	chID, err := snowflake.Parse(rc.param("channel"))
-	if err != nil {
-		writeJSON(rc.w, http.StatusNotFound, apiError(10003, "Unknown Channel"))
-		return
-	}
-	var p msgPayload
-	files, herr := decodeBody(rc.r, rc.body, &p)
-	if herr != nil {
-		writeJSON(rc.w, herr.status, herr.body)
-		return
-	}
-	if errs := validateMessage(&p); errs != nil {
-		writeJSON(rc.w, http.StatusBadRequest, formError(errs))
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, ch := s.findChannelLocked(chID)
-	if ch == nil {
-		writeJSON(rc.w, http.StatusNotFound, apiError(10003, "Unknown Channel"))
-		return
-	}
-	if ch.typ == discord.ChannelTypeGuildCategory || ch.typ == discord.ChannelTypeGuildForum || ch.typ == discord.ChannelTypeGuildMedia {
-		writeJSON(rc.w, http.StatusBadRequest, apiError(50008, "Cannot send messages in a non-text channel"))
-		return
-	}
-	perms := g.permissions(s.botID)
-	need := discord.PermissionViewChannel | discord.PermissionSendMessages
-	if len(files) > 0 {
-		need |= discord.PermissionAttachFiles
-	}
-	if !perms.Has(need) {
-		writeJSON(rc.w, http.StatusForbidden, apiError(50013, "Missing Permissions"))
-		return
-	}
-	nonce := strings.Trim(string(p.Nonce), `"`)
-	if len(nonce) > 25 {
-		writeJSON(rc.w, http.StatusBadRequest, formError(obj{"nonce": fieldError("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")}))
-		return
-	}
-	if p.EnforceNonce && nonce != "" {
-		// Discord returns the message already created with this nonce by
-		// the same author in the last few minutes instead of a new one.
-		for _, old := range s.messages[chID] {
-			if old.nonce == nonce && !old.deleted && s.opts.Now().Sub(old.timestamp) < nonceWindow {
-				writeJSON(rc.w, http.StatusOK, s.messageJSONLocked(old))
-				return
-			}
-		}
-	}
-	m := &message{id: s.newIDLocked(), channelID: chID, guildID: g.id, timestamp: s.opts.Now(), nonce: nonce}
-	if p.Flags != nil && *p.Flags&int64(discord.MessageFlagEphemeral) != 0 {
-		// Only interaction responses can be ephemeral.
-		writeJSON(rc.w, http.StatusBadRequest, formError(obj{"flags": fieldError("MESSAGE_FLAGS_INVALID", "Invalid flags")}))
-		return
-	}
-	s.applyPayloadLocked(m, &p, files)
-	if m.empty() {
-		writeJSON(rc.w, http.StatusBadRequest, apiError(50006, "Cannot send an empty message"))
-		return
-	}
-	s.messages[chID] = append(s.messages[chID], m)
-	out := s.messageJSONLocked(m)
-	ev := s.messageJSONLocked(m)
-	ev["guild_id"] = g.id.String()
-	ev["member"] = s.memberJSONLocked(g, g.members[s.botID])
-	delete(ev["member"].(obj), "user")
-	s.dispatchGuildLocked(g.id, 1<<9, "MESSAGE_CREATE", func(*session) any { return ev })
-	s.notifyLocked()
-	writeJSON(rc.w, http.StatusOK, out)
 }
 
 // serveAttachment serves uploaded files at the URLs messages advertise.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/gateway"
+	"github.com/disgoorg/snowflake/v2"
 )
 
 // obj is a JSON object under construction.
@@ -20,6 +21,14 @@ type obj = map[string]any
 // explicit +00:00 offset).
 func timestamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000000+00:00")
+}
+
+// idOrNull renders an optional snowflake: null when 0.
+func idOrNull(id snowflake.ID) any {
+	if id == 0 {
+		return nil
+	}
+	return id.String()
 }
 
 func nullable(s string) any {
@@ -78,15 +87,15 @@ func roleJSON(r *role) obj {
 	o := obj{
 		"id":            r.id.String(),
 		"name":          r.name,
-		"color":         0,
-		"colors":        obj{"primary_color": 0, "secondary_color": nil, "tertiary_color": nil},
-		"hoist":         false,
+		"color":         r.color,
+		"colors":        obj{"primary_color": r.color, "secondary_color": nil, "tertiary_color": nil},
+		"hoist":         r.hoist,
 		"icon":          nil,
 		"unicode_emoji": nil,
 		"position":      r.position,
 		"permissions":   itoa64(int64(r.perms)),
 		"managed":       r.managed,
-		"mentionable":   false,
+		"mentionable":   r.mentionable,
 		"flags":         0,
 	}
 	if r.botID != 0 {
@@ -103,7 +112,7 @@ func channelJSON(c *channel, withGuildID bool) obj {
 		"type":                  int(c.typ),
 		"name":                  c.name,
 		"position":              c.position,
-		"permission_overwrites": []any{},
+		"permission_overwrites": overwritesJSON(c),
 		"parent_id":             nil,
 		"nsfw":                  false,
 		"flags":                 0,
@@ -158,10 +167,6 @@ func (s *Server) guildJSONLocked(g *guild) obj {
 	for _, r := range g.roles {
 		roles = append(roles, roleJSON(r))
 	}
-	var afk any
-	if g.afkChannel != 0 {
-		afk = g.afkChannel.String()
-	}
 	return obj{
 		"id":                            g.id.String(),
 		"name":                          g.name,
@@ -171,7 +176,7 @@ func (s *Server) guildJSONLocked(g *guild) obj {
 		"discovery_splash":              nil,
 		"owner_id":                      g.ownerID.String(),
 		"region":                        "deprecated",
-		"afk_channel_id":                afk,
+		"afk_channel_id":                idOrNull(g.afkChannel),
 		"afk_timeout":                   300,
 		"widget_enabled":                false,
 		"widget_channel_id":             nil,
@@ -183,13 +188,14 @@ func (s *Server) guildJSONLocked(g *guild) obj {
 		"features":                      []any{},
 		"mfa_level":                     0,
 		"application_id":                nil,
-		"system_channel_id":             nil,
+		"system_channel_id":             idOrNull(g.sysChannel),
 		"system_channel_flags":          0,
 		"rules_channel_id":              nil,
 		"max_presences":                 nil,
 		"max_members":                   500000,
 		"vanity_url_code":               nil,
 		"description":                   nil,
+		"home_header":                   nil,
 		"banner":                        nil,
 		"premium_tier":                  0,
 		"premium_subscription_count":    0,

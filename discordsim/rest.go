@@ -2,6 +2,7 @@ package discordsim
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,7 +21,11 @@ type RequestRecord struct {
 	Route       string // matched route pattern, e.g. "/channels/{channel}/messages"; "" if unknown
 	Status      int
 	ContentType string
-	Body        string // request body, trimmed past 16 KiB
+	Body        string            // request body, trimmed past 16 KiB
+	Params      map[string]string // the route's parameters by name, e.g. "user" for /guilds/{guild}/members/{user}
+	// AuditLogReason is the X-Audit-Log-Reason header, URL-decoded as
+	// Discord reads it; "" without one.
+	AuditLogReason string
 }
 
 // route is one REST route the simulator serves.
@@ -55,10 +60,16 @@ func (s *Server) routes() []*route {
 		{method: "GET", pattern: "/applications/@me", auth: true, handle: s.handleGetApplication},
 		{method: "GET", pattern: "/applications/{app}/commands", auth: true, handle: s.handleListCommands},
 		{method: "PUT", pattern: "/applications/{app}/commands", auth: true, handle: s.handlePutCommands},
+		{method: "POST", pattern: "/applications/{app}/commands", auth: true, handle: s.handleCreateCommand},
 		{method: "GET", pattern: "/applications/{app}/guilds/{guild}/commands", auth: true, major: "guild", handle: s.handleListCommands},
 		{method: "PUT", pattern: "/applications/{app}/guilds/{guild}/commands", auth: true, major: "guild", handle: s.handlePutCommands},
+		{method: "POST", pattern: "/applications/{app}/guilds/{guild}/commands", auth: true, major: "guild", handle: s.handleCreateCommand},
 		{method: "GET", pattern: "/channels/{channel}", auth: true, major: "channel", handle: s.handleGetChannel},
 		{method: "POST", pattern: "/channels/{channel}/messages", auth: true, major: "channel", handle: s.handleCreateMessage},
+		{method: "GET", pattern: "/channels/{channel}/messages", auth: true, major: "channel", handle: s.handleListMessages},
+		{method: "GET", pattern: "/channels/{channel}/messages/{message}", auth: true, major: "channel", handle: s.handleGetMessage},
+		{method: "PATCH", pattern: "/channels/{channel}/messages/{message}", auth: true, major: "channel", handle: s.handleEditMessage},
+		{method: "DELETE", pattern: "/channels/{channel}/messages/{message}", auth: true, major: "channel", handle: s.handleDeleteMessage},
 		{method: "POST", pattern: "/interactions/{interaction}/{token}/callback", major: "interaction", handle: s.handleCallback},
 		{method: "GET", pattern: "/webhooks/{app}/{token}/messages/@original", major: "token", handle: s.handleGetOriginal},
 		{method: "PATCH", pattern: "/webhooks/{app}/{token}/messages/@original", major: "token", handle: s.handleEditOriginal},
@@ -66,10 +77,14 @@ func (s *Server) routes() []*route {
 		{method: "POST", pattern: "/webhooks/{app}/{token}", major: "token", handle: s.handleFollowup},
 		{method: "GET", pattern: "/webhooks/{app}/{token}/messages/{message}", major: "token", handle: s.handleGetFollowup},
 		{method: "PATCH", pattern: "/webhooks/{app}/{token}/messages/{message}", major: "token", handle: s.handleEditFollowup},
+		{method: "DELETE", pattern: "/webhooks/{app}/{token}/messages/{message}", major: "token", handle: s.handleDeleteFollowup},
 		{method: "GET", pattern: "/guilds/{guild}", auth: true, major: "guild", handle: s.handleGetGuild},
 		{method: "GET", pattern: "/guilds/{guild}/channels", auth: true, major: "guild", handle: s.handleGetGuildChannels},
 		{method: "GET", pattern: "/guilds/{guild}/members", auth: true, major: "guild", handle: s.handleListMembers},
 		{method: "GET", pattern: "/guilds/{guild}/members/{user}", auth: true, major: "guild", handle: s.handleGetMember},
+		{method: "PUT", pattern: "/guilds/{guild}/members/{user}/roles/{role}", auth: true, major: "guild", handle: s.handleMemberRole},
+		{method: "DELETE", pattern: "/guilds/{guild}/members/{user}/roles/{role}", auth: true, major: "guild", handle: s.handleMemberRole},
+		{method: "GET", pattern: "/guilds/{guild}/roles", auth: true, major: "guild", handle: s.handleListRoles},
 		{method: "GET", pattern: "/guilds/{guild}/scheduled-events", auth: true, major: "guild", handle: s.handleListEvents},
 		{method: "GET", pattern: "/guilds/{guild}/scheduled-events/{event}", auth: true, major: "guild", handle: s.handleGetEvent},
 		{method: "GET", pattern: "/guilds/{guild}/scheduled-events/{event}/users", auth: true, major: "guild", handle: s.handleEventUsers},
@@ -138,10 +153,12 @@ func samePattern(a, b string) bool {
 	return true
 }
 
-// statusWriter remembers the status for the transcript.
+// statusWriter remembers the status for the transcript, and the body when
+// Options.CheckResponse wants to see it.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	body   *bytes.Buffer // nil unless capturing
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -154,6 +171,9 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	if w.body != nil {
+		w.body.Write(b)
 	}
 	return w.ResponseWriter.Write(b)
 }
@@ -197,7 +217,9 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Route = rt.pattern
-	if rt.auth && r.Header.Get("Authorization") != "Bot "+s.token {
+	rec.Params = params
+	rec.AuditLogReason = auditReason(r)
+	if rt.auth && r.Header.Get("Authorization") != "Bot "+s.Token() {
 		writeJSON(sw, http.StatusUnauthorized, apiError(0, "401: Unauthorized"))
 		return
 	}
@@ -226,7 +248,36 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		s.writeFault(sw, rule, rt, params)
 		return
 	}
+	if s.opts.CheckResponse != nil {
+		sw.body = &bytes.Buffer{}
+	}
 	rt.handle(&reqCtx{s: s, w: sw, r: r, body: body, params: params, route: rt})
+	if s.opts.CheckResponse != nil {
+		s.checkResponse(r, sw)
+	}
+}
+
+// checkResponse runs Options.CheckResponse on what a handler answered, in
+// the background: the client already has its answer, and the first check of
+// an operation may compile schemas for a while. Close waits for the checks.
+func (s *Server) checkResponse(r *http.Request, sw *statusWriter) {
+	status := sw.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	header := sw.Header().Clone()
+	body := sw.body.Bytes()
+	req := r.Clone(context.WithoutCancel(r.Context()))
+	s.checks.Add(1)
+	go func() {
+		defer s.checks.Done()
+		if err := s.opts.CheckResponse(req, status, header, body); err != nil {
+			s.mu.Lock()
+			s.badResponses = append(s.badResponses, fmt.Sprintf("%s %s -> %d: %v", req.Method, req.URL.Path, status, err))
+			s.notifyLocked()
+			s.mu.Unlock()
+		}
+	}()
 }
 
 // discardWriter swallows a handler's answer.
@@ -287,11 +338,47 @@ func fieldError(code, message string) obj {
 	return obj{"_errors": []obj{{"code": code, "message": message}}}
 }
 
+// Routes lists the REST routes the simulator serves, as "METHOD /pattern"
+// (e.g. "POST /channels/{channel}/messages"), in the order they are matched.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, rt := range s.routeTable() {
+		out = append(out, rt.method+" "+rt.pattern)
+	}
+	return out
+}
+
 // Requests returns the REST transcript so far.
 func (s *Server) Requests() []RequestRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]RequestRecord(nil), s.requests...)
+}
+
+// CountRequests counts the requests to a route, as method and pattern (e.g.
+// "PUT", "/guilds/{g}/members/{u}/roles/{r}"; parameter names do not
+// matter), whose parameters equal those in where, named as in pattern (e.g.
+// {"u": alice.String()}; nil counts them all). Answers of every status count.
+func (s *Server) CountRequests(method, pattern string, where map[string]string) int {
+	names := strings.Split(strings.Trim(pattern, "/"), "/")
+	n := 0
+	for _, r := range s.Requests() {
+		if r.Method != method || r.Route == "" || !samePattern(pattern, r.Route) {
+			continue
+		}
+		path, _, _ := strings.Cut(r.Path, "?")
+		segs := strings.Split(strings.Trim(path, "/"), "/")
+		ok := true
+		for i, name := range names {
+			if want, set := where[strings.Trim(name, "{}")]; set && strings.HasPrefix(name, "{") && segs[i] != want {
+				ok = false
+			}
+		}
+		if ok {
+			n++
+		}
+	}
+	return n
 }
 
 // UnknownRoutes lists "METHOD /path" of every request no route served
@@ -300,6 +387,16 @@ func (s *Server) UnknownRoutes() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.unknown...)
+}
+
+// ResponseConformanceErrors lists the simulator's own answers that
+// Options.CheckResponse rejected: places where it does not answer as
+// Discord's spec says Discord does. Call it after Close, which waits for the
+// checks still running.
+func (s *Server) ResponseConformanceErrors() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.badResponses...)
 }
 
 // ConformanceErrors lists errors from Options.CheckRequest and protocol

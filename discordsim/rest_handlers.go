@@ -12,21 +12,17 @@ func (s *Server) handleGetGateway(rc *reqCtx) {
 	writeJSON(rc.w, http.StatusOK, obj{"url": s.GatewayURL()})
 }
 
-// handleGetGatewayBot serves GET /gateway/bot. max_concurrency must be at
-// least 1: disgo's shard manager divides by it.
+// handleGetGatewayBot serves GET /gateway/bot: the recommended shard count
+// and session_start_limit, whose remaining count goes down with every
+// session the gateway starts (see identify.go). max_concurrency is at least
+// 1: disgo's shard manager divides by it.
 func (s *Server) handleGetGatewayBot(rc *reqCtx) {
 	s.mu.Lock()
-	shards := s.shards
-	s.mu.Unlock()
+	defer s.mu.Unlock()
 	writeJSON(rc.w, http.StatusOK, obj{
-		"url":    s.GatewayURL(),
-		"shards": shards,
-		"session_start_limit": obj{
-			"total":           1000,
-			"remaining":       1000 - s.Identifies(),
-			"reset_after":     14400000,
-			"max_concurrency": s.opts.MaxConcurrency,
-		},
+		"url":                 s.GatewayURL(),
+		"shards":              s.shards,
+		"session_start_limit": s.sessionStartLimitLocked(),
 	})
 }
 
@@ -54,31 +50,38 @@ func (s *Server) handleGetApplication(rc *reqCtx) {
 		"bot_public":                true,
 		"bot_require_code_grant":    false,
 		"verify_key":                randomHex(32),
-		"flags":                     1<<13 | 1<<15 | 1<<23,
+		"flags":                     appFlags,
+		"flags_new":                 itoa64(appFlags),
 		"team":                      nil,
 		"bot":                       userJSON(s.users[s.botID]),
-		"owner":                     obj{"id": "1", "username": "owner", "discriminator": "0", "avatar": nil, "global_name": nil, "public_flags": 0, "flags": 0},
+		"owner":                     userJSON(&user{id: 1, username: "owner"}),
 		"tags":                      []any{},
 		"redirect_uris":             []any{},
 		"interactions_endpoint_url": nil,
 		"hook":                      true,
 		"integration_types_config":  obj{"0": obj{}},
-		"approximate_guild_count":   len(s.guilds),
+		"approximate_guild_count":   s.joinedGuildCountLocked(),
+		// A bot installed only to guilds, never by users.
+		"approximate_user_install_count":       0,
+		"approximate_user_authorization_count": 0,
+		"role_connections_verification_url":    nil,
+		"explicit_content_filter":              0,
+		"eligible_oauth2_scopes":               []any{"bot", "applications.commands"},
 	})
 }
 
+// handleGetChannel serves GET /channels/{channel}: 10003 for an unknown or
+// deleted channel, 50001 for one the bot cannot see.
 func (s *Server) handleGetChannel(rc *reqCtx) {
-	id, _ := snowflake.Parse(rc.param("channel"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, c := s.findChannelLocked(id)
-	if c == nil {
-		writeJSON(rc.w, http.StatusNotFound, apiError(10003, "Unknown Channel"))
-		return
+	if _, c, _ := s.restChannelLocked(rc, false); c != nil {
+		writeJSON(rc.w, http.StatusOK, channelJSON(c, true))
 	}
-	writeJSON(rc.w, http.StatusOK, channelJSON(c, true))
 }
 
+// handleGetGuild serves GET /guilds/{guild}; with_counts=true adds the
+// approximate member and presence counts, as on Discord.
 func (s *Server) handleGetGuild(rc *reqCtx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -86,7 +89,30 @@ func (s *Server) handleGetGuild(rc *reqCtx) {
 	if g == nil {
 		return
 	}
-	writeJSON(rc.w, http.StatusOK, s.guildJSONLocked(g))
+	o := s.guildJSONLocked(g)
+	if rc.r.URL.Query().Get("with_counts") == "true" {
+		o["approximate_member_count"] = len(g.members)
+		o["approximate_presence_count"] = s.onlineCountLocked(g)
+	}
+	writeJSON(rc.w, http.StatusOK, o)
+}
+
+// onlineCountLocked is approximate_presence_count: the simulator has no
+// presences, so it counts who must be online: members in voice, and the bot
+// while one of its sessions covering the guild is connected.
+func (s *Server) onlineCountLocked(g *guild) int {
+	n := 0
+	for uid := range g.voice {
+		if uid != s.botID {
+			n++
+		}
+	}
+	for _, sess := range s.sessions {
+		if sess.conn != nil && sess.ready && sess.coversGuild(g.id) {
+			return n + 1
+		}
+	}
+	return n
 }
 
 func (s *Server) handleGetGuildChannels(rc *reqCtx) {

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -39,6 +38,11 @@ type Options struct {
 	// is read). A non-nil error is recorded (ConformanceErrors) and the request
 	// answered 400 without being handled.
 	CheckRequest func(r *http.Request, body []byte) error
+	// CheckResponse, if set, is called in the background with every answer
+	// a REST route gave (not with injected faults, unknown routes or
+	// CheckRequest rejections). A non-nil error is recorded
+	// (ResponseConformanceErrors); the answer itself is not changed.
+	CheckResponse func(r *http.Request, status int, header http.Header, body []byte) error
 
 	// HeartbeatInterval is sent in HELLO; default 41.25 s as Discord does.
 	HeartbeatInterval time.Duration
@@ -46,8 +50,14 @@ type Options struct {
 	Shards int
 	// MaxConcurrency is session_start_limit.max_concurrency; default 1 as for
 	// most real bots (disgo's shard manager then waits 5 s between IDENTIFYs
-	// of shards in one bucket).
+	// of shards in one bucket). The gateway enforces it: a second IDENTIFY
+	// with the same shard_id % MaxConcurrency within 5 s gets op 9.
 	MaxConcurrency int
+	// SessionStartLimit is session_start_limit.total, the IDENTIFYs allowed
+	// in 24 h (on Options.Now); default 1000 as for most bots. One more and
+	// the simulator does what Discord does: it ends every session and
+	// resets the token (see Token).
+	SessionStartLimit int
 	// BotPermissions are the permissions of the bot's managed role in every
 	// guild; default DefaultBotPermissions.
 	BotPermissions discord.Permissions
@@ -61,6 +71,11 @@ type Options struct {
 const DefaultBotPermissions = discord.PermissionViewChannel | discord.PermissionSendMessages |
 	discord.PermissionEmbedLinks | discord.PermissionAttachFiles | discord.PermissionReadMessageHistory |
 	discord.PermissionConnect | discord.PermissionUseApplicationCommands
+
+// appFlags are the application's flags: GATEWAY_PRESENCE_LIMITED |
+// GATEWAY_GUILD_MEMBERS_LIMITED | APPLICATION_COMMAND_BADGE, what a small bot
+// with both privileged intents toggled on in the portal has.
+const appFlags = 1<<13 | 1<<15 | 1<<23
 
 // defaultEveryonePermissions approximates what Discord gives @everyone in a
 // new guild.
@@ -89,6 +104,7 @@ type Server struct {
 	token    string
 	upgrader websocket.Upgrader
 	wg       sync.WaitGroup
+	checks   sync.WaitGroup // CheckResponse calls in flight
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every state change
@@ -106,9 +122,15 @@ type Server struct {
 	identifies int
 	resumes    int
 
+	identifyLog   []IdentifyRecord
+	lastIdentify  map[int]time.Time // rate-limit key -> last accepted IDENTIFY (wall clock)
+	sessionStarts int               // in the current daily window
+	startsSince   time.Time         // Options.Now of the window's first session start
+
 	commands map[snowflake.ID][]*command // 0 = global
 
-	messages     map[snowflake.ID][]*message // by channel
+	messages     map[snowflake.ID][]*message // by channel, oldest first
+	messageIndex map[snowflake.ID]*message   // by id
 	interactions map[snowflake.ID]*interaction
 	byToken      map[string]*interaction
 
@@ -116,6 +138,7 @@ type Server struct {
 	frames       []FrameRecord
 	unknown      []string
 	conformance  []string
+	badResponses []string
 	failed       []string
 	rateLimits   bool
 	routeLimits  map[string]routeLimit
@@ -126,77 +149,6 @@ type Server struct {
 	shards       int
 	closed       bool
 	closedSignal chan struct{}
-}
-
-type user struct {
-	id         snowflake.ID
-	username   string
-	globalName string
-	bot        bool
-	locale     string
-}
-
-type guild struct {
-	id          snowflake.ID
-	name        string
-	ownerID     snowflake.ID
-	locale      string
-	afkChannel  snowflake.ID
-	createdAt   time.Time
-	channels    []*channel
-	roles       []*role
-	members     map[snowflake.ID]*member
-	memberOrder []snowflake.ID
-	voice       map[snowflake.ID]*voiceState
-	events      []*scheduledEvent
-	botRoleID   snowflake.ID
-}
-
-type channel struct {
-	id       snowflake.ID
-	guildID  snowflake.ID
-	name     string
-	typ      discord.ChannelType
-	position int
-}
-
-type role struct {
-	id       snowflake.ID
-	name     string
-	perms    discord.Permissions
-	position int
-	managed  bool
-	botID    snowflake.ID // tags.bot_id for the bot's managed role
-}
-
-type member struct {
-	userID   snowflake.ID
-	nick     string
-	roles    []snowflake.ID
-	joinedAt time.Time
-}
-
-type voiceState struct {
-	userID    snowflake.ID
-	channelID snowflake.ID
-	sessionID string
-	flags     VoiceFlags
-}
-
-// MemberSpec describes a guild member to add or update. Zero fields take
-// defaults: Username "user<id>", JoinedAt Options.Now(), Locale "en-US".
-type MemberSpec struct {
-	Username, GlobalName, Nick string
-	Bot                        bool
-	Roles                      []snowflake.ID
-	JoinedAt                   time.Time
-	Locale                     string
-}
-
-// VoiceFlags are the mute/deaf bits of a voice state. SelfMute/SelfDeaf are
-// set by the user; Mute/Deaf are server-side (by a moderator).
-type VoiceFlags struct {
-	SelfMute, SelfDeaf, Mute, Deaf bool
 }
 
 // New starts a Server listening on opts.Addr. Close it when done.
@@ -218,6 +170,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxConcurrency <= 0 {
 		opts.MaxConcurrency = 1
+	}
+	if opts.SessionStartLimit <= 0 {
+		opts.SessionStartLimit = 1000
 	}
 	if opts.BotPermissions == 0 {
 		opts.BotPermissions = DefaultBotPermissions
@@ -247,6 +202,7 @@ func New(opts Options) (*Server, error) {
 		buckets:      map[string]*bucket{},
 		shards:       opts.Shards,
 		closedSignal: make(chan struct{}),
+		lastIdentify: map[int]time.Time{},
 		upgrader: websocket.Upgrader{
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
@@ -295,6 +251,8 @@ func (s *Server) Close() error {
 	defer cancel()
 	err := s.srv.Shutdown(ctx)
 	s.wg.Wait()
+	// After Shutdown no handler runs, so no check can start any more.
+	s.checks.Wait()
 	if err != nil {
 		return fmt.Errorf("shutdown http server: %w", err)
 	}
@@ -312,8 +270,13 @@ func (s *Server) GatewayURL() string { return "ws" + s.base[len("http"):] + "/ga
 func (s *Server) resumeURL() string { return "ws" + s.base[len("http"):] + "/gateway/resume" }
 
 // Token is a valid bot token; its first segment is base64 of AppID, which
-// disgo requires.
-func (s *Server) Token() string { return s.token }
+// disgo requires. It changes only when the daily session starts run out
+// (see Options.SessionStartLimit), as Discord resets the token then.
+func (s *Server) Token() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.token
+}
 
 // AppID is the application id.
 func (s *Server) AppID() snowflake.ID { return s.appID }
@@ -408,363 +371,6 @@ func (s *Server) waitFor(ctx context.Context, cond func() bool) error {
 		case <-ch:
 		}
 	}
-}
-
-func (s *Server) guildLocked(id snowflake.ID) *guild {
-	g, ok := s.guilds[id]
-	if !ok {
-		panic(fmt.Sprintf("discordsim: unknown guild %s", id))
-	}
-	return g
-}
-
-func (g *guild) channel(id snowflake.ID) *channel {
-	for _, c := range g.channels {
-		if c.id == id {
-			return c
-		}
-	}
-	return nil
-}
-
-func (g *guild) role(id snowflake.ID) *role {
-	for _, r := range g.roles {
-		if r.id == id {
-			return r
-		}
-	}
-	return nil
-}
-
-// findChannelLocked finds a guild channel by id anywhere.
-func (s *Server) findChannelLocked(id snowflake.ID) (*guild, *channel) {
-	for _, gid := range s.guildOrder {
-		g := s.guilds[gid]
-		if c := g.channel(id); c != nil {
-			return g, c
-		}
-	}
-	return nil, nil
-}
-
-// permissionsLocked computes a member's guild-level permissions the way
-// Discord does without channel overwrites: owner and Administrator get
-// everything, otherwise @everyone OR the member's roles.
-func (g *guild) permissions(userID snowflake.ID) discord.Permissions {
-	if userID == g.ownerID {
-		return discord.PermissionsAll
-	}
-	m := g.members[userID]
-	if m == nil {
-		return 0
-	}
-	p := g.role(g.id).perms
-	for _, rid := range m.roles {
-		if r := g.role(rid); r != nil {
-			p |= r.perms
-		}
-	}
-	if p.Has(discord.PermissionAdministrator) {
-		return discord.PermissionsAll
-	}
-	return p
-}
-
-// AddGuild creates a guild with an @everyone role (id = guild id), an owner
-// member, the bot as a member with its managed role, and locale "en-US".
-// Connected sessions that should see it get a GUILD_CREATE.
-func (s *Server) AddGuild(name string) snowflake.ID {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.opts.Now()
-	g := &guild{
-		id:        s.newGuildIDLocked(),
-		name:      name,
-		locale:    "en-US",
-		createdAt: now,
-		members:   map[snowflake.ID]*member{},
-		voice:     map[snowflake.ID]*voiceState{},
-	}
-	g.roles = append(g.roles, &role{id: g.id, name: "@everyone", perms: defaultEveryonePermissions})
-	g.botRoleID = s.newIDLocked()
-	g.roles = append(g.roles, &role{id: g.botRoleID, name: s.opts.BotName, perms: s.opts.BotPermissions,
-		position: 1, managed: true, botID: s.botID})
-	owner := &user{id: s.newIDLocked(), username: "owner", globalName: "Owner", locale: "en-US"}
-	s.users[owner.id] = owner
-	g.ownerID = owner.id
-	g.addMember(&member{userID: owner.id, joinedAt: now})
-	g.addMember(&member{userID: s.botID, roles: []snowflake.ID{g.botRoleID}, joinedAt: now})
-	s.guilds[g.id] = g
-	s.guildOrder = append(s.guildOrder, g.id)
-	s.dispatchGuildCreateLocked(g)
-	s.notifyLocked()
-	return g.id
-}
-
-func (g *guild) addMember(m *member) {
-	if _, ok := g.members[m.userID]; !ok {
-		g.memberOrder = append(g.memberOrder, m.userID)
-	}
-	g.members[m.userID] = m
-}
-
-// GuildOwner returns the owner's user id of a guild made by AddGuild.
-func (s *Server) GuildOwner(guildID snowflake.ID) snowflake.ID {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.guildLocked(guildID).ownerID
-}
-
-// SetGuildLocale sets the guild's preferred_locale (sent as guild_locale in
-// interactions) and dispatches GUILD_UPDATE.
-func (s *Server) SetGuildLocale(guildID snowflake.ID, locale string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.guildLocked(guildID)
-	g.locale = locale
-	s.dispatchGuildUpdateLocked(g)
-	s.notifyLocked()
-}
-
-// AddChannel adds a guild channel (text 0, voice 2, category 4, stage 13,
-// ...) and dispatches CHANNEL_CREATE. DM/group types panic: Discord never
-// puts them in a guild and disgo crashes on one inside GUILD_CREATE.
-func (s *Server) AddChannel(guildID snowflake.ID, name string, typ discord.ChannelType) snowflake.ID {
-	switch typ {
-	case discord.ChannelTypeGuildText, discord.ChannelTypeGuildVoice, discord.ChannelTypeGuildCategory,
-		discord.ChannelTypeGuildNews, discord.ChannelTypeGuildStageVoice, discord.ChannelTypeGuildForum,
-		discord.ChannelTypeGuildMedia:
-	default:
-		panic(fmt.Sprintf("discordsim: channel type %d cannot be a guild channel", typ))
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.guildLocked(guildID)
-	c := &channel{id: s.newIDLocked(), guildID: guildID, name: name, typ: typ, position: len(g.channels)}
-	g.channels = append(g.channels, c)
-	s.dispatchGuildLocked(g.id, gateway.IntentGuilds, "CHANNEL_CREATE", func(*session) any { return channelJSON(c, true) })
-	s.notifyLocked()
-	return c.id
-}
-
-// RenameChannel renames a channel and dispatches CHANNEL_UPDATE.
-func (s *Server) RenameChannel(guildID, channelID snowflake.ID, name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.guildLocked(guildID)
-	c := g.channel(channelID)
-	if c == nil {
-		panic(fmt.Sprintf("discordsim: unknown channel %s in guild %s", channelID, guildID))
-	}
-	c.name = name
-	s.dispatchGuildLocked(g.id, gateway.IntentGuilds, "CHANNEL_UPDATE", func(*session) any { return channelJSON(c, true) })
-	s.notifyLocked()
-}
-
-// SetAFKChannel sets the guild's afk_channel_id (0 clears it) and dispatches GUILD_UPDATE.
-func (s *Server) SetAFKChannel(guildID, channelID snowflake.ID) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.guildLocked(guildID)
-	g.afkChannel = channelID
-	s.dispatchGuildUpdateLocked(g)
-	s.notifyLocked()
-}
-
-// AddRole adds a role and dispatches GUILD_ROLE_CREATE.
-func (s *Server) AddRole(guildID snowflake.ID, name string, perms discord.Permissions) snowflake.ID {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.guildLocked(guildID)
-	r := &role{id: s.newIDLocked(), name: name, perms: perms, position: len(g.roles)}
-	g.roles = append(g.roles, r)
-	s.dispatchGuildLocked(g.id, gateway.IntentGuilds, "GUILD_ROLE_CREATE", func(*session) any {
-		return obj{"guild_id": g.id.String(), "role": roleJSON(r)}
-	})
-	s.notifyLocked()
-	return r.id
-}
-
-// AddMember creates a user and adds it to the guild, dispatching
-// GUILD_MEMBER_ADD to sessions with the GUILD_MEMBERS intent. It returns the user id.
-func (s *Server) AddMember(guildID snowflake.ID, m MemberSpec) snowflake.ID {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.guildLocked(guildID)
-	u := &user{id: s.newIDLocked()}
-	s.users[u.id] = u
-	s.applyUserSpec(u, m)
-	mem := &member{userID: u.id}
-	s.applyMemberSpec(mem, m)
-	g.addMember(mem)
-	s.dispatchGuildLocked(g.id, gateway.IntentGuildMembers, "GUILD_MEMBER_ADD", func(*session) any {
-		o := s.memberJSONLocked(g, mem)
-		o["guild_id"] = g.id.String()
-		return o
-	})
-	s.notifyLocked()
-	return u.id
-}
-
-// AddExistingMember adds a user created elsewhere (e.g. in another guild) to
-// a guild; spec supplies the member fields (Nick, Roles, JoinedAt).
-func (s *Server) AddExistingMember(guildID, userID snowflake.ID, m MemberSpec) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.guildLocked(guildID)
-	if _, ok := s.users[userID]; !ok {
-		panic(fmt.Sprintf("discordsim: unknown user %s", userID))
-	}
-	mem := &member{userID: userID}
-	s.applyMemberSpec(mem, m)
-	g.addMember(mem)
-	s.dispatchGuildLocked(g.id, gateway.IntentGuildMembers, "GUILD_MEMBER_ADD", func(*session) any {
-		o := s.memberJSONLocked(g, mem)
-		o["guild_id"] = g.id.String()
-		return o
-	})
-	s.notifyLocked()
-}
-
-func (s *Server) applyUserSpec(u *user, m MemberSpec) {
-	u.username = m.Username
-	if u.username == "" {
-		u.username = "user" + u.id.String()
-	}
-	u.globalName = m.GlobalName
-	u.bot = m.Bot
-	u.locale = m.Locale
-	if u.locale == "" {
-		u.locale = "en-US"
-	}
-}
-
-func (s *Server) applyMemberSpec(mem *member, m MemberSpec) {
-	mem.nick = m.Nick
-	mem.roles = append([]snowflake.ID(nil), m.Roles...)
-	mem.joinedAt = m.JoinedAt
-	if mem.joinedAt.IsZero() {
-		mem.joinedAt = s.opts.Now()
-	}
-}
-
-// UpdateMember replaces a member's user and member fields (a zero JoinedAt
-// keeps the old one) and dispatches GUILD_MEMBER_UPDATE.
-func (s *Server) UpdateMember(guildID, userID snowflake.ID, m MemberSpec) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.guildLocked(guildID)
-	mem := g.members[userID]
-	if mem == nil {
-		panic(fmt.Sprintf("discordsim: user %s is not a member of %s", userID, guildID))
-	}
-	joined := mem.joinedAt
-	s.applyUserSpec(s.users[userID], m)
-	s.applyMemberSpec(mem, m)
-	if m.JoinedAt.IsZero() {
-		mem.joinedAt = joined
-	}
-	s.dispatchGuildLocked(g.id, gateway.IntentGuildMembers, "GUILD_MEMBER_UPDATE", func(*session) any {
-		o := s.memberJSONLocked(g, mem)
-		o["guild_id"] = g.id.String()
-		return o
-	})
-	s.notifyLocked()
-}
-
-// RemoveMember removes a member (and its voice state, as leaving a guild
-// disconnects from its voice channels) and dispatches GUILD_MEMBER_REMOVE.
-func (s *Server) RemoveMember(guildID, userID snowflake.ID) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.guildLocked(guildID)
-	if _, ok := g.members[userID]; !ok {
-		return
-	}
-	if _, inVoice := g.voice[userID]; inVoice {
-		s.setVoiceLocked(g, userID, 0, VoiceFlags{})
-	}
-	delete(g.members, userID)
-	for i, id := range g.memberOrder {
-		if id == userID {
-			g.memberOrder = append(g.memberOrder[:i], g.memberOrder[i+1:]...)
-			break
-		}
-	}
-	u := s.users[userID]
-	s.dispatchGuildLocked(g.id, gateway.IntentGuildMembers, "GUILD_MEMBER_REMOVE", func(*session) any {
-		return obj{"guild_id": g.id.String(), "user": userJSON(u)}
-	})
-	s.notifyLocked()
-}
-
-// SetVoice joins, moves or updates a member's voice state; channelID 0
-// leaves voice. It dispatches VOICE_STATE_UPDATE (with member) to sessions
-// with the GUILD_VOICE_STATES intent.
-func (s *Server) SetVoice(guildID, userID, channelID snowflake.ID, f VoiceFlags) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.guildLocked(guildID)
-	if g.members[userID] == nil {
-		panic(fmt.Sprintf("discordsim: user %s is not a member of %s", userID, guildID))
-	}
-	if channelID != 0 {
-		c := g.channel(channelID)
-		if c == nil || (c.typ != discord.ChannelTypeGuildVoice && c.typ != discord.ChannelTypeGuildStageVoice) {
-			panic(fmt.Sprintf("discordsim: %s is not a voice channel of %s", channelID, guildID))
-		}
-	}
-	s.setVoiceLocked(g, userID, channelID, f)
-	s.notifyLocked()
-}
-
-func (s *Server) setVoiceLocked(g *guild, userID, channelID snowflake.ID, f VoiceFlags) {
-	vs := g.voice[userID]
-	if channelID == 0 {
-		if vs == nil {
-			return
-		}
-		delete(g.voice, userID)
-		// A leave is a voice state with channel_id null; session_id stays.
-		left := &voiceState{userID: userID, sessionID: vs.sessionID}
-		s.dispatchVoiceLocked(g, left)
-		return
-	}
-	if vs == nil {
-		vs = &voiceState{userID: userID, sessionID: randomHex(16)}
-		g.voice[userID] = vs
-	}
-	vs.channelID = channelID
-	vs.flags = f
-	s.dispatchVoiceLocked(g, vs)
-}
-
-func (s *Server) dispatchVoiceLocked(g *guild, vs *voiceState) {
-	s.dispatchGuildLocked(g.id, gateway.IntentGuildVoiceStates, "VOICE_STATE_UPDATE", func(*session) any {
-		o := voiceStateJSON(vs)
-		o["guild_id"] = g.id.String()
-		if m := g.members[vs.userID]; m != nil {
-			// Discord's member here has no guild_id (disgo then caches it
-			// under guild 0; see Traps in doc.go).
-			o["member"] = s.memberJSONLocked(g, m)
-		}
-		return o
-	})
-}
-
-// VoiceMembers lists the users currently in voice in a guild, by channel.
-func (s *Server) VoiceMembers(guildID snowflake.ID) map[snowflake.ID][]snowflake.ID {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.guildLocked(guildID)
-	out := map[snowflake.ID][]snowflake.ID{}
-	for uid, vs := range g.voice {
-		out[vs.channelID] = append(out[vs.channelID], uid)
-	}
-	for _, ids := range out {
-		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	}
-	return out
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

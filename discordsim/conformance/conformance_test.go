@@ -270,6 +270,16 @@ func TestConformance(t *testing.T) {
 			wantErr: "default_member_permissions",
 		},
 		{
+			// Some libraries percent-encode "@"; Discord routes both spellings alike.
+			name:   "current user with encoded @",
+			method: http.MethodGet, path: "/api/v10/users/%40me",
+		},
+		{
+			name:   "edit original response with encoded @",
+			method: http.MethodPatch, path: "/api/v10/webhooks/222/aW50ZXJhY3Rpb24tdG9rZW4/messages/%40original",
+			payload: discord.MessageUpdate{Content: ptr("Done")},
+		},
+		{
 			name:   "get gateway",
 			method: http.MethodGet, path: "/api/v10/gateway/bot",
 		},

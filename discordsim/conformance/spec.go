@@ -190,3 +190,64 @@ func lookup(m map[string]any, keys ...string) (map[string]any, error) {
 	}
 	return cur, nil
 }
+
+// prepareResponseSpec returns a copy of the raw spec for validating responses:
+// request bodies removed (they are checked by the request validator, from its
+// own copy) and the known spec-vs-reality quirks of responses patched.
+func prepareResponseSpec(raw []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var spec map[string]any
+	if err := dec.Decode(&spec); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	paths, ok := spec["paths"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("no paths object")
+	}
+	for _, item := range paths {
+		ops, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		for method, op := range ops {
+			if o, ok := op.(map[string]any); ok && isMethod(method) {
+				delete(o, "requestBody")
+			}
+		}
+	}
+	if err := patchResponses(spec); err != nil {
+		return nil, err
+	}
+	return json.Marshal(spec)
+}
+
+// patchResponses fixes the places where the spec's response schemas disagree
+// with what Discord answers. Like patchSpec, each patch fails loudly when the
+// schema it patches has gone.
+func patchResponses(spec map[string]any) error {
+	schemas, err := lookup(spec, "components", "schemas")
+	if err != nil {
+		return err
+	}
+	// A field error's code is a string on Discord ({"_errors": [{"code":
+	// "BASE_TYPE_REQUIRED", "message": "This field is required"}]}, as its
+	// docs show), while the spec reuses Error, whose code is the integer of the
+	// top-level error.
+	inner, err := lookup(schemas, "InnerErrors", "properties", "_errors")
+	if err != nil {
+		return err
+	}
+	if _, ok := inner["items"]; !ok {
+		return fmt.Errorf("patch InnerErrors: _errors has no items")
+	}
+	inner["items"] = map[string]any{
+		"type":     "object",
+		"required": []any{"code", "message"},
+		"properties": map[string]any{
+			"code":    map[string]any{"type": "string"},
+			"message": map[string]any{"type": "string"},
+		},
+	}
+	return nil
+}

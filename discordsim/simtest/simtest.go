@@ -27,9 +27,13 @@ const unsetNotice = conformance.EnvSpec + " not set: requests are not checked ag
 // DISCORD_OPENAPI_SPEC (it logs once per process "DISCORD_OPENAPI_SPEC not set:
 // requests are not checked against Discord's OpenAPI spec" when unset), and
 // registers a cleanup that closes it and fails t if any request did not conform,
-// hit an unknown route, or any interaction was not acknowledged properly.
+// any answer of the simulator did not conform to the spec's response schemas,
+// any request hit an unknown route, or any interaction was not acknowledged
+// properly. Response checking builds its validator on the first answer, once
+// per test process (about 0.2 s; see package conformance).
 //
-// A CheckRequest already in opts runs as well, before the spec check. Without a
+// A CheckRequest or CheckResponse already in opts runs as well, before the
+// spec check. Without a
 // Logger in opts, the simulator's logs go to t.Log when testing.Verbose(). A
 // test that provokes one of these failures on purpose should use
 // discordsim.New directly.
@@ -48,6 +52,7 @@ func Start(t testing.TB, opts discordsim.Options) *discordsim.Server {
 		})
 	} else {
 		opts.CheckRequest = chainChecks(opts.CheckRequest, checker.Check)
+		opts.CheckResponse = chainResponseChecks(opts.CheckResponse, checker.CheckResponse)
 	}
 	if opts.Logger == nil {
 		opts.Logger, _ = NewLogCapture(t)
@@ -65,6 +70,9 @@ func Start(t testing.TB, opts discordsim.Options) *discordsim.Server {
 		for _, e := range s.ConformanceErrors() {
 			t.Errorf("request Discord would reject: %s", e)
 		}
+		for _, e := range s.ResponseConformanceErrors() {
+			t.Errorf("simulator answer unlike Discord's (a simulator bug): %s", e)
+		}
 		for _, r := range s.UnknownRoutes() {
 			t.Errorf("request to a route the simulator does not know: %s", r)
 		}
@@ -73,6 +81,16 @@ func Start(t testing.TB, opts discordsim.Options) *discordsim.Server {
 		}
 	})
 	return s
+}
+
+// chainResponseChecks runs first (if any) and then second, and joins their errors.
+func chainResponseChecks(first, second func(*http.Request, int, http.Header, []byte) error) func(*http.Request, int, http.Header, []byte) error {
+	if first == nil {
+		return second
+	}
+	return func(r *http.Request, status int, h http.Header, body []byte) error {
+		return errors.Join(first(r, status, h, body), second(r, status, h, body))
+	}
 }
 
 // chainChecks runs first (if any) and then second, and joins their errors.

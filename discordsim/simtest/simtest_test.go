@@ -187,3 +187,32 @@ func TestStartConformance(t *testing.T) {
 		t.Errorf("cleanup errors = %q, want one about $.content", errs)
 	}
 }
+
+// TestStartResponseConformance checks that a simulator answer rejected by the
+// response check fails the test, and that the answer itself is unchanged.
+func TestStartResponseConformance(t *testing.T) {
+	rt := &recordingTB{TB: t}
+	s := Start(rt, discordsim.Options{CheckResponse: func(r *http.Request, status int, _ http.Header, body []byte) error {
+		if strings.HasSuffix(r.URL.Path, "/users/@me") {
+			return fmt.Errorf("%d answer rejected for the test: %s", status, body)
+		}
+		return nil
+	}})
+	rq, err := http.NewRequest(http.MethodGet, s.APIURL()+"/users/@me", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rq.Header.Set("Authorization", "Bot "+s.Token())
+	rs, err := http.DefaultClient.Do(rq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs.Body.Close()
+	if rs.StatusCode != http.StatusOK {
+		t.Errorf("status = %d, want 200: a response check must not change the answer", rs.StatusCode)
+	}
+	errs := rt.finish()
+	if len(errs) != 1 || !strings.Contains(errs[0], "answer rejected for the test") || !strings.Contains(errs[0], "simulator answer") {
+		t.Errorf("cleanup errors = %q, want one about the rejected answer", errs)
+	}
+}
