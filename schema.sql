@@ -118,3 +118,43 @@ CREATE TABLE processes (
     started_at timestamptz NOT NULL DEFAULT now(),
     seen_at    timestamptz NOT NULL DEFAULT now()
 );
+
+-- migrate: 4
+
+-- Settings of the guilds managed from Discord (/rollcall): the same
+-- document as a [[guilds]] table of config.toml, as JSON. version counts
+-- changes, so that two moderators editing at once cannot overwrite each
+-- other silently; every change also NOTIFYs rollcall_settings, so every
+-- running process applies it at its next tick.
+CREATE TABLE guild_settings (
+    guild_id   bigint      PRIMARY KEY,
+    spec       jsonb       NOT NULL,
+    version    integer     NOT NULL,
+    updated_at timestamptz NOT NULL,
+    updated_by bigint      NOT NULL
+);
+
+-- Every change a moderator made, with who, when, and the value before and
+-- after: what /rollcall log shows. Nothing is overwritten without a trace.
+CREATE TABLE settings_log (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    guild_id    bigint      NOT NULL,
+    at          timestamptz NOT NULL,
+    author_id   bigint      NOT NULL,
+    author_name text        NOT NULL,
+    action      text        NOT NULL,
+    key         text        NOT NULL,
+    old_value   text,
+    new_value   text
+);
+CREATE INDEX settings_log_guild ON settings_log (guild_id, id DESC);
+
+-- The guilds the bot is in, as far as rollcall needs to know: when it
+-- joined and left (data of a departed guild is deleted after a grace
+-- period), and whether it has said hello in the system channel.
+CREATE TABLE guilds (
+    guild_id    bigint      PRIMARY KEY,
+    joined_at   timestamptz NOT NULL,
+    departed_at timestamptz,
+    welcomed_at timestamptz
+);

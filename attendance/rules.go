@@ -1,7 +1,5 @@
 package attendance
 
-import "fmt"
-
 // Class is how a member's attendance of one occurrence is judged.
 type Class string
 
@@ -39,19 +37,6 @@ type Rules struct {
 // both ends.
 func DefaultRules() Rules {
 	return Rules{MinMinutes: 1, CountSelfMuted: true, CountSelfDeafened: true, CountServerDeafened: true, LateAfter: 5, LeftEarlyBefore: 5}
-}
-
-// Validate checks the rules against an event length in minutes.
-func (r Rules) Validate(minutes int) error {
-	switch {
-	case r.MinMinutes < 1 || r.MinMinutes > minutes:
-		return fmt.Errorf("min_minutes %d is out of range: use 1 to the event's %d minutes", r.MinMinutes, minutes)
-	case r.LateAfter < 0 || r.LateAfter >= minutes:
-		return fmt.Errorf("late_after %d min is out of range: use 0 (off) to %d", r.LateAfter, minutes-1)
-	case r.LeftEarlyBefore < 0 || r.LeftEarlyBefore >= minutes:
-		return fmt.Errorf("left_early_before %d min is out of range: use 0 (off) to %d", r.LeftEarlyBefore, minutes-1)
-	}
-	return nil
 }
 
 // Counted returns the minutes that count under r.

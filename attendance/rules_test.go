@@ -42,14 +42,3 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
-
-func TestRulesValidate(t *testing.T) {
-	if err := DefaultRules().Validate(60); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range []Rules{{MinMinutes: 0}, {MinMinutes: 61}, {MinMinutes: 1, LateAfter: 60}, {MinMinutes: 1, LeftEarlyBefore: -1}} {
-		if r.Validate(60) == nil {
-			t.Errorf("%+v accepted", r)
-		}
-	}
-}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"rollcall/attendance"
 
 	"github.com/disgoorg/disgo/discord"
 
@@ -29,7 +30,7 @@ func (c *Commands) prepareAbsent(r *request) (prepared, error) {
 	if err != nil {
 		return prepared{}, err
 	}
-	span, err := ParseRange(period, "", "", "30d", r.now, r.loc())
+	span, err := attendance.ParseRange(period, "", "", "30d", r.now, r.loc())
 	if err != nil {
 		return prepared{}, err
 	}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"rollcall/attendance"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -258,7 +259,7 @@ func (c *Commands) request(e *handler.CommandEvent, data discord.SlashCommandInt
 	}
 	g, ok := c.reg.Get(uint64(*gid))
 	if !ok {
-		return nil, inputErr("err_guild", uint64(*gid))
+		return nil, inputErr("err_guild")
 	}
 	return &request{e: e, data: data, guild: g, lang: l, user: e.User().ID, mod: isModerator(g, m), now: c.clock.Now()}, nil
 }
@@ -346,12 +347,16 @@ func (c *Commands) acquire(ctx context.Context, r *request, log *slog.Logger) bo
 // deferral, by deleting it and following up privately (a message cannot turn
 // ephemeral once sent).
 func (c *Commands) sendError(e *handler.CommandEvent, l view.Lang, deferred, public bool, err error, log *slog.Logger) {
-	var ie *InputError
+	var ie *attendance.InputError
+	var said interface{ In(view.Lang) string }
 	msg := ""
 	switch {
 	case errors.As(err, &ie):
-		msg = ie.In(l)
+		msg = l.Input(ie)
 		log.Debug("command refused", slog.String("reason", ie.Key))
+	case errors.As(err, &said):
+		msg = said.In(l)
+		log.Debug("command refused", slog.String("reason", msg))
 	case store.IsUnavailable(err):
 		msg = l.T("err_db_down")
 		log.Warn("command answered while the database is unreachable", slog.Any("error", err))
@@ -483,3 +488,8 @@ func periodOption() discord.ApplicationCommandOptionString {
 func mention(id snowflake.ID) string { return "<@" + id.String() + ">" }
 
 func trimmed(s string) string { return strings.TrimSpace(s) }
+
+// InputError is a problem with what a user typed (see attendance.InputError).
+type InputError = attendance.InputError
+
+func inputErr(key string, args ...any) error { return &attendance.InputError{Key: key, Args: args} }

@@ -211,7 +211,7 @@ func refusal(t *testing.T, r *discordsim.Response, wants ...string) {
 // chartPNG returns the decoded chart the embed shows.
 func chartPNG(t *testing.T, r *discordsim.Response, name string) image.Image {
 	t.Helper()
-	if len(r.Embeds) != 1 || r.Embeds[0].Image == nil || r.Embeds[0].Image.URL != "attachment://"+name {
+	if len(r.Embeds) != 1 || r.Embeds[0].Image == nil || !strings.HasSuffix(r.Embeds[0].Image.URL, "/"+name) {
 		t.Fatalf("embed does not show %s: %+v", name, r.Embeds)
 	}
 	for _, f := range r.Files {
@@ -655,7 +655,7 @@ func TestE2ECommandOutsideConfiguredGuilds(t *testing.T) {
 	})
 	t.Run("guild not configured", func(t *testing.T) {
 		r := f.invokeIn(t, f.other, f.stranger, "", "week")
-		refusal(t, r, "not set up for rollcall", strconv.FormatUint(uint64(f.other), 10))
+		refusal(t, r, "rollcall is not set up here yet: a moderator can run /rollcall setup")
 	})
 	t.Run("configured guild works with global commands", func(t *testing.T) {
 		f.seed(t, "O1", at(16, 16, 0, 0), seat{"alexey", 0, 59})

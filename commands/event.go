@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"rollcall/attendance"
 	"strconv"
 	"strings"
 	"time"
@@ -52,12 +53,12 @@ func (c *Commands) prepareEvent(r *request) (prepared, error) {
 		// The value is an occurrence id chosen from autocomplete; anything
 		// typed by hand that is not one is an unknown event.
 		if id, err = strconv.ParseInt(s, 10, 64); err != nil || id <= 0 {
-			return prepared{}, inputErr("err_unknown_event", clip(eventStr), example(r.now, r.loc()))
+			return prepared{}, inputErr("err_unknown_event", attendance.Clip(eventStr), attendance.Example(r.now, r.loc()))
 		}
 	}
 	var day time.Time
 	if trimmed(dateStr) != "" && id == 0 {
-		if day, err = ParseDate(dateStr, r.now, r.loc()); err != nil {
+		if day, err = attendance.ParseDate(dateStr, r.now, r.loc()); err != nil {
 			return prepared{}, err
 		}
 	}
@@ -81,7 +82,7 @@ func (c *Commands) findOccurrence(ctx context.Context, r *request, id int64, typ
 			return err
 		})
 		if errors.Is(err, store.ErrNotFound) || err == nil && (o.GuildID != g.ID || o.Start.After(r.now)) {
-			return o, inputErr("err_unknown_event", clip(typed), example(r.now, r.loc()))
+			return o, inputErr("err_unknown_event", attendance.Clip(typed), attendance.Example(r.now, r.loc()))
 		}
 		return o, err
 	}
@@ -103,7 +104,7 @@ func (c *Commands) findOccurrence(ctx context.Context, r *request, id int64, typ
 		}
 	}
 	if !day.IsZero() {
-		return store.Occurrence{}, inputErr("err_no_event_on", r.lang.Date(day), example(r.now, r.loc()))
+		return store.Occurrence{}, inputErr("err_no_event_on", r.lang.Date(day), attendance.Example(r.now, r.loc()))
 	}
 	return store.Occurrence{}, inputErr("err_no_events")
 }
@@ -123,7 +124,7 @@ func (c *Commands) eventChoices(ctx context.Context, e *handler.AutocompleteEven
 		case o.Focused:
 			typed = strings.ToLower(strings.TrimSpace(v))
 		case name == "date" && strings.TrimSpace(v) != "":
-			if d, err := ParseDate(v, now, g.Location); err == nil {
+			if d, err := attendance.ParseDate(v, now, g.Location); err == nil {
 				day = d
 			}
 		}
@@ -144,7 +145,7 @@ func (c *Commands) eventChoices(ctx context.Context, e *handler.AutocompleteEven
 		}
 		label := l.OccurrenceLabel(o, g.Location)
 		id := strconv.FormatInt(o.ID, 10)
-		if typed != "" && !strings.Contains(strings.ToLower(label), typed) && !strings.Contains(o.Start.In(g.Location).Format(dateLayout), typed) && id != typed {
+		if typed != "" && !strings.Contains(strings.ToLower(label), typed) && !strings.Contains(o.Start.In(g.Location).Format(attendance.DateLayout), typed) && id != typed {
 			continue
 		}
 		out = append(out, discord.AutocompleteChoiceString{Name: label, Value: id})

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"rollcall/attendance"
 
 	"github.com/disgoorg/disgo/discord"
 
@@ -50,7 +51,7 @@ func (c *Commands) prepareMember(r *request) (prepared, error) {
 			return prepared{}, err
 		}
 	}
-	span, err := ParseRange(strs[0], strs[1], strs[2], "30d", r.now, r.loc())
+	span, err := attendance.ParseRange(strs[0], strs[1], strs[2], "30d", r.now, r.loc())
 	if err != nil {
 		return prepared{}, err
 	}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"rollcall/attendance"
 
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/omit"
@@ -46,7 +47,7 @@ func (c *Commands) prepareWeek(r *request) (prepared, error) {
 	if err != nil {
 		return prepared{}, err
 	}
-	w, err := ParseWeek(weekStr, r.now, r.loc())
+	w, err := attendance.ParseWeek(weekStr, r.now, r.loc())
 	if err != nil {
 		return prepared{}, err
 	}

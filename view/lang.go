@@ -6,6 +6,8 @@ package view
 
 import (
 	"fmt"
+
+	"rollcall/attendance"
 	"strings"
 	"time"
 )
@@ -39,6 +41,9 @@ func PostLang(setting, guildLocale string) Lang {
 	}
 	return LangOf(guildLocale)
 }
+
+// Input is the words of an input error.
+func (l Lang) Input(e *attendance.InputError) string { return l.T(e.Key, e.Args...) }
 
 // T formats the message key in l, falling back to English.
 func (l Lang) T(key string, args ...any) string {

@@ -1,4 +1,4 @@
-package commands
+package attendance
 
 import (
 	"fmt"
@@ -6,23 +6,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"rollcall/attendance"
-	"rollcall/view"
 )
 
-// InputError is a problem with what a user typed: a message key of package
-// view and its arguments, so the user reads it in their own language with an
-// example of what works.
+// InputError is a problem with what a user typed: a message key (package
+// view has the words) and its arguments, so the user reads it in their own
+// language with an example of what works.
 type InputError struct {
 	Key  string
 	Args []any
 }
 
-func (e *InputError) Error() string { return view.EN.T(e.Key, e.Args...) }
-
-// In is the message in l.
-func (e *InputError) In(l view.Lang) string { return l.T(e.Key, e.Args...) }
+func (e *InputError) Error() string { return fmt.Sprintf("input: %s %v", e.Key, e.Args) }
 
 func inputErr(key string, args ...any) error { return &InputError{Key: key, Args: args} }
 
@@ -30,10 +24,12 @@ func inputErr(key string, args ...any) error { return &InputError{Key: key, Args
 // one way to ask for more.
 const MaxSpanDays = 366
 
-// historyStart is where "all" begins: before it Discord did not exist.
-var historyStart = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+// HistoryStart is where "all" begins: before it Discord did not exist, so
+// no date before it is accepted.
+var HistoryStart = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
 
-const dateLayout = "2006-01-02"
+// DateLayout is how dates are written: 2026-11-27.
+const DateLayout = "2006-01-02"
 
 // Span is the days from From up to (not including) To, both local midnights
 // in the guild's zone.
@@ -42,8 +38,8 @@ type Span struct{ From, To time.Time }
 // Days is the number of calendar days in the span (DST days count as one).
 func (s Span) Days() int { return daysBetween(s.From, s.To) }
 
-// midnight is the start of t's local day in loc.
-func midnight(t time.Time, loc *time.Location) time.Time {
+// Midnight is the start of t's local day in loc.
+func Midnight(t time.Time, loc *time.Location) time.Time {
 	t = t.In(loc)
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 }
@@ -56,10 +52,10 @@ func daysBetween(a, b time.Time) int {
 	return int(cb.Sub(ca).Hours() / 24)
 }
 
-// example is a date to show in an error message: yesterday, which every
+// Example is a date to show in an error message: yesterday, which every
 // command accepts.
-func example(now time.Time, loc *time.Location) string {
-	return midnight(now, loc).AddDate(0, 0, -1).Format(dateLayout)
+func Example(now time.Time, loc *time.Location) string {
+	return Midnight(now, loc).AddDate(0, 0, -1).Format(DateLayout)
 }
 
 var ddmmyyyy = regexp.MustCompile(`^(\d{1,2})\.(\d{1,2})\.(\d{4})$`)
@@ -69,7 +65,7 @@ var ddmmyyyy = regexp.MustCompile(`^(\d{1,2})\.(\d{1,2})\.(\d{4})$`)
 // "yesterday" (also in Russian). It returns the day's local midnight.
 func parseDay(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	in := strings.ToLower(strings.TrimSpace(s))
-	today := midnight(now, loc)
+	today := Midnight(now, loc)
 	switch in {
 	case "today", "сегодня":
 		return today, nil
@@ -77,7 +73,7 @@ func parseDay(s string, now time.Time, loc *time.Location) (time.Time, error) {
 		return today.AddDate(0, 0, -1), nil
 	}
 	var y, m, d int
-	if t, err := time.Parse(dateLayout, in); err == nil {
+	if t, err := time.Parse(DateLayout, in); err == nil {
 		y, m, d = t.Year(), int(t.Month()), t.Day()
 	} else if sub := ddmmyyyy.FindStringSubmatch(in); sub != nil {
 		d, _ = strconv.Atoi(sub[1])
@@ -85,10 +81,14 @@ func parseDay(s string, now time.Time, loc *time.Location) (time.Time, error) {
 		y, _ = strconv.Atoi(sub[3])
 		// time.Date would roll 31.02 over into March: refuse it instead.
 		if t := time.Date(y, time.Month(m), d, 12, 0, 0, 0, time.UTC); t.Day() != d || int(t.Month()) != m {
-			return time.Time{}, inputErr("err_date", clip(s), example(now, loc))
+			return time.Time{}, inputErr("err_date", Clip(s), Example(now, loc))
 		}
 	} else {
-		return time.Time{}, inputErr("err_date", clip(s), example(now, loc))
+		return time.Time{}, inputErr("err_date", Clip(s), Example(now, loc))
+	}
+	if y < HistoryStart.Year() {
+		// Also what keeps a year-0 date from overflowing a period's length.
+		return time.Time{}, inputErr("err_date_before_discord", Clip(s), Example(now, loc))
 	}
 	// A zone whose clocks jump at midnight has no 00:00 that day;
 	// time.Date then moves forward to the first instant that exists.
@@ -102,8 +102,8 @@ func ParseDate(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	if d.After(midnight(now, loc)) {
-		return time.Time{}, inputErr("err_future_date", d.Format(dateLayout), example(now, loc))
+	if d.After(Midnight(now, loc)) {
+		return time.Time{}, inputErr("err_future_date", d.Format(DateLayout), Example(now, loc))
 	}
 	return d, nil
 }
@@ -124,8 +124,8 @@ func isoWeeks(y int) int {
 	return w
 }
 
-// isoName writes a week as "2026-W47".
-func isoName(t time.Time) string {
+// ISOName writes a week as "2026-W47".
+func ISOName(t time.Time) string {
 	y, w := t.ISOWeek()
 	return fmt.Sprintf("%04d-W%02d", y, w)
 }
@@ -133,32 +133,32 @@ func isoName(t time.Time) string {
 // ParseWeek reads a Monday-to-Sunday week in loc: "this" (also empty),
 // "last", an ISO week "2026-W47", or any date inside it. A week that has not
 // started is refused.
-func ParseWeek(s string, now time.Time, loc *time.Location) (attendance.Week, error) {
+func ParseWeek(s string, now time.Time, loc *time.Location) (Week, error) {
 	in := strings.ToLower(strings.TrimSpace(s))
-	var w attendance.Week
+	var w Week
 	switch in {
 	case "", "this", "current", "эта", "текущая", "this week":
-		return attendance.WeekOf(now, loc), nil
+		return WeekOf(now, loc), nil
 	case "last", "previous", "прошлая", "last week":
-		return attendance.WeekOf(attendance.WeekStart(now, loc).AddDate(0, 0, -1), loc), nil
+		return WeekOf(WeekStart(now, loc).AddDate(0, 0, -1), loc), nil
 	}
 	if sub := isoWeek.FindStringSubmatch(in); sub != nil {
 		y, _ := strconv.Atoi(sub[1])
 		n, _ := strconv.Atoi(sub[2])
 		if y < 1 || n < 1 || n > isoWeeks(y) {
-			return w, inputErr("err_week_number", y, n, isoWeeks(max(y, 1)), isoName(now.In(loc)))
+			return w, inputErr("err_week_number", y, n, isoWeeks(max(y, 1)), ISOName(now.In(loc)))
 		}
 		start := ISOWeekStart(y, n, loc)
-		w = attendance.Week{Start: start, End: start.AddDate(0, 0, 7)}
+		w = Week{Start: start, End: start.AddDate(0, 0, 7)}
 	} else {
 		d, err := parseDay(s, now, loc)
 		if err != nil {
-			return w, inputErr("err_week", clip(s), isoName(now.In(loc)), example(now, loc))
+			return w, inputErr("err_week", Clip(s), ISOName(now.In(loc)), Example(now, loc))
 		}
-		w = attendance.WeekOf(d, loc)
+		w = WeekOf(d, loc)
 	}
 	if w.Start.After(now) {
-		return w, inputErr("err_future_week", w.Start.Format(dateLayout))
+		return w, inputErr("err_future_week", w.Start.Format(DateLayout))
 	}
 	return w, nil
 }
@@ -169,17 +169,17 @@ var lastDays = regexp.MustCompile(`^(\d{1,3})\s*d$`)
 // today included) or "all" (everything since 2015).
 func ParsePeriod(s string, now time.Time, loc *time.Location) (Span, error) {
 	in := strings.ToLower(strings.TrimSpace(s))
-	tomorrow := midnight(now, loc).AddDate(0, 0, 1)
+	tomorrow := Midnight(now, loc).AddDate(0, 0, 1)
 	if in == "all" {
-		return Span{From: midnight(historyStart, loc), To: tomorrow}, nil
+		return Span{From: Midnight(HistoryStart, loc), To: tomorrow}, nil
 	}
 	sub := lastDays.FindStringSubmatch(in)
 	if sub == nil {
-		return Span{}, inputErr("err_period", clip(s))
+		return Span{}, inputErr("err_period", Clip(s))
 	}
 	n, _ := strconv.Atoi(sub[1])
 	if n < 1 || n > MaxSpanDays {
-		return Span{}, inputErr("err_period", clip(s))
+		return Span{}, inputErr("err_period", Clip(s))
 	}
 	return Span{From: tomorrow.AddDate(0, 0, -n), To: tomorrow}, nil
 }
@@ -190,7 +190,7 @@ func ParsePeriod(s string, now time.Time, loc *time.Location) (Span, error) {
 func ParseRange(period, from, to string, def string, now time.Time, loc *time.Location) (Span, error) {
 	period, from, to = strings.TrimSpace(period), strings.TrimSpace(from), strings.TrimSpace(to)
 	if period != "" && (from != "" || to != "") {
-		return Span{}, inputErr("err_period_and_dates", midnight(now, loc).AddDate(0, 0, -29).Format(dateLayout), midnight(now, loc).Format(dateLayout))
+		return Span{}, inputErr("err_period_and_dates", Midnight(now, loc).AddDate(0, 0, -29).Format(DateLayout), Midnight(now, loc).Format(DateLayout))
 	}
 	if from == "" && to == "" {
 		if period == "" {
@@ -198,7 +198,7 @@ func ParseRange(period, from, to string, def string, now time.Time, loc *time.Lo
 		}
 		return ParsePeriod(period, now, loc)
 	}
-	last := midnight(now, loc)
+	last := Midnight(now, loc)
 	if to != "" {
 		d, err := ParseDate(to, now, loc)
 		if err != nil {
@@ -215,17 +215,17 @@ func ParseRange(period, from, to string, def string, now time.Time, loc *time.Lo
 		first = d
 	}
 	if first.After(last) {
-		return Span{}, inputErr("err_from_after_to", first.Format(dateLayout), last.Format(dateLayout), last.Format(dateLayout), first.Format(dateLayout))
+		return Span{}, inputErr("err_from_after_to", first.Format(DateLayout), last.Format(DateLayout), last.Format(DateLayout), first.Format(DateLayout))
 	}
 	s := Span{From: first, To: last.AddDate(0, 0, 1)}
 	if n := s.Days(); n > MaxSpanDays {
-		return Span{}, inputErr("err_too_long", n, last.AddDate(0, 0, 1-MaxSpanDays).Format(dateLayout), last.Format(dateLayout))
+		return Span{}, inputErr("err_too_long", n, last.AddDate(0, 0, 1-MaxSpanDays).Format(DateLayout), last.Format(DateLayout))
 	}
 	return s, nil
 }
 
-// clip shortens what a user typed before it is quoted back to them.
-func clip(s string) string {
+// Clip shortens what a user typed before it is quoted back to them.
+func Clip(s string) string {
 	if r := []rune(s); len(r) > 40 {
 		return string(r[:40]) + "…"
 	}
