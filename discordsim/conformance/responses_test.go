@@ -352,8 +352,14 @@ func TestCheckResponseRejects(t *testing.T) {
 			}
 		})
 	}
-	if err := c.CheckResponse(r, 404, h, []byte(`{"message": "Unknown Channel", "code": 10003}`)); err != nil {
-		t.Errorf("a Discord error body was rejected: %v", err)
+	for _, body := range []string{
+		`{"message": "Unknown Channel", "code": 10003}`,
+		`{"code": 50035, "message": "Invalid Form Body", "errors": {"content": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}]}}}`,
+		`{"code": 50035, "message": "Invalid Form Body", "errors": {"options": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 25 or fewer in length."}], "3": {"name": {"_errors": [{"code": "APPLICATION_COMMAND_INVALID_NAME", "message": "Command name is invalid"}]}}}}}`,
+	} {
+		if err := c.CheckResponse(r, 400, h, []byte(body)); err != nil {
+			t.Errorf("a Discord error body was rejected: %s: %v", body, err)
+		}
 	}
 	var ce *conformance.Error
 	err := c.CheckResponse(r, 200, h, []byte(`{}`))

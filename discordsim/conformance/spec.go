@@ -234,10 +234,21 @@ func patchResponses(spec map[string]any) error {
 	// "BASE_TYPE_REQUIRED", "message": "This field is required"}]}, as its
 	// docs show), while the spec reuses Error, whose code is the integer of the
 	// top-level error.
-	inner, err := lookup(schemas, "InnerErrors", "properties", "_errors")
+	innerErrors, err := lookup(schemas, "InnerErrors")
 	if err != nil {
 		return err
 	}
+	inner, err := lookup(innerErrors, "properties", "_errors")
+	if err != nil {
+		return err
+	}
+	// A field may have errors of its own and errors of its parts at once,
+	// e.g. {"options": {"_errors": [too many], "3": {"name": ...}}}, which the
+	// spec's closed InnerErrors refuses.
+	if innerErrors["additionalProperties"] != false {
+		return fmt.Errorf("patch InnerErrors: additionalProperties is no longer false")
+	}
+	innerErrors["additionalProperties"] = map[string]any{"$ref": "#/components/schemas/ErrorDetails"}
 	if _, ok := inner["items"]; !ok {
 		return fmt.Errorf("patch InnerErrors: _errors has no items")
 	}
