@@ -49,6 +49,7 @@ type App struct {
 	Reports  *compose.Reports
 	Jobs     *jobs.Queue
 	Commands *commands.Commands
+	sync     *settingsSync
 	close    []func()
 	log      *slog.Logger
 }
@@ -90,6 +91,11 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 		}
 	}
 	a.Settings = settings.NewRegistry(cfg.Validated...)
+	a.sync = &settingsSync{store: st, reg: a.Settings, log: d.Logger.With(slog.String("component", "settings")), url: cfg.DatabaseURL.Value()}
+	if err := a.sync.loadAll(ctx); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("load the settings of guilds managed from Discord: %w", err)
+	}
 	a.Reports = &compose.Reports{Store: st, Renderer: renderer, Log: d.Logger.With(slog.String("component", "reports"))}
 	a.Commands = commands.New(commands.Deps{Settings: a.Settings, Scope: cfg.Commands, Store: st, Reports: a.Reports, Clock: d.Clock, Logger: d.Logger})
 	b, err := bot.New(bot.Options{
@@ -97,6 +103,9 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 		PollInterval: cfg.PollInterval.D(), DBOutageWindow: cfg.DBOutageWindow.D(), CatchUp: cfg.CatchUp.D(), WriteTimeout: d.WriteTimeout,
 		Store: st, Clock: d.Clock, Logger: d.Logger, ClientOpts: d.ClientOpts,
 		Listeners: []disgobot.EventListener{a.Commands.Listener()},
+		// Any guild the bot is in can be set up from Discord.
+		FromDiscord:  true,
+		Unconfigured: a.Commands.GuildJoined,
 	})
 	if err != nil {
 		a.Close()
@@ -140,6 +149,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	botCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
+	go a.sync.listen(botCtx)
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)

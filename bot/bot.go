@@ -71,6 +71,10 @@ type Options struct {
 	ClientOpts []disgobot.ConfigOpt
 	// Listeners get every gateway event, e.g. the slash command router.
 	Listeners []disgobot.EventListener
+	// Unconfigured is told (off the gateway goroutine) of each guild the bot
+	// is in that has no settings, e.g. so that the commands are registered
+	// where it can run /rollcall setup.
+	Unconfigured func(ctx context.Context, client *disgobot.Client, guild uint64)
 }
 
 // Bot is a rollcall bot: build it with New, connect with Connect, run with Run.
@@ -139,6 +143,7 @@ func (b *Bot) Connect(ctx context.Context) error {
 		disgobot.WithEventListenerFunc(b.onReady),
 		disgobot.WithEventListenerFunc(b.onGuildReady),
 		disgobot.WithEventListenerFunc(b.onGuildJoin),
+		disgobot.WithEventListenerFunc(b.onGuildLeave),
 		disgobot.WithEventListenerFunc(b.onMemberJoin),
 		disgobot.WithEventListenerFunc(b.onMemberUpdate),
 		disgobot.WithEventListenerFunc(b.onMemberLeave),
@@ -435,8 +440,12 @@ func (b *Bot) guildArrived(client *disgobot.Client, gid snowflake.ID) {
 		b.readyMu.Lock()
 		b.ready[gid] = true // nothing to record there until it is set up
 		b.readyMu.Unlock()
+		if b.opts.FromDiscord {
+			go b.unconfigured(client, gid)
+		}
 		return
 	}
+	go b.joined(gid)
 	// A missing channel must not stop recording elsewhere: say so, go on.
 	for _, err := range b.checkChannels(client.Caches, g) {
 		b.log.Error("configured channel missing", slog.Any("error", err))
@@ -594,3 +603,67 @@ func (b *Bot) SetPoster(p Poster) { b.recorder.Poster = p }
 // WaitWritten waits until the samples of the last tick are written (or
 // failed to be): for benchmarks, which time a tick with its write.
 func (b *Bot) WaitWritten() { b.recorder.WaitWritten() }
+
+// joined records that the bot is in a guild: a departed guild that comes
+// back within its grace period keeps its data.
+func (b *Bot) joined(gid snowflake.ID) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.store.GuildJoined(ctx, uint64(gid), b.clock.Now()); err != nil {
+		b.log.Warn("record a guild the bot is in", slog.Uint64("guild_id", uint64(gid)), slog.Any("error", err))
+	}
+}
+
+// onGuildLeave: the bot was removed from a guild (or it was deleted);
+// disgo reports an outage as GuildUnavailable instead.
+func (b *Bot) onGuildLeave(e *events.GuildLeave) {
+	gid := e.GuildID
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := b.store.GuildDeparted(ctx, uint64(gid), b.clock.Now()); err != nil {
+			b.log.Warn("record a guild the bot left", slog.Uint64("guild_id", uint64(gid)), slog.Any("error", err))
+		}
+		b.log.Info("the bot left a guild", slog.Uint64("guild_id", uint64(gid)))
+	}()
+}
+
+// unconfigured handles a guild without settings: it is recorded, the
+// commands are told, and, once ever, the bot says hello in the guild's
+// system channel with the one command to run, if it may post there.
+func (b *Bot) unconfigured(client *disgobot.Client, gid snowflake.ID) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b.joined(gid)
+	if b.opts.Unconfigured != nil {
+		b.opts.Unconfigured(ctx, client, uint64(gid))
+	}
+	guild, ok := client.Caches.Guild(gid)
+	if !ok || guild.SystemChannelID == nil {
+		return
+	}
+	ch, ok := client.Caches.GuildMessageChannel(*guild.SystemChannelID)
+	self, okSelf := client.Caches.SelfMember(gid)
+	if !ok || !okSelf {
+		return
+	}
+	perms := client.Caches.MemberPermissionsInChannel(ch, self)
+	if !perms.Has(discord.PermissionViewChannel | discord.PermissionSendMessages) {
+		b.log.Info("not saying hello: the bot may not post in the system channel", slog.Uint64("guild_id", uint64(gid)))
+		return
+	}
+	first, err := b.store.ClaimWelcome(ctx, uint64(gid), b.clock.Now())
+	if err != nil || !first {
+		if err != nil {
+			b.log.Warn("welcome a new guild", slog.Any("error", err))
+		}
+		return
+	}
+	text := view.LangOf(guild.PreferredLocale).T("rc_welcome")
+	if _, err := client.Rest.CreateMessage(ch.ID(), discord.MessageCreate{Content: text,
+		AllowedMentions: &discord.AllowedMentions{Parse: []discord.AllowedMentionType{}}}, rest.WithCtx(ctx)); err != nil {
+		b.log.Warn("welcome a new guild", slog.Uint64("guild_id", uint64(gid)), slog.Any("error", err))
+		return
+	}
+	b.log.Info("said hello in a guild that is not set up", slog.Uint64("guild_id", uint64(gid)))
+}

@@ -17,6 +17,7 @@ import (
 	"rollcall/attendance"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,6 +69,9 @@ type Commands struct {
 	clock   clock.Clock
 	slots   chan struct{} // replies being built; a semaphore
 	waiting atomic.Int64  // replies waiting for a slot
+
+	regMu      sync.Mutex
+	registered string // the scope commands are registered in now
 	log     *slog.Logger
 	mux     *handler.Mux
 	jobs    atomic.Int64 // replies being prepared, for Drain
@@ -93,6 +97,7 @@ func New(d Deps) *Commands {
 	c.mux.SlashCommand("/week", c.handle("week", c.prepareWeek))
 	c.mux.SlashCommand("/member", c.handle("member", c.prepareMember))
 	c.mux.SlashCommand("/absent", c.handle("absent", c.prepareAbsent))
+	c.routeRollcall()
 	c.mux.NotFound(c.notFound)
 	c.mux.Error(func(e *handler.InteractionEvent, err error) {
 		c.log.Error("interaction handler failed", slog.Uint64("interaction_id", uint64(e.ID())), slog.Any("error", err))
@@ -102,7 +107,7 @@ func New(d Deps) *Commands {
 
 // Definitions are the commands as registered with Discord.
 func Definitions() []discord.ApplicationCommandCreate {
-	return []discord.ApplicationCommandCreate{eventCommand(), weekCommand(), memberCommand(), absentCommand()}
+	return []discord.ApplicationCommandCreate{eventCommand(), weekCommand(), memberCommand(), absentCommand(), rollcallCommand()}
 }
 
 // Listener routes INTERACTION_CREATE events to the commands; pass it to
@@ -126,28 +131,56 @@ func (c *Commands) Drain(timeout time.Duration) bool {
 	return true
 }
 
-// Register overwrites the application's commands in bulk: in each
-// configured guild (shown at once) or globally (Discord may take a while to
-// show them everywhere). The other scope is cleared, so switching scopes
-// never shows a command twice.
+// Register overwrites the application's commands in bulk: globally, or in
+// each guild of the file (shown at once) when scope is "guild". The default
+// scope "auto" is global as soon as any guild may be managed from Discord:
+// stored settings exist, or the file lists none; until then per guild, and
+// the first guild that joins without settings turns it global (GuildJoined).
+// The other scope is cleared, so switching never shows a command twice.
 func (c *Commands) Register(ctx context.Context, client *disgobot.Client) error {
+	scope := c.scope
+	if scope == "auto" || scope == "" {
+		scope = "guild"
+		fileGuilds := 0
+		for _, g := range c.reg.All() {
+			if g.Source == settings.FromDiscord {
+				scope = "global"
+			} else {
+				fileGuilds++
+			}
+		}
+		if fileGuilds == 0 {
+			scope = "global"
+		}
+	}
+	c.regMu.Lock()
+	defer c.regMu.Unlock()
+	return c.register(ctx, client, scope)
+}
+
+func (c *Commands) register(ctx context.Context, client *disgobot.Client, scope string) error {
 	defs := Definitions()
 	none := []discord.ApplicationCommandCreate{}
 	hint := "check that the bot was invited with the applications.commands scope (OAuth2 URL Generator: bot + applications.commands)"
-	if c.scope == "global" {
+	if scope == "global" {
 		if _, err := client.Rest.SetGlobalCommands(client.ApplicationID, defs, rest.WithCtx(ctx)); err != nil {
 			return fmt.Errorf("register slash commands globally: %w; %s", err, hint)
 		}
 	}
-	guilds := c.reg.All()
-	for _, g := range guilds {
+	var file []*settings.Guild
+	for _, g := range c.reg.All() {
+		if g.Source == settings.FromFile {
+			file = append(file, g)
+		}
+	}
+	for _, g := range file {
 		id := snowflake.ID(g.ID)
 		set := defs
-		if c.scope == "global" {
+		if scope == "global" {
 			set = none
 		}
 		if _, err := client.Rest.SetGuildCommands(client.ApplicationID, id, set, rest.WithCtx(ctx)); err != nil {
-			if c.scope == "global" {
+			if scope == "global" {
 				c.log.Warn("could not clear the guild's own commands", slog.Uint64("guild_id", uint64(id)), slog.Any("error", err))
 				continue
 			}
@@ -158,13 +191,29 @@ func (c *Commands) Register(ctx context.Context, client *disgobot.Client) error 
 			return fmt.Errorf("register slash commands in guild %d (%s): %w; %s", id, g.Key, err, hint)
 		}
 	}
-	if c.scope != "global" {
+	if scope != "global" {
 		if _, err := client.Rest.SetGlobalCommands(client.ApplicationID, none, rest.WithCtx(ctx)); err != nil {
 			c.log.Warn("could not clear global commands", slog.Any("error", err))
 		}
 	}
-	c.log.Info("slash commands registered", slog.String("scope", c.scope), slog.Int("commands", len(defs)), slog.Int("guilds", len(guilds)))
+	c.registered = scope
+	c.log.Info("slash commands registered", slog.String("scope", scope), slog.Int("commands", len(defs)), slog.Int("file_guilds", len(file)))
 	return nil
+}
+
+// GuildJoined is told of a guild the bot is in that has no settings: with
+// commands registered per guild of the file it could not even run
+// /rollcall setup, so registration turns global (unless the operator chose
+// "guild" explicitly).
+func (c *Commands) GuildJoined(ctx context.Context, client *disgobot.Client, guild uint64) {
+	c.regMu.Lock()
+	defer c.regMu.Unlock()
+	if c.registered != "guild" || c.scope == "guild" {
+		return
+	}
+	if err := c.register(ctx, client, "global"); err != nil {
+		c.log.Error("register the commands globally for a guild set up from Discord", slog.Uint64("guild_id", guild), slog.Any("error", err))
+	}
 }
 
 // recoverRouting keeps a panic while routing (before a command's own
@@ -183,13 +232,17 @@ func (c *Commands) recoverRouting(next handler.Handler) handler.Handler {
 
 // request is one invocation, read on the gateway goroutine.
 type request struct {
-	e     *handler.CommandEvent
-	data  discord.SlashCommandInteractionData
-	guild *settings.Guild
-	lang  view.Lang
-	user  snowflake.ID
-	mod   bool // may see others' data
-	now   time.Time
+	e    *handler.CommandEvent
+	data discord.SlashCommandInteractionData
+	// guild is the guild's settings; nil only for /rollcall in a guild
+	// that is not set up yet.
+	guild  *settings.Guild
+	gid    uint64
+	author discord.User
+	lang   view.Lang
+	user   snowflake.ID
+	mod    bool // may see others' data
+	now    time.Time
 }
 
 // loc is the guild's zone.
@@ -213,8 +266,24 @@ func langOf(i discord.Interaction) view.Lang {
 	return view.EN
 }
 
-// handle wraps a command's prepare step with everything every command does.
+// handle wraps a command's prepare step with everything every command does;
+// the guild must be set up.
 func (c *Commands) handle(name string, prepare func(*request) (prepared, error)) handler.SlashCommandHandler {
+	return c.command(name, true, prepare)
+}
+
+// handleAdmin is handle for /rollcall: moderators only, and the guild may
+// not be set up yet (setup is how it gets set up).
+func (c *Commands) handleAdmin(name string, prepare func(*request) (prepared, error)) handler.SlashCommandHandler {
+	return c.command(name, false, func(r *request) (prepared, error) {
+		if !r.mod {
+			return prepared{}, inputErr("rc_not_moderator")
+		}
+		return prepare(r)
+	})
+}
+
+func (c *Commands) command(name string, needGuild bool, prepare func(*request) (prepared, error)) handler.SlashCommandHandler {
 	return func(data discord.SlashCommandInteractionData, e *handler.CommandEvent) error {
 		// Counted from the start: even an immediate answer makes REST calls
 		// that must finish before the client closes.
@@ -231,11 +300,15 @@ func (c *Commands) handle(name string, prepare func(*request) (prepared, error))
 				c.sendError(e, l, acked, false, errors.New("panic"), log)
 			}
 		}()
-		r, err := c.request(e, data, l)
+		r, err := c.request(e, data, l, needGuild)
 		if err == nil {
 			var p prepared
 			if p, err = prepare(r); err == nil {
 				if err := e.DeferCreateMessage(!p.public); err != nil {
+					if answeredElsewhere(err) {
+						log.Debug("another rollcall process answered this interaction")
+						return nil
+					}
 					log.Error("defer the reply", slog.Any("error", err))
 					return nil
 				}
@@ -251,17 +324,21 @@ func (c *Commands) handle(name string, prepare func(*request) (prepared, error))
 }
 
 // request reads who asks, where, and in which language.
-func (c *Commands) request(e *handler.CommandEvent, data discord.SlashCommandInteractionData, l view.Lang) (*request, error) {
+func (c *Commands) request(e *handler.CommandEvent, data discord.SlashCommandInteractionData, l view.Lang, needGuild bool) (*request, error) {
 	gid := e.GuildID()
 	m := e.Member()
 	if gid == nil || m == nil {
 		return nil, inputErr("err_dm")
 	}
 	g, ok := c.reg.Get(uint64(*gid))
-	if !ok {
+	if !ok && needGuild {
 		return nil, inputErr("err_guild")
 	}
-	return &request{e: e, data: data, guild: g, lang: l, user: e.User().ID, mod: isModerator(g, m), now: c.clock.Now()}, nil
+	if !ok {
+		g = nil
+	}
+	return &request{e: e, data: data, guild: g, gid: uint64(*gid), author: e.User(), lang: l, user: e.User().ID,
+		mod: isModerator(g, m), now: c.clock.Now()}, nil
 }
 
 // isModerator: Manage Server or Administrator in the interaction's member
@@ -271,6 +348,9 @@ func (c *Commands) request(e *handler.CommandEvent, data discord.SlashCommandInt
 func isModerator(g *settings.Guild, m *discord.ResolvedMember) bool {
 	if m.Permissions.Has(discord.PermissionManageGuild) || m.Permissions.Has(discord.PermissionAdministrator) {
 		return true
+	}
+	if g == nil {
+		return false
 	}
 	for _, r := range m.RoleIDs {
 		if g.IsModeratorRole(uint64(r)) {
@@ -347,27 +427,10 @@ func (c *Commands) acquire(ctx context.Context, r *request, log *slog.Logger) bo
 // deferral, by deleting it and following up privately (a message cannot turn
 // ephemeral once sent).
 func (c *Commands) sendError(e *handler.CommandEvent, l view.Lang, deferred, public bool, err error, log *slog.Logger) {
-	var ie *attendance.InputError
-	var said interface{ In(view.Lang) string }
-	msg := ""
-	switch {
-	case errors.As(err, &ie):
-		msg = l.Input(ie)
-		log.Debug("command refused", slog.String("reason", ie.Key))
-	case errors.As(err, &said):
-		msg = said.In(l)
-		log.Debug("command refused", slog.String("reason", msg))
-	case store.IsUnavailable(err):
-		msg = l.T("err_db_down")
-		log.Warn("command answered while the database is unreachable", slog.Any("error", err))
-	default:
-		// The interaction id lets the owner find the cause in the log.
-		msg = l.T("err_internal", "ref "+e.ID().String())
-		log.Error("command failed", slog.Any("error", err))
-	}
+	msg := c.errorText(l, err, log, e.ID())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	none := &discord.AllowedMentions{}
+	none := &discord.AllowedMentions{Parse: []discord.AllowedMentionType{}}
 	var sendErr error
 	switch {
 	case !deferred:
@@ -380,9 +443,36 @@ func (c *Commands) sendError(e *handler.CommandEvent, l view.Lang, deferred, pub
 		}
 		_, sendErr = e.CreateFollowupMessage(discord.MessageCreate{Content: msg, Flags: discord.MessageFlagEphemeral, AllowedMentions: none}, rest.WithCtx(ctx))
 	}
-	if sendErr != nil {
+	switch {
+	case answeredElsewhere(sendErr):
+		log.Debug("another rollcall process answered this interaction")
+	case sendErr != nil:
 		log.Error("send the error message", slog.Any("error", sendErr))
 	}
+}
+
+// errorText is what the user reads about err: their input's problem, an
+// outage, or a reference to find the cause in the log.
+func (c *Commands) errorText(l view.Lang, err error, log *slog.Logger, ref snowflake.ID) string {
+	var ie *attendance.InputError
+	var said interface{ In(view.Lang) string }
+	switch {
+	case errors.Is(err, errNothingChanged):
+		return l.T("rc_nothing_changed")
+	case errors.As(err, &ie):
+		log.Debug("command refused", slog.String("reason", ie.Key))
+		return l.Input(ie)
+	case errors.As(err, &said):
+		msg := said.In(l)
+		log.Debug("command refused", slog.String("reason", msg))
+		return msg
+	case store.IsUnavailable(err):
+		log.Warn("command answered while the database is unreachable", slog.Any("error", err))
+		return l.T("err_db_down")
+	}
+	// The interaction id lets the owner find the cause in the log.
+	log.Error("command failed", slog.Any("error", err))
+	return l.T("err_internal", "ref "+ref.String())
 }
 
 // notFound answers interactions of commands this version does not have
@@ -404,6 +494,12 @@ func (c *Commands) notFound(e *handler.InteractionEvent) error {
 // autocomplete answers an autocomplete interaction from a goroutine, with an
 // empty list when anything fails: there is no error message in a pick list.
 func (c *Commands) autocomplete(choices func(ctx context.Context, e *handler.AutocompleteEvent, g *settings.Guild, l view.Lang) ([]discord.AutocompleteChoice, error)) handler.AutocompleteHandler {
+	return c.autocompleteIn(true, choices)
+}
+
+// autocompleteIn is autocomplete; with needGuild false it also answers in
+// a guild that is not set up (choices then gets a nil guild).
+func (c *Commands) autocompleteIn(needGuild bool, choices func(ctx context.Context, e *handler.AutocompleteEvent, g *settings.Guild, l view.Lang) ([]discord.AutocompleteChoice, error)) handler.AutocompleteHandler {
 	return func(e *handler.AutocompleteEvent) error {
 		c.jobs.Add(1)
 		go func() {
@@ -421,7 +517,7 @@ func (c *Commands) autocomplete(choices func(ctx context.Context, e *handler.Aut
 					return
 				}
 				g, ok := c.reg.Get(uint64(*gid))
-				if !ok {
+				if !ok && needGuild {
 					return
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), autoTimeout)
@@ -493,3 +589,34 @@ func trimmed(s string) string { return strings.TrimSpace(s) }
 type InputError = attendance.InputError
 
 func inputErr(key string, args ...any) error { return &attendance.InputError{Key: key, Args: args} }
+
+// routeRollcall routes /rollcall's subcommands, autocompletes and buttons.
+func (c *Commands) routeRollcall() {
+	c.mux.SlashCommand("/rollcall/setup", c.handleAdmin("rollcall setup", c.prepareSetup))
+	c.mux.Autocomplete("/rollcall/setup", c.autocompleteIn(false, c.zoneChoices))
+	c.mux.SlashCommand("/rollcall/settings", c.handleAdmin("rollcall settings", c.prepareSettings))
+	c.mux.SlashCommand("/rollcall/log", c.handleAdmin("rollcall log", c.prepareLog))
+	c.mux.SlashCommand("/rollcall/export", c.handleAdmin("rollcall export", c.prepareExport))
+	c.mux.SlashCommand("/rollcall/schedule/add", c.handleAdmin("rollcall schedule add", c.prepareScheduleAdd))
+	c.mux.SlashCommand("/rollcall/schedule/edit", c.handleAdmin("rollcall schedule edit", c.prepareScheduleEdit))
+	c.mux.SlashCommand("/rollcall/schedule/remove", c.handleAdmin("rollcall schedule remove", c.prepareScheduleRemove))
+	c.mux.SlashCommand("/rollcall/schedule/list", c.handleAdmin("rollcall schedule list", c.prepareScheduleList))
+	c.mux.SlashCommand("/rollcall/schedule/show", c.handleAdmin("rollcall schedule show", c.prepareScheduleShow))
+	for _, path := range []string{"/rollcall/schedule/edit", "/rollcall/schedule/remove", "/rollcall/schedule/show"} {
+		c.mux.Autocomplete(path, c.autocomplete(c.scheduleChoices))
+	}
+	for _, key := range []string{"timezone", "language", "report-channels", "empty-report", "moderator-roles", "roster-roles", "weekly", "native-events"} {
+		c.mux.SlashCommand("/rollcall/set/"+key, c.handleAdmin("rollcall set "+key, c.prepareSet(key)))
+	}
+	c.mux.Autocomplete("/rollcall/set/timezone", c.autocomplete(c.zoneChoices))
+	c.mux.ButtonComponent("/rc/delete-schedule/{name}", c.confirmDeleteSchedule)
+	c.mux.ButtonComponent("/rc/cancel", c.cancelButton)
+}
+
+// answeredElsewhere: Discord sends an interaction to every session of the
+// bot, so with two processes running (a rolling deploy) both try to answer
+// and the second is told it was acknowledged already. That is not an error.
+func answeredElsewhere(err error) bool {
+	var rerr *rest.Error
+	return errors.As(err, &rerr) && rerr.Code == rest.JSONErrorCodeInteractionAlreadyAcknowledged
+}

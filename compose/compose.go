@@ -42,6 +42,8 @@ type Message struct {
 	Content string
 	Embeds  []discord.Embed
 	Files   []File
+	// Components are buttons (a confirmation).
+	Components []discord.LayoutComponent
 	// Skip: nothing to send (an empty event with empty_report = "skip").
 	Skip bool
 }
@@ -61,7 +63,7 @@ func noMentions() *discord.AllowedMentions {
 // Create is the message as a new channel post or follow-up. File readers are
 // consumed by a send, so call it once per send.
 func (m Message) Create() discord.MessageCreate {
-	mc := discord.MessageCreate{Content: m.Content, Embeds: m.Embeds, AllowedMentions: noMentions()}
+	mc := discord.MessageCreate{Content: m.Content, Embeds: m.Embeds, Components: m.Components, AllowedMentions: noMentions()}
 	for _, f := range m.Files {
 		mc.Files = append(mc.Files, discord.NewFile(f.Name, "", bytes.NewReader(f.Data)))
 	}
@@ -76,7 +78,11 @@ func (m Message) Update() discord.MessageUpdate {
 	if embeds == nil {
 		embeds = []discord.Embed{}
 	}
-	u := discord.MessageUpdate{Content: &content, Embeds: &embeds, AllowedMentions: noMentions()}
+	components := m.Components
+	if components == nil {
+		components = []discord.LayoutComponent{}
+	}
+	u := discord.MessageUpdate{Content: &content, Embeds: &embeds, Components: &components, AllowedMentions: noMentions()}
 	for _, f := range m.Files {
 		u.Files = append(u.Files, discord.NewFile(f.Name, "", bytes.NewReader(f.Data)))
 	}

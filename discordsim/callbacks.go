@@ -39,7 +39,12 @@ func (s *Server) handleCallback(rc *reqCtx) {
 		return
 	}
 	if it.acked {
-		s.recordFailureLocked("interaction %s (%s): second initial response", it.id, it.label())
+		// Two sessions of one bot (two processes in a rolling deploy) both
+		// get the interaction, as on Discord, and race to answer it: the
+		// loser's 40060 is expected then, not a bug of the bot.
+		if it.sessions <= 1 {
+			s.recordFailureLocked("interaction %s (%s): second initial response", it.id, it.label())
+		}
 		writeJSON(rc.w, http.StatusBadRequest, apiError(40060, "Interaction has already been acknowledged."))
 		return
 	}

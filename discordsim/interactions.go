@@ -59,6 +59,7 @@ type interaction struct {
 	id         snowflake.ID
 	token      string
 	typ        int // 2 application command, 4 autocomplete
+	sessions   int // how many gateway sessions it was dispatched to
 	command    string
 	guildID    snowflake.ID
 	channelID  snowflake.ID
@@ -400,7 +401,10 @@ func (s *Server) newInteractionLocked(inv Invocation, typ int, cmd *command) (*i
 func (s *Server) deliverInteractionLocked(it *interaction, payload obj) {
 	s.interactions[it.id] = it
 	s.byToken[it.token] = it
-	s.dispatchGuildLocked(it.guildID, 0, "INTERACTION_CREATE", func(*session) any { return payload })
+	s.dispatchGuildLocked(it.guildID, 0, "INTERACTION_CREATE", func(*session) any {
+		it.sessions++
+		return payload
+	})
 	it.timer = time.AfterFunc(ackDeadline, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()

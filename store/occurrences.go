@@ -126,3 +126,31 @@ func (q *Queries) DeleteOccurrence(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// CountOccurrences counts a configured schedule's stored occurrences.
+func (q *Queries) CountOccurrences(ctx context.Context, guildID uint64, schedule string) (int, error) {
+	var n int
+	err := q.db.QueryRow(ctx, `SELECT count(*) FROM occurrences WHERE guild_id = $1 AND schedule = $2 AND native_event_id IS NULL`,
+		int64(guildID), schedule).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count occurrences of %s: %w", schedule, err)
+	}
+	return n, nil
+}
+
+// DeleteScheduleHistory deletes a configured schedule's occurrences and
+// everything recorded in them (a moderator asked, and confirmed), and logs
+// it. It returns how many occurrences went.
+func (s *Store) DeleteScheduleHistory(ctx context.Context, guildID uint64, schedule string, at time.Time, authorID uint64, authorName string) (int64, error) {
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM occurrences WHERE guild_id = $1 AND schedule = $2 AND native_event_id IS NULL`, int64(guildID), schedule)
+		if err != nil {
+			return fmt.Errorf("delete the history of %s: %w", schedule, err)
+		}
+		n = tag.RowsAffected()
+		return logChanges(ctx, tx, guildID, at, []Change{{AuthorID: authorID, AuthorName: authorName, Action: "schedule delete history",
+			Key: "history[" + schedule + "]", Old: fmt.Sprintf("%d events", n)}})
+	})
+	return n, err
+}
