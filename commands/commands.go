@@ -72,9 +72,9 @@ type Commands struct {
 
 	regMu      sync.Mutex
 	registered string // the scope commands are registered in now
-	log     *slog.Logger
-	mux     *handler.Mux
-	jobs    atomic.Int64 // replies being prepared, for Drain
+	log        *slog.Logger
+	mux        *handler.Mux
+	jobs       atomic.Int64 // replies being prepared, for Drain
 }
 
 // New builds the commands and their router.

@@ -219,7 +219,7 @@ func (e *problemsError) In(l view.Lang) string {
 // textError is a refusal whose words are already made.
 type textError string
 
-func (e textError) Error() string        { return string(e) }
+func (e textError) Error() string       { return string(e) }
 func (e textError) In(view.Lang) string { return string(e) }
 
 // errNothingChanged: the settings already say what was asked.
