@@ -36,7 +36,9 @@ const opsUsage = `
                                  and whether the private database is running
   rollcall backup --out FILE     back up the database with pg_dump (custom format)
   rollcall restore --from FILE   restore a backup with pg_restore into an empty database
-                                 (--force: drop every table in it first); stop rollcall first`
+                                 (--force: drop every table in it first); stop rollcall first
+  rollcall purge --guild ID      delete everything stored about a guild, or with --member ID
+                                 about one member of it; --dry-run only counts (per table)`
 
 // The exit codes every command shares (README: Operate).
 const (
@@ -60,7 +62,7 @@ func runOps(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 		}
 		fmt.Fprintln(stdout, version.String())
 		return exitOK, true
-	case "db-url", "backup", "restore":
+	case "db-url", "backup", "restore", "purge":
 	default:
 		return 0, false
 	}
@@ -69,8 +71,13 @@ func runOps(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 	cfgPath := flags.String("config", envOr("ROLLCALL_CONFIG", "config.toml"), "the configuration file; only database_url is read (env ROLLCALL_CONFIG)")
 	dataDir := flags.String("data-dir", envOr("ROLLCALL_DATA_DIR", "rollcall-data"), "the private database's folder, used when no database URL is configured; relative to the working directory (env ROLLCALL_DATA_DIR)")
 	var out, from *string
-	var force *bool
+	var force, dryRun *bool
+	var guild, member *uint64
 	switch cmd {
+	case "purge":
+		guild = flags.Uint64("guild", 0, "the guild (server) id whose data to delete")
+		member = flags.Uint64("member", 0, "only this member's data in the guild (their user id)")
+		dryRun = flags.Bool("dry-run", false, "count what would be deleted, delete nothing")
 	case "backup":
 		out = flags.String("out", "", "the backup file to write (pg_dump's custom format; replaced atomically, mode 0600)")
 	case "restore":
@@ -91,6 +98,10 @@ func runOps(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "rollcall %s: unexpected argument %q\n", cmd, flags.Arg(0))
 		return exitUsage, true
 	}
+	if guild != nil && *guild == 0 {
+		fmt.Fprintf(stderr, "rollcall purge: say which guild: rollcall purge --guild 123456789012345678 [--member ID] [--dry-run]\n")
+		return exitUsage, true
+	}
 	if (out != nil && *out == "") || (from != nil && *from == "") {
 		fmt.Fprintf(stderr, "rollcall %s: say which file: rollcall backup --out FILE, rollcall restore --from FILE\n", cmd)
 		return exitUsage, true
@@ -107,6 +118,8 @@ func runOps(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 		err = backup(ctx, t, *out, stdout, stderr)
 	case "restore":
 		err = restore(ctx, t, *from, *force, stdout, stderr)
+	case "purge":
+		err = purge(ctx, t, *guild, *member, *dryRun, stdout, stderr)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "rollcall %s: %v\n", cmd, err)
@@ -618,4 +631,48 @@ func highestMigration() int {
 		return 0
 	}
 	return migs[len(migs)-1].Version
+}
+
+// purge deletes a guild's data, or one member's in it, and prints the rows
+// per table. A running rollcall is told (NOTIFY) and drops what it had
+// buffered for a deleted member; a guild still configured is recorded
+// again from its next event.
+func purge(ctx context.Context, t target, guild, member uint64, dryRun bool, stdout, stderr io.Writer) error {
+	s, err := open(ctx, t, false, stderr)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	st, err := store.Open(ctx, s.url)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var counts store.Counts
+	if member != 0 {
+		counts, err = st.DeleteMember(ctx, guild, member, dryRun)
+	} else {
+		counts, err = st.PurgeGuild(ctx, guild, dryRun)
+	}
+	if err != nil {
+		return err
+	}
+	verb := "deleted"
+	if dryRun {
+		verb = "would delete"
+	}
+	what := fmt.Sprintf("guild %d", guild)
+	if member != 0 {
+		what = fmt.Sprintf("member %d of guild %d", member, guild)
+	}
+	fmt.Fprintf(stdout, "%s: %s %d rows\n", what, verb, counts.Total())
+	tables := make([]string, 0, len(counts))
+	for table := range counts {
+		tables = append(tables, table)
+	}
+	sort.Strings(tables)
+	for _, table := range tables {
+		fmt.Fprintf(stdout, "  %-16s %d\n", table, counts[table])
+	}
+	return nil
 }

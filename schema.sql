@@ -158,3 +158,11 @@ CREATE TABLE guilds (
     departed_at timestamptz,
     welcomed_at timestamptz
 );
+
+-- migrate: 5
+
+-- A member's own choice about being recorded (/privacy pause and resume):
+-- true paused, false recorded, NULL the guild's default (paused_by_default).
+-- While paused nothing about the member's voice presence is written, and
+-- reports leave them out.
+ALTER TABLE members ADD COLUMN paused boolean;

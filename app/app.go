@@ -97,8 +97,11 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 		return nil, fmt.Errorf("load the settings of guilds managed from Discord: %w", err)
 	}
 	a.Reports = &compose.Reports{Store: st, Renderer: renderer, Log: d.Logger.With(slog.String("component", "reports"))}
-	a.Commands = commands.New(commands.Deps{Settings: a.Settings, Scope: cfg.Commands, Store: st, Reports: a.Reports, Clock: d.Clock, Logger: d.Logger})
-	b, err := bot.New(bot.Options{
+	var b *bot.Bot
+	a.Commands = commands.New(commands.Deps{Settings: a.Settings, Scope: cfg.Commands, Store: st, Reports: a.Reports, Clock: d.Clock, Logger: d.Logger,
+		PrivacyURL:    cfg.PrivacyURL,
+		MemberChanged: func(guild, user uint64, paused *bool) { b.MemberChanged(guild, user, paused) }})
+	b, err = bot.New(bot.Options{
 		Settings: a.Settings, Token: cfg.Token.Value(),
 		PollInterval: cfg.PollInterval.D(), DBOutageWindow: cfg.DBOutageWindow.D(), CatchUp: cfg.CatchUp.D(), WriteTimeout: d.WriteTimeout,
 		Store: st, Clock: d.Clock, Logger: d.Logger, ClientOpts: d.ClientOpts,
@@ -112,6 +115,7 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 		return nil, err
 	}
 	a.Bot = b
+	a.sync.member = b.MemberChanged
 	q, err := jobs.New(jobs.Options{Store: st, Reports: a.Reports, Settings: a.Settings, Discord: jobs.FromBot(b),
 		Clock: d.Clock, Logger: d.Logger, ProcessID: d.ProcessID, Backoff: d.PostBackoff})
 	if err != nil {

@@ -193,6 +193,8 @@ func TestE2ERollcallRefusesBadInput(t *testing.T) {
 		{"weekly time", "set weekly", []discordsim.Option{o("time", "25:00")},
 			[]string{"**time**", "not a time of day"}},
 		{"nothing to change", "set weekly", nil, []string{"at least one"}},
+		{"retention not in days", "set privacy", []discordsim.Option{o("retention", "a year")}, []string{"**retention**", "365d"}},
+		{"retention too short", "set privacy", []discordsim.Option{o("retention", "3d")}, []string{"**retention**", "out of range"}},
 		{"the same value again", "set timezone", []discordsim.Option{o("value", "Europe/Moscow")}, []string{"Nothing changed"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,6 +28,9 @@ type settingsSync struct {
 	reg   *settings.Registry
 	log   *slog.Logger
 	url   string
+	// member applies a member's pause, resume or deletion made in another
+	// process (paused nil: deleted).
+	member func(guild, user uint64, paused *bool)
 }
 
 // loadAll replaces the registry's Discord-managed guilds with the stored ones.
@@ -96,6 +100,7 @@ func (s *settingsSync) listen(ctx context.Context) {
 		ReconnectDelay: 5 * time.Second,
 	}
 	l.Handle(store.SettingsChannel, s)
+	l.Handle(store.PrivacyChannel, pgxlisten.HandlerFunc(s.memberChanged))
 	_ = l.Listen(ctx)
 }
 
@@ -108,6 +113,30 @@ func (s *settingsSync) HandleNotification(ctx context.Context, n *pgconn.Notific
 	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	return s.loadOne(lctx, guild)
+}
+
+// memberChanged applies a member's pause, resume or deletion announced by
+// any process (this one too: applying it twice is harmless).
+func (s *settingsSync) memberChanged(ctx context.Context, n *pgconn.Notification, _ *pgx.Conn) error {
+	g, u, ok := strings.Cut(n.Payload, ":")
+	guild, err1 := strconv.ParseUint(g, 10, 64)
+	user, err2 := strconv.ParseUint(u, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return fmt.Errorf("privacy notification %q", n.Payload)
+	}
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var paused *bool
+	if err := s.store.Snapshot(lctx, func(q *store.Queries) (err error) {
+		paused, err = q.PausedChoice(lctx, guild, user)
+		return err
+	}); err != nil {
+		return err
+	}
+	if s.member != nil {
+		s.member(guild, user, paused)
+	}
+	return nil
 }
 
 // HandleBacklog reloads everything after (re)connecting.

@@ -92,7 +92,9 @@ type Bot struct {
 	ready   map[snowflake.ID]bool // guilds whose GUILD_CREATE and members arrived since the last READY
 	session map[snowflake.ID]bool // guilds listed in the last READY
 
-	running  atomic.Bool
+	running atomic.Bool
+	// Privacy is the members' choices about being recorded.
+	Privacy  *Privacy
 	sampler  *Sampler
 	recorder *Recorder
 	work     *worker
@@ -117,7 +119,8 @@ func New(opts Options) (*Bot, error) {
 	}
 	b.recorder = &Recorder{Store: opts.Store, Poster: opts.Poster, Log: opts.Logger.With(slog.String("component", "recorder")),
 		PollInterval: opts.PollInterval, OutageWindow: opts.DBOutageWindow, WriteTimeout: opts.WriteTimeout}
-	b.sampler = NewSampler(opts.Settings, cacheVoice{b}, b.recorder, opts.Logger)
+	b.Privacy = NewPrivacy()
+	b.sampler = NewSampler(opts.Settings, cacheVoice{b}, b.recorder, b.Privacy, opts.Logger)
 	b.work = newWorker(opts.Store, opts.Logger)
 	b.presence = &presence{log: opts.Logger, latest: make(chan string, 1)}
 	return b, nil
@@ -309,13 +312,18 @@ func (b *Bot) Buffered() int { return b.recorder.Buffered() }
 // process made them (the bot was down). A post already made is not made
 // again: its job is unique and its ledger row says it went out.
 func (b *Bot) catchUp(ctx context.Context, now time.Time) {
+	// Today's purge, whatever else: its job is unique by day.
+	batch := Batch{due: []Due{DailyPurge(now)}}
+	defer func() {
+		b.recorder.Add(batch)
+		b.recorder.Kick(now)
+	}()
 	window := b.opts.CatchUp
 	if window <= 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	var batch Batch
 	for _, g := range b.reg.All() {
 		for _, due := range g.WeeklyDue(now.Add(-window), now) {
 			batch.due = append(batch.due, WeeklyPost(g, due))
@@ -344,8 +352,6 @@ func (b *Bot) catchUp(ctx context.Context, now time.Time) {
 			batch.due = append(batch.due, Due{Kind: KindEvent, GuildID: g.ID, occ: k, Channels: channels, At: o.End})
 		}
 	}
-	b.recorder.Add(batch)
-	b.recorder.Kick(now)
 }
 
 // waitGuilds waits until every guild the file configures arrived, and the
@@ -454,6 +460,11 @@ func (b *Bot) guildArrived(client *disgobot.Client, gid snowflake.ID) {
 	// members in voice, so ask for everyone (op 8). The answer arrives on
 	// the gateway goroutine this listener runs on: wait for it elsewhere.
 	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := b.Privacy.Load(ctx, b.store, uint64(gid)); err != nil {
+			b.log.Error("load members' choices about being recorded", slog.Uint64("guild_id", uint64(gid)), slog.Any("error", err))
+		}
+		cancel()
 		b.loadNative(client, gid)
 		b.loadMembers(client, gid)
 	}()
@@ -666,4 +677,19 @@ func (b *Bot) unconfigured(client *disgobot.Client, gid snowflake.ID) {
 		return
 	}
 	b.log.Info("said hello in a guild that is not set up", slog.Uint64("guild_id", uint64(gid)))
+}
+
+// MemberChanged applies a member's pause, resume or deletion at once: the
+// cache the sampler reads, and what the recorder buffered for them (a
+// member who paused or asked to be forgotten has nothing written from then
+// on, not even what was waiting in memory). paused nil: the member's data
+// was deleted.
+func (b *Bot) MemberChanged(guild, user uint64, paused *bool) {
+	b.Privacy.Set(guild, user, paused)
+	if paused == nil {
+		b.Privacy.forget(guild, user)
+	}
+	if paused == nil || *paused {
+		b.recorder.ForgetMember(guild, user)
+	}
 }

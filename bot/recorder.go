@@ -21,10 +21,13 @@ const maxPending = 50000
 // maxBackoff caps the wait between write attempts while the database is down.
 const maxBackoff = time.Minute
 
-// Post kinds.
+// Kinds of due work: posts, and the daily purge.
 const (
 	KindEvent  = "event"
 	KindWeekly = "weekly"
+	// KindPurge is the day's purge: attendance past a guild's retention,
+	// and guilds the bot left longer ago than their grace period.
+	KindPurge = "purge"
 )
 
 // Due is an automatic post that fell due: one report for some channels.
@@ -521,4 +524,17 @@ func (r *Recorder) seed(k occKey, id int64, occ attendance.Occurrence) {
 	defer r.mu.Unlock()
 	r.occIDs[k] = id
 	r.occs[k] = occ
+}
+
+// ForgetMember drops every sample of a member in a guild that is not
+// written yet: they paused recording or deleted their data.
+func (r *Recorder) ForgetMember(guild, user uint64) {
+	r.init()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k := range r.pending {
+		if k.occ.guild == guild && k.user == user {
+			delete(r.pending, k)
+		}
+	}
 }

@@ -48,10 +48,11 @@ type activeOcc struct {
 // background. So a slow database, a slow Discord or a hung browser can never
 // delay a sample. All its state belongs to the tick goroutine.
 type Sampler struct {
-	reg *settings.Registry
-	src VoiceSource
-	rec *Recorder
-	log *slog.Logger
+	reg     *settings.Registry
+	src     VoiceSource
+	rec     *Recorder
+	log     *slog.Logger
+	privacy *Privacy
 
 	active  map[occKey]*activeOcc
 	written map[sampleKey]store.Sample // bits already handed to the recorder
@@ -65,8 +66,8 @@ type Sampler struct {
 }
 
 // NewSampler returns a sampler reading src for the guilds in reg.
-func NewSampler(reg *settings.Registry, src VoiceSource, rec *Recorder, log *slog.Logger) *Sampler {
-	return &Sampler{reg: reg, src: src, rec: rec, log: log,
+func NewSampler(reg *settings.Registry, src VoiceSource, rec *Recorder, privacy *Privacy, log *slog.Logger) *Sampler {
+	return &Sampler{reg: reg, src: src, rec: rec, log: log, privacy: privacy,
 		active: map[occKey]*activeOcc{}, written: map[sampleKey]store.Sample{}, covered: map[occKey]attendance.Mask{},
 		native: map[uint64]*nativeEvent{}, Present: map[uint64]int{}}
 }
@@ -92,7 +93,9 @@ func (s *Sampler) Tick(now time.Time) {
 		s.sample(now, a, &b)
 	}
 	s.finish(now, &b)
+	s.rejoined()
 	s.weekly(now, &b)
+	s.daily(now, &b)
 	s.lastTick = now
 	s.rec.Add(b)
 	s.rec.Kick(now)
@@ -143,9 +146,13 @@ func (s *Sampler) sample(now time.Time, a *activeOcc, b *Batch) {
 	}
 	watched := s.watched(a)
 	afk := s.src.AFK(gid)
+	g, _ := s.reg.Get(gid)
 	for _, v := range s.src.Voice(gid) {
 		if v.Channel == afk || !watched[v.Channel] {
 			continue
+		}
+		if g != nil && s.privacy.Paused(g, v.User) {
+			continue // paused: nothing about them is written, not even here
 		}
 		s.Present[gid]++
 		s.queue(a.key, gid, v, chunk, bit, b)
@@ -262,6 +269,19 @@ func (s *Sampler) weekly(now time.Time, b *Batch) {
 	}
 }
 
+// daily starts the day's purge when a (UTC) day begins.
+func (s *Sampler) daily(now time.Time, b *Batch) {
+	if !s.lastTick.IsZero() && s.lastTick.UTC().Truncate(24*time.Hour) != now.UTC().Truncate(24*time.Hour) {
+		b.due = append(b.due, DailyPurge(now))
+	}
+}
+
+// DailyPurge is the purge of now's (UTC) day.
+func DailyPurge(now time.Time) Due {
+	day := now.UTC().Truncate(24 * time.Hour)
+	return Due{Kind: KindPurge, At: day}
+}
+
 // WeeklyPost is the weekly report of g due at due: the seven days before it.
 func WeeklyPost(g *settings.Guild, due time.Time) Due {
 	return Due{Kind: KindWeekly, GuildID: g.ID, From: due.AddDate(0, 0, -7), To: due, Channels: g.Weekly.Channels, At: due}
@@ -283,4 +303,19 @@ type nativeEvent struct {
 	recording bool
 	start     time.Time // fixed once recording begins
 	key       occKey
+}
+
+// rejoined ends the forgetting of deleted members who have left voice: the
+// next time they join an event they are recorded afresh.
+func (s *Sampler) rejoined() {
+	for _, g := range s.reg.All() {
+		if !s.privacy.anyForgotten(g.ID) || !s.src.Ready(g.ID) {
+			continue
+		}
+		in := map[uint64]bool{}
+		for _, v := range s.src.Voice(g.ID) {
+			in[v.User] = true
+		}
+		s.privacy.leftVoice(g.ID, in)
+	}
 }

@@ -48,6 +48,13 @@ type Deps struct {
 	// MaxConcurrent bounds the replies being built at once (each may draw a
 	// chart in the one browser); default 2. Others wait their turn, told so.
 	MaxConcurrent int
+	// MemberChanged applies a member's pause, resume or deletion in this
+	// process at once (paused nil: deleted); others learn it from the
+	// database's notification.
+	MemberChanged func(guild, user uint64, paused *bool)
+	// PrivacyURL is where the operator publishes the privacy policy; /privacy
+	// show links it.
+	PrivacyURL string
 }
 
 // Timeouts. Discord drops an interaction not acknowledged within 3 s; after
@@ -67,6 +74,8 @@ type Commands struct {
 	store   *store.Store
 	reports *compose.Reports
 	clock   clock.Clock
+	member  func(guild, user uint64, paused *bool)
+	privacy string        // the privacy policy's URL
 	slots   chan struct{} // replies being built; a semaphore
 	waiting atomic.Int64  // replies waiting for a slot
 
@@ -88,7 +97,10 @@ func New(d Deps) *Commands {
 	if d.MaxConcurrent <= 0 {
 		d.MaxConcurrent = 2
 	}
-	c := &Commands{scope: d.Scope, reg: d.Settings, store: d.Store, reports: d.Reports,
+	if d.MemberChanged == nil {
+		d.MemberChanged = func(uint64, uint64, *bool) {}
+	}
+	c := &Commands{scope: d.Scope, reg: d.Settings, store: d.Store, reports: d.Reports, member: d.MemberChanged, privacy: d.PrivacyURL,
 		clock: d.Clock, log: d.Logger.With(slog.String("component", "commands")), slots: make(chan struct{}, d.MaxConcurrent)}
 	c.mux = handler.New()
 	c.mux.Use(c.recoverRouting)
@@ -98,6 +110,7 @@ func New(d Deps) *Commands {
 	c.mux.SlashCommand("/member", c.handle("member", c.prepareMember))
 	c.mux.SlashCommand("/absent", c.handle("absent", c.prepareAbsent))
 	c.routeRollcall()
+	c.routePrivacy()
 	c.mux.NotFound(c.notFound)
 	c.mux.Error(func(e *handler.InteractionEvent, err error) {
 		c.log.Error("interaction handler failed", slog.Uint64("interaction_id", uint64(e.ID())), slog.Any("error", err))
@@ -107,7 +120,7 @@ func New(d Deps) *Commands {
 
 // Definitions are the commands as registered with Discord.
 func Definitions() []discord.ApplicationCommandCreate {
-	return []discord.ApplicationCommandCreate{eventCommand(), weekCommand(), memberCommand(), absentCommand(), rollcallCommand()}
+	return []discord.ApplicationCommandCreate{eventCommand(), weekCommand(), memberCommand(), absentCommand(), rollcallCommand(), privacyCommand()}
 }
 
 // Listener routes INTERACTION_CREATE events to the commands; pass it to
@@ -605,7 +618,7 @@ func (c *Commands) routeRollcall() {
 	for _, path := range []string{"/rollcall/schedule/edit", "/rollcall/schedule/remove", "/rollcall/schedule/show"} {
 		c.mux.Autocomplete(path, c.autocomplete(c.scheduleChoices))
 	}
-	for _, key := range []string{"timezone", "language", "report-channels", "empty-report", "moderator-roles", "roster-roles", "weekly", "native-events"} {
+	for _, key := range []string{"timezone", "language", "report-channels", "empty-report", "moderator-roles", "roster-roles", "weekly", "native-events", "privacy"} {
 		c.mux.SlashCommand("/rollcall/set/"+key, c.handleAdmin("rollcall set "+key, c.prepareSet(key)))
 	}
 	c.mux.Autocomplete("/rollcall/set/timezone", c.autocomplete(c.zoneChoices))

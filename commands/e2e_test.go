@@ -241,15 +241,15 @@ func TestE2ECommandReports(t *testing.T) {
 
 	t.Run("registered with Russian localizations and moderator defaults", func(t *testing.T) {
 		cmds := f.w.Sim.Commands(f.w.Guild)
-		if len(cmds) != 5 {
-			t.Fatalf("%d guild commands registered, want 5", len(cmds))
+		if len(cmds) != 6 {
+			t.Fatalf("%d guild commands registered, want 6", len(cmds))
 		}
 		if g := f.w.Sim.Commands(0); len(g) != 0 {
 			t.Errorf("%d global commands with commands = \"guild\"", len(g))
 		}
 		want := map[string]struct{ ru, perms string }{
 			"event": {"событие", ""}, "week": {"неделя", "32"}, "member": {"участник", ""}, "absent": {"отсутствующие", "32"},
-			"rollcall": {"перекличка", "32"},
+			"rollcall": {"перекличка", "32"}, "privacy": {"приватность", ""},
 		}
 		for _, raw := range cmds {
 			var c struct {
@@ -640,8 +640,8 @@ func TestE2ECommandWeekOfABigServer(t *testing.T) {
 
 func TestE2ECommandOutsideConfiguredGuilds(t *testing.T) {
 	f := newFixture(t, "global")
-	if n := len(f.w.Sim.Commands(0)); n != 5 {
-		t.Fatalf("%d global commands, want 5", n)
+	if n := len(f.w.Sim.Commands(0)); n != 6 {
+		t.Fatalf("%d global commands, want 6", n)
 	}
 	if n := len(f.w.Sim.Commands(f.w.Guild)); n != 0 {
 		t.Errorf("%d guild commands with commands = \"global\"", n)

@@ -138,6 +138,7 @@ func rollcallCommand() discord.SlashCommandCreate {
 			sub("weekly", optBool("enabled", false), optStr("day", false, false, "mon", "tue", "wed", "thu", "fri", "sat", "sun"),
 				optStr("time", false, false), optChannel("channel", false, textTypes), optChannel("channel_2", false, textTypes)),
 			sub("native-events", optBool("value", true)),
+			sub("privacy", optStr("retention", false, false), optBool("paused_by_default", false), optStr("departed_retention", false, false)),
 		),
 	)
 	return moderatorsOnly(c)

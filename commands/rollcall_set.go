@@ -18,7 +18,8 @@ import (
 // /rollcall set …, settings, log and export.
 
 var guildKeys = optionNames{"timezone": "value", "language": "value", "empty_report": "value", "native_events": "value",
-	"report_channels": "channel", "moderator_roles": "role", "roster_roles": "role", "channels": "channel"}
+	"report_channels": "channel", "moderator_roles": "role", "roster_roles": "role", "channels": "channel",
+	"departed_guild_retention": "departed_retention"}
 
 // prepareSet returns the handler of one /rollcall set subcommand: read its
 // options into an edit of the spec, then save.
@@ -133,8 +134,58 @@ func (c *Commands) readSet(r *request, key string) (func(*settings.Spec) error, 
 			}
 			return nil
 		}, nil
+	case "privacy":
+		ret, err := r.str("retention")
+		if err != nil {
+			return nil, err
+		}
+		paused, hasPaused, err := r.boolOpt("paused_by_default")
+		if err != nil {
+			return nil, err
+		}
+		dep, err := r.str("departed_retention")
+		if err != nil {
+			return nil, err
+		}
+		retention, err := parseDays(r, "retention", ret, true)
+		if err != nil {
+			return nil, err
+		}
+		departed, err := parseDays(r, "departed_retention", dep, false)
+		if err != nil {
+			return nil, err
+		}
+		if ret == "" && dep == "" && !hasPaused {
+			return nil, inputErr("rc_privacy_nothing")
+		}
+		return func(s *settings.Spec) error {
+			if ret != "" {
+				s.Retention = retention
+			}
+			if dep != "" {
+				s.DepartedGuildRetention = departed
+			}
+			if hasPaused {
+				s.PausedByDefault = &paused
+			}
+			return nil
+		}, nil
 	}
 	return nil, fmt.Errorf("unknown set key %q", key)
+}
+
+// parseDays reads "365d" or "52w"; with keep, "keep" (or "forever") means
+// no limit (nil).
+func parseDays(r *request, option, s string, keep bool) (*settings.Days, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	if s == "" || keep && (s == "keep" || s == "forever" || s == "всё" || s == "навсегда") {
+		return nil, nil
+	}
+	var d settings.Days
+	if err := d.UnmarshalText([]byte(s)); err != nil {
+		return nil, textError(r.lang.T("rc_bad_days", optionLabel(r.lang, option), settings.Clip(s)))
+	}
+	return &d, nil
 }
 
 // postChannels reads channel options that receive posts, checking each.

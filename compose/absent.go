@@ -49,6 +49,9 @@ func (r *Reports) Absent(ctx context.Context, g *settings.Guild, l view.Lang, o 
 		{Name: l.T("absent_count"), Value: strconv.Itoa(len(as)), Inline: ptr(true)},
 		{Name: l.T("events_held"), Value: l.Held(p), Inline: ptr(true)},
 	}}
+	if p.Paused > 0 {
+		addFooter(&e, l.T("paused_count", p.Paused))
+	}
 	m := Message{Embeds: []discord.Embed{e}}
 	switch {
 	case p.Held() == 0:

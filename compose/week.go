@@ -76,6 +76,9 @@ func (r *Reports) Week(ctx context.Context, g *settings.Guild, l view.Lang, from
 				func() string { return render.BarsText(chart) })
 		}
 	}
+	if p.Paused > 0 {
+		addFooter(&m.Embeds[0], l.T("paused_count", p.Paused))
+	}
 	if o.Marker != "" {
 		addFooter(&m.Embeds[0], o.Marker)
 	}

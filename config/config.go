@@ -48,6 +48,9 @@ type Config struct {
 	// default: per configured guild while every guild the bot serves is in
 	// this file, else globally), "guild" or "global".
 	Commands string `toml:"commands"`
+	// PrivacyURL is where the operator publishes the privacy policy (see
+	// PRIVACY.md); /privacy show links it.
+	PrivacyURL string `toml:"privacy_url"`
 	// Guilds are the guilds managed by this file, as written.
 	Guilds []settings.Spec `toml:"guilds"`
 
@@ -327,6 +330,9 @@ func (c *Config) Validate() error {
 	case "auto", "guild", "global":
 	default:
 		errs = append(errs, keyErr("commands", "%q is not a choice: use \"auto\" (the default), \"guild\" (instant, per configured guild) or \"global\"", settings.Clip(c.Commands)))
+	}
+	if u := c.PrivacyURL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+		errs = append(errs, keyErr("privacy_url", "%q is not a web address: write it like https://example.org/rollcall-privacy", settings.Clip(u)))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -200,3 +200,38 @@ func TestCatchUpZeroTurnsCatchUpOff(t *testing.T) {
 		t.Fatalf("default catch_up = %v, %v", c.CatchUp.D(), err)
 	}
 }
+
+func TestPrivacyKeys(t *testing.T) {
+	c, err := Parse(valid+"\n", okEnv)
+	_ = c
+	text := `
+[[guilds]]
+id = "111111111111111111"
+timezone = "Europe/Moscow"
+report_channels = ["222222222222222222"]
+retention = "365d"
+paused_by_default = true
+departed_guild_retention = "8w"
+  [[guilds.schedules]]
+  name = "БЗС"
+  times = ["07:00"]
+  voice_channel_names = ["БЗС"]
+`
+	c, err = Parse(text, okEnv)
+	if err != nil { t.Fatal(err) }
+	g := c.Validated[0]
+	if g.Retention.Hours() != 365*24 || !g.PausedByDefault || g.DepartedRetention.Hours() != 56*24 { t.Fatalf("%+v", g) }
+	_, err = Parse(text[:0]+`
+[[guilds]]
+id = "111111111111111111"
+timezone = "Europe/Moscow"
+report_channels = ["222222222222222222"]
+retention = "a year"
+  [[guilds.schedules]]
+  name = "БЗС"
+  times = ["07:00"]
+  voice_channel_names = ["БЗС"]
+`, okEnv)
+	t.Log(err)
+	if err == nil { t.Fatal("accepted") }
+}

@@ -133,7 +133,7 @@ func seedHistory(ctx context.Context, o Options, c *community, sunday time.Time)
 	}
 	// The simulator hands out the same ids on every run: start the demo
 	// server afresh, or the last run's reports would count as posted.
-	if err := st.ForgetGuild(ctx, uint64(c.guild)); err != nil {
+	if _, err := st.PurgeGuild(ctx, uint64(c.guild), false); err != nil {
 		return err
 	}
 	rng := rand.New(rand.NewPCG(22, 11))

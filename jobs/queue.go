@@ -96,6 +96,7 @@ func New(o Options) (*Queue, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &PostWorker{Store: o.Store, Reports: o.Reports, Settings: o.Settings, Discord: o.Discord,
 		Clock: o.Clock, Log: log, Stats: q.Stats, Backoff: o.Backoff, MaxBackoff: o.MaxBackoff})
+	river.AddWorker(workers, &PurgeWorker{Store: o.Store, Settings: o.Settings, Clock: o.Clock, Log: log})
 	c, err := river.NewClient(riverpgxv5.New(o.Store.Pool()), &river.Config{
 		ID:                          o.ProcessID,
 		Logger:                      slog.New(atLeast{slog.LevelInfo, o.Logger.Handler()}).With(slog.String("component", "river")),
@@ -123,6 +124,10 @@ func New(o Options) (*Queue, error) {
 func (q *Queue) EnqueueTx(ctx context.Context, tx pgx.Tx, due []bot.Due) error {
 	var params []river.InsertManyParams
 	for _, d := range due {
+		if d.Kind == bot.KindPurge {
+			params = append(params, river.InsertManyParams{Args: PurgeArgs{Day: d.At}})
+			continue
+		}
 		for _, ch := range d.Channels {
 			params = append(params, river.InsertManyParams{Args: PostArgs{
 				Report: d.Kind, GuildID: d.GuildID, Occurrence: d.OccurrenceID, From: d.From, To: d.To, ChannelID: ch, Due: d.At}})
@@ -181,7 +186,7 @@ func (q *Queue) beat(ctx context.Context) {
 			live = append(live, p.ID)
 		}
 	}
-	n, err := q.store.RescueJobs(ctx, []string{PostArgs{}.Kind()}, live)
+	n, err := q.store.RescueJobs(ctx, []string{PostArgs{}.Kind(), PurgeArgs{}.Kind()}, live)
 	if err != nil {
 		q.log.Warn("rescue jobs", slog.Any("error", err))
 		return

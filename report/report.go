@@ -23,11 +23,20 @@ type Source interface {
 	Members(ctx context.Context, guildID uint64) ([]store.Member, error)
 }
 
+// Paused reports whether a member chose not to be recorded (or the guild
+// records nobody who did not opt in): reports leave them out entirely.
+func Paused(g *settings.Guild, m store.Member) bool {
+	if m.Paused != nil {
+		return *m.Paused
+	}
+	return g.PausedByDefault
+}
+
 // Expected reports whether m is on the roster for an occurrence starting at
-// t: not a bot, a member at that time, and holding a roster role if the
-// guild limits the roster.
+// t: not a bot, not paused, a member at that time, and holding a roster
+// role if the guild limits the roster.
 func Expected(g *settings.Guild, m store.Member, t time.Time) bool {
-	if m.Bot {
+	if m.Bot || Paused(g, m) {
 		return false
 	}
 	if !m.JoinedAt.IsZero() && m.JoinedAt.After(t) {
@@ -90,7 +99,7 @@ func judgeEvent(g *settings.Guild, rec store.OccurrenceRecord, members map[uint6
 		if !ok {
 			m = store.Member{GuildID: g.ID, UserID: s.UserID}
 		}
-		if m.Bot {
+		if m.Bot || Paused(g, m) {
 			continue
 		}
 		class, n := rules.Classify(s.Masks, ev.Minutes)
@@ -139,9 +148,12 @@ type Period struct {
 	From, To time.Time // in the guild's zone
 	// Events are in time order, with their figures; their rows (not in
 	// timeline order) and interest lists only in a one-member period.
-	Events  []Event
-	Totals  []Total        // attendees ranked by minutes, then name
-	Never   []store.Member // expected at least once, attended none; by name
+	Events []Event
+	Totals []Total        // attendees ranked by minutes, then name
+	Never  []store.Member // expected at least once, attended none; by name
+	// Paused counts the current members who paused recording (or never
+	// opted in): moderators see only how many.
+	Paused  int
 	Members map[uint64]store.Member
 	byUser  map[uint64]Total
 }
@@ -162,6 +174,9 @@ func Build(ctx context.Context, src Source, g *settings.Guild, from, to time.Tim
 	p := &Period{From: from.In(g.Location), To: to.In(g.Location), Members: make(map[uint64]store.Member, len(ms))}
 	for _, m := range ms {
 		p.Members[m.UserID] = m
+		if !m.Bot && m.LeftAt.IsZero() && Paused(g, m) {
+			p.Paused++
+		}
 	}
 	totals := map[uint64]*Total{}
 	total := func(id uint64) *Total {
@@ -268,7 +283,7 @@ func (ev *Event) groupInterest(g *settings.Guild, interested []uint64, members m
 		if !ok {
 			m = store.Member{GuildID: g.ID, UserID: id}
 		}
-		if m.Bot {
+		if m.Bot || Paused(g, m) {
 			continue
 		}
 		if came[id] {

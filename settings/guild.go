@@ -35,8 +35,13 @@ type Guild struct {
 	ModeratorRoles []uint64
 	RosterRoles    []uint64
 	NativeEvents   bool
-	Weekly         Weekly
-	Schedules      []Schedule
+	// Retention is how long attendance is kept (0: forever);
+	// DepartedRetention how long after the bot leaves.
+	Retention, DepartedRetention time.Duration
+	// PausedByDefault: members are recorded only once they opt in.
+	PausedByDefault bool
+	Weekly          Weekly
+	Schedules       []Schedule
 	// Spec is what the settings were made from, normalized: what /rollcall
 	// settings and export show.
 	Spec Spec

@@ -124,6 +124,8 @@ var catalog = map[string]map[string]string{
 		"too_many_times":      "%d start times: keep it to %d per schedule",
 		"too_many_channels":   "%d channels: keep it to %d",
 		"voice_name_long":     "is %d characters long: a channel name has at most 100",
+		"retention_range":     "%d days is out of range: keep attendance from 7d to 36600d (100 years), or leave it out to keep everything",
+		"departed_range":      "%d days is out of range: use 0d (delete at once) to 365d",
 		"value_secret_shaped": "looks like a token or a password: it does not belong in this key (the value is not shown)",
 	},
 	"ru": {
@@ -154,6 +156,8 @@ var catalog = map[string]map[string]string{
 		"too_many_times":      "%d времён начала: не больше %d на расписание",
 		"too_many_channels":   "%d каналов: не больше %d",
 		"voice_name_long":     "длиной %d символов: название канала — не больше 100",
+		"retention_range":     "%d дн. — вне допустимого: храните посещаемость от 7d до 36600d (100 лет) или не указывайте, чтобы хранить всё",
+		"departed_range":      "%d дн. — вне допустимого: от 0d (удалить сразу) до 365d",
 		"value_secret_shaped": "похоже на токен или пароль: этому здесь не место (значение не показано)",
 	},
 }

@@ -38,9 +38,18 @@ type Spec struct {
 	RosterRoles []Snowflake `toml:"roster_roles,omitempty" json:"roster_roles,omitempty"`
 	// NativeEvents makes every Discord Scheduled Event in a voice or stage
 	// channel an occurrence too (default true).
-	NativeEvents *bool          `toml:"native_events,omitempty" json:"native_events,omitempty"`
-	WeeklyReport WeeklySpec     `toml:"weekly_report,omitempty" json:"weekly_report,omitzero"`
-	Schedules    []ScheduleSpec `toml:"schedules" json:"schedules"`
+	NativeEvents *bool `toml:"native_events,omitempty" json:"native_events,omitempty"`
+	// Retention purges attendance older than this once a day ("365d");
+	// unset keeps everything.
+	Retention *Days `toml:"retention,omitempty" json:"retention,omitempty"`
+	// PausedByDefault: members are not recorded until they opt in with
+	// /privacy resume.
+	PausedByDefault *bool `toml:"paused_by_default,omitempty" json:"paused_by_default,omitempty"`
+	// DepartedGuildRetention is how long the guild's data is kept after the
+	// bot leaves it (or it leaves the configuration); default 30d.
+	DepartedGuildRetention *Days          `toml:"departed_guild_retention,omitempty" json:"departed_guild_retention,omitempty"`
+	WeeklyReport           WeeklySpec     `toml:"weekly_report,omitempty" json:"weekly_report,omitzero"`
+	Schedules              []ScheduleSpec `toml:"schedules" json:"schedules"`
 }
 
 // WeeklySpec configures the automatic weekly post.
@@ -104,6 +113,32 @@ func FormatDuration(d time.Duration) string {
 	}
 	return d.String()
 }
+
+// Days is a span of whole days written "365d" (also "52w").
+type Days int
+
+// UnmarshalText reads "365d", "52w" or "0d".
+func (d *Days) UnmarshalText(b []byte) error {
+	s := strings.ToLower(strings.TrimSpace(string(b)))
+	mult := 1
+	switch {
+	case strings.HasSuffix(s, "d"):
+		s = s[:len(s)-1]
+	case strings.HasSuffix(s, "w"):
+		s, mult = s[:len(s)-1], 7
+	default:
+		return fmt.Errorf("%q is not a number of days: write it like \"365d\" or \"8w\"", Clip(string(b)))
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q is not a number of days: write it like \"365d\" or \"8w\"", Clip(string(b)))
+	}
+	*d = Days(n * mult)
+	return nil
+}
+
+// MarshalText writes "365d".
+func (d Days) MarshalText() ([]byte, error) { return []byte(strconv.Itoa(int(d)) + "d"), nil }
 
 // Snowflake is a Discord id, accepted as a TOML string or integer and
 // written as a string (JSON numbers lose precision above 2^53).

@@ -17,6 +17,8 @@ const (
 	MaxTimes = 24
 	// MaxChannels bounds a list of channels or roles.
 	MaxChannels = 25
+	// DefaultDepartedRetention is how long a departed guild's data is kept.
+	DefaultDepartedRetention = 30 * 24 * time.Hour
 )
 
 var weekdays = map[string]time.Weekday{
@@ -80,6 +82,20 @@ func Validate(spec Spec, key string, src Source) (*Guild, Problems) {
 	g.RosterRoles = ids(spec.RosterRoles)
 	checkList(ps, key, "roster_roles", spec.RosterRoles)
 	g.NativeEvents = spec.NativeEvents == nil || *spec.NativeEvents
+	g.PausedByDefault = spec.PausedByDefault != nil && *spec.PausedByDefault
+	if r := spec.Retention; r != nil {
+		if *r < 7 || *r > 36600 {
+			ps.add(at(key, "retention", -1), "retention", -1, "retention_range", int(*r))
+		}
+		g.Retention = time.Duration(*r) * 24 * time.Hour
+	}
+	g.DepartedRetention = DefaultDepartedRetention
+	if r := spec.DepartedGuildRetention; r != nil {
+		if *r > 365 {
+			ps.add(at(key, "departed_guild_retention", -1), "departed_guild_retention", -1, "departed_range", int(*r))
+		}
+		g.DepartedRetention = time.Duration(*r) * 24 * time.Hour
+	}
 	g.Weekly = validateWeekly(ps, spec, key)
 
 	if len(spec.Schedules) > MaxSchedules {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Member is a guild member as rollcall knows it.
@@ -18,6 +16,9 @@ type Member struct {
 	Roles       []uint64
 	JoinedAt    time.Time // zero if unknown
 	LeftAt      time.Time // zero while a member
+	// Paused is the member's own choice about being recorded; nil: the
+	// guild's default.
+	Paused *bool
 }
 
 // Name is the display name, falling back to the account name and the id.
@@ -108,7 +109,7 @@ func (q *Queries) MarkLeft(ctx context.Context, guildID, userID uint64, t time.T
 // Members returns every member rollcall knows in a guild, left or not.
 func (q *Queries) Members(ctx context.Context, guildID uint64) ([]Member, error) {
 	rows, err := q.db.Query(ctx, `
-		SELECT user_id, username, display_name, bot, roles, joined_at, left_at
+		SELECT user_id, username, display_name, bot, roles, joined_at, left_at, paused
 		FROM members WHERE guild_id = $1 ORDER BY user_id`, int64(guildID))
 	if err != nil {
 		return nil, fmt.Errorf("list members: %w", err)
@@ -120,7 +121,7 @@ func (q *Queries) Members(ctx context.Context, guildID uint64) ([]Member, error)
 		var uid int64
 		var roles []int64
 		var joined, left *time.Time
-		if err := rows.Scan(&uid, &m.Username, &m.DisplayName, &m.Bot, &roles, &joined, &left); err != nil {
+		if err := rows.Scan(&uid, &m.Username, &m.DisplayName, &m.Bot, &roles, &joined, &left, &m.Paused); err != nil {
 			return nil, fmt.Errorf("scan member: %w", err)
 		}
 		m.GuildID, m.UserID = guildID, uint64(uid)
@@ -150,27 +151,4 @@ func (q *Queries) MarkMissingLeft(ctx context.Context, guildID uint64, present [
 		return fmt.Errorf("mark missing members left: %w", err)
 	}
 	return nil
-}
-
-// ForgetGuild deletes everything stored about a guild: its occurrences with
-// their attendance, members, posts, post jobs and interest. The demo uses it to start
-// its simulated server afresh on every run.
-func (s *Store) ForgetGuild(ctx context.Context, guildID uint64) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		for _, q := range []string{
-			`DELETE FROM occurrences WHERE guild_id = $1`,
-			`DELETE FROM members WHERE guild_id = $1`,
-			`DELETE FROM posts WHERE guild_id = $1`,
-			`DELETE FROM interested WHERE guild_id = $1`,
-			// The guild's post jobs: unique by their arguments, a finished
-			// one would otherwise stop the same post from ever being made
-			// again (River's table; see RescueJobs).
-			`DELETE FROM river_job WHERE args->>'guild_id' = $1::bigint::text`,
-		} {
-			if _, err := tx.Exec(ctx, q, int64(guildID)); err != nil {
-				return fmt.Errorf("forget guild %d: %w", guildID, err)
-			}
-		}
-		return nil
-	})
 }
