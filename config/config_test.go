@@ -218,9 +218,13 @@ departed_guild_retention = "8w"
   voice_channel_names = ["БЗС"]
 `
 	c, err = Parse(text, okEnv)
-	if err != nil { t.Fatal(err) }
+	if err != nil {
+		t.Fatal(err)
+	}
 	g := c.Validated[0]
-	if g.Retention.Hours() != 365*24 || !g.PausedByDefault || g.DepartedRetention.Hours() != 56*24 { t.Fatalf("%+v", g) }
+	if g.Retention.Hours() != 365*24 || !g.PausedByDefault || g.DepartedRetention.Hours() != 56*24 {
+		t.Fatalf("%+v", g)
+	}
 	_, err = Parse(text[:0]+`
 [[guilds]]
 id = "111111111111111111"
@@ -233,5 +237,7 @@ retention = "a year"
   voice_channel_names = ["БЗС"]
 `, okEnv)
 	t.Log(err)
-	if err == nil { t.Fatal("accepted") }
+	if err == nil {
+		t.Fatal("accepted")
+	}
 }
