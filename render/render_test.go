@@ -622,3 +622,48 @@ func BenchmarkColdTimeline20(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed())/float64(time.Millisecond)/float64(b.N), "ms/op")
 }
+
+// inkRows are the y of rows holding a pixel within tol of col, between y0 and y1 and x0 and x1.
+func inkRows(img image.Image, col color.RGBA, tol, x0, x1, y0, y1 int) []int {
+	var ys []int
+	for y := y0; y < y1; y++ {
+		for x := x0; x < x1; x++ {
+			if near(img, x, y, col, tol) {
+				ys = append(ys, y)
+				break
+			}
+		}
+	}
+	return ys
+}
+
+// A subtitle leaves no more blank space under it than a title alone does: an empty line
+// added under every subtitle made a gap of 18 px more (the /absent chart).
+func TestBarsNoGapUnderSubtitle(t *testing.T) {
+	r := sharedRenderer(t)
+	bar := hexColor(colorPresent)
+	gap := func(c BarChart, ink color.RGBA) int {
+		t.Helper()
+		b, err := r.Bars(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		savePNG(t, "bars-gap-"+fmt.Sprint(len(c.Subtitle))+".png", b)
+		img := decodePNG(t, b)
+		first := inkRows(img, bar, 4, 0, img.Bounds().Dx(), 0, img.Bounds().Dy())
+		if len(first) == 0 {
+			t.Fatal("no bars drawn")
+		}
+		text := inkRows(img, ink, 40, 0, 600, 0, first[0])
+		if len(text) == 0 {
+			t.Fatal("no title or subtitle drawn")
+		}
+		return first[0] - text[len(text)-1]
+	}
+	bars := []Bar{{Label: "Noah", Value: 13}, {Label: "Owner", Value: 1}}
+	underTitle := gap(BarChart{Title: "Absent · 16–22 Nov 2026", Bars: bars}, hexColor(colorText))
+	underSub := gap(BarChart{Title: "Absent · 16–22 Nov 2026", Subtitle: "Events missed (no minutes at all)", Bars: bars}, hexColor(colorSubtext))
+	if underSub > underTitle+6 {
+		t.Errorf("%d px from the subtitle to the first bar, %d px from a title alone: want the same spacing", underSub, underTitle)
+	}
+}
