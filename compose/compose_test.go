@@ -203,7 +203,7 @@ func TestAbsentMissedOfExpected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(ru.Embeds[0].Description, "Noah — 7 из 7") {
-		t.Errorf("Russian: %q", ru.Embeds[0].Description)
+	if !strings.Contains(ru.Embeds[0].Description, "Noah — 7 из 7") || ch.last(t).Labels.You != "вы" {
+		t.Errorf("Russian: %q, labels %+v", ru.Embeds[0].Description, ch.last(t).Labels)
 	}
 }

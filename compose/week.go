@@ -68,10 +68,7 @@ func (r *Reports) Week(ctx context.Context, g *settings.Guild, l view.Lang, from
 			m.Files = append(m.Files, File{Name: "week-" + name + ".csv", Data: []byte(report.CSV(p))})
 		}
 		if len(p.Totals) > 0 {
-			chart := l.LeaderboardChart(p, title)
-			for i := range chart.Bars {
-				chart.Bars[i].Highlight = o.Highlight != 0 && i < len(p.Totals) && p.Totals[i].Member.UserID == o.Highlight
-			}
+			chart := l.LeaderboardChart(p, title, o.Highlight)
 			r.chart(ctx, &m, l, "week", func(ctx context.Context, rr Renderer) ([]byte, error) { return rr.Bars(ctx, chart) },
 				func() string { return render.BarsText(chart) })
 		}
