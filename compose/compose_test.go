@@ -207,3 +207,71 @@ func TestAbsentMissedOfExpected(t *testing.T) {
 		t.Errorf("Russian: %q, labels %+v", ru.Embeds[0].Description, ch.last(t).Labels)
 	}
 }
+
+// The leaderboard highlights who asked, also when they never came (a zero
+// bar), and a weekly post due at another time than Monday 00:00 names the
+// span it covers, times included, not an ISO week nor whole days it does not.
+func TestWeek(t *testing.T) {
+	st := storetest.New(t)
+	g := guild(t, "")
+	first := time.Date(2026, 11, 12, 0, 0, 0, 0, g.Location) // a Thursday
+	members := []store.Member{
+		{UserID: 31, Username: "one", JoinedAt: first.AddDate(0, -1, 0)},
+		{UserID: 32, Username: "two", JoinedAt: first.AddDate(0, -1, 0)},
+		{UserID: 33, Username: "never", JoinedAt: first.AddDate(0, -1, 0)},
+	}
+	came := map[int][]uint64{}
+	for d := range 21 {
+		came[d] = []uint64{31, 32}
+	}
+	seed(t, st, g, members, first, 21, came)
+	iso := time.Date(2026, 11, 16, 0, 0, 0, 0, g.Location)  // Monday of 2026-W47
+	thu := time.Date(2026, 11, 19, 18, 0, 0, 0, g.Location) // weekly_report.day = "thu", time = "18:00"
+	tests := []struct {
+		name      string
+		lang      view.Lang
+		from, to  time.Time
+		highlight uint64
+		title     string
+		notTitle  string
+		file      string
+	}{
+		{"ISO week", view.EN, iso, iso.AddDate(0, 0, 7), 32, "Weekly report · 16–22 Nov 2026 · 2026-W47", "", "week-2026-W47.csv"},
+		{"ISO week, Russian", view.RU, iso, iso.AddDate(0, 0, 7), 33, "Отчёт за неделю · 16–22 ноя 2026 · 2026-W47", "", "week-2026-W47.csv"},
+		{"Thursday 18:00", view.EN, thu, thu.AddDate(0, 0, 7), 0, "Weekly report · 19 Nov 18:00 – 26 Nov 2026 18:00", "25 Nov", "week-2026-11-19–2026-11-26.csv"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := &charts{}
+			r := &compose.Reports{Store: st, Log: quiet(), Renderer: ch}
+			m, err := r.Week(context.Background(), g, tt.lang, tt.from, tt.to, compose.WeekOptions{Now: tt.to, Highlight: tt.highlight, CSV: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.Embeds[0].Title; got != tt.title || (tt.notTitle != "" && strings.Contains(got, tt.notTitle)) {
+				t.Errorf("title %q, want %q", got, tt.title)
+			}
+			var files []string
+			for _, f := range m.Files {
+				files = append(files, f.Name)
+			}
+			if !strings.Contains(strings.Join(files, " "), tt.file) {
+				t.Errorf("files %q, want %s", files, tt.file)
+			}
+			c := ch.last(t)
+			var lit []string
+			for _, b := range c.Bars {
+				if b.Highlight {
+					lit = append(lit, b.Label)
+				}
+			}
+			want := map[uint64]string{0: "", 32: "two", 33: "never"}[tt.highlight]
+			if strings.Join(lit, ",") != want {
+				t.Errorf("highlighted bars %q, want %q", lit, want)
+			}
+			if len(c.Bars) != 3 {
+				t.Errorf("%d bars, want 3 (who never came at zero)", len(c.Bars))
+			}
+		})
+	}
+}
