@@ -2,9 +2,54 @@ package view
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
+
+// Reports and answers say what is known, never a guessed cause: a late or
+// gappy report used to say "the bot was offline" when Discord, the database
+// or the clock was as likely. Every message in both languages is checked
+// for the guesses seen so far.
+func TestMessagesDoNotGuessCauses(t *testing.T) {
+	guesses := []string{
+		"offline", "was down", "went down", "crashed", "restarted", "bot was", "still being recorded",
+		"any more", "больше не существует", "не в сети", "офлайн", "оффлайн", "был выключен", "всё равно записывается",
+	}
+	for lang, msgs := range messages {
+		for key, text := range msgs {
+			for _, g := range guesses {
+				if strings.Contains(strings.ToLower(text), g) {
+					t.Errorf("%s %s says %q, a guess at the cause: %q", lang, key, g, text)
+				}
+			}
+		}
+	}
+}
+
+// Both languages have every message, and Discord's limits on command and
+// option descriptions (100 characters) hold.
+func TestMessagesComplete(t *testing.T) {
+	for key := range messages[EN] {
+		if _, ok := messages[RU][key]; !ok {
+			t.Errorf("ru lacks %s", key)
+		}
+	}
+	for lang, msgs := range messages {
+		for key, text := range msgs {
+			if strings.HasSuffix(key, "_desc") && utf8.RuneCountInString(text) > 100 {
+				t.Errorf("%s %s is %d characters, Discord allows 100: %q", lang, key, utf8.RuneCountInString(text), text)
+			}
+		}
+	}
+	// /week's weeks are ISO weeks whatever weekly_report.day says; its help says so.
+	for _, l := range []Lang{EN, RU} {
+		if d := l.T("cmd_week_desc"); !strings.Contains(d, "ISO") {
+			t.Errorf("%s /week description %q does not say its weeks are ISO weeks", l, d)
+		}
+	}
+}
 
 // Every word a chart draws is given in Russian: an empty one falls back to
 // English in the middle of a Russian chart ("present", "you").
