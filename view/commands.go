@@ -199,13 +199,15 @@ func (l Lang) AbsentNames(as []Absent, limit int) string {
 // AbsentCSV is the full absent list for a spreadsheet (written with package
 // sheet, as report.CSV: names cannot run as formulas).
 func AbsentCSV(as []Absent) string {
-	t := sheet.New("display_name", "username", "user_id", "events_missed", "events_expected", "joined_at")
+	// events_expected goes last: a column inserted before joined_at would
+	// shift the columns of every spreadsheet already reading this file.
+	t := sheet.New("display_name", "username", "user_id", "events_missed", "joined_at", "events_expected")
 	for _, a := range as {
 		joined := ""
 		if !a.Member.JoinedAt.IsZero() {
 			joined = a.Member.JoinedAt.UTC().Format("2006-01-02")
 		}
-		t.Row(sheet.Text(a.Member.Name()), sheet.Text(a.Member.Username), sheet.Uint(a.Member.UserID), sheet.Int(a.Missed), sheet.Int(a.Expected), sheet.Text(joined))
+		t.Row(sheet.Text(a.Member.Name()), sheet.Text(a.Member.Username), sheet.Uint(a.Member.UserID), sheet.Int(a.Missed), sheet.Text(joined), sheet.Int(a.Expected))
 	}
 	return t.String()
 }
