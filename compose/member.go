@@ -41,7 +41,7 @@ func (r *Reports) Member(ctx context.Context, g *settings.Guild, l view.Lang, o 
 	}
 	e := discord.Embed{
 		Title: l.T("member_title", view.Escape(name), l.Week(p.From, p.To)), Color: view.ColorMember,
-		Fields: l.MemberFields(t, p.Held()),
+		Fields: l.MemberFields(t),
 	}
 	if f, ok := l.MemberInterestField(p, o.UserID); ok {
 		e.Fields = append(e.Fields, f)

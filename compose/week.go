@@ -38,14 +38,26 @@ func (r *Reports) period(ctx context.Context, g *settings.Guild, from, to time.T
 	return p, err
 }
 
+// isoWeek reports whether [from, to) is exactly an ISO week, Monday 00:00 to
+// Monday 00:00 in from's zone.
+func isoWeek(from, to time.Time) bool {
+	return from.Weekday() == time.Monday && from.Hour() == 0 && from.Minute() == 0 && from.Second() == 0 && to.Equal(from.AddDate(0, 0, 7))
+}
+
 // WeekName names a period for titles and file names: its ISO week
-// ("2026-W47") when it is one, else its dates ("2026-11-18–2026-11-24").
+// ("2026-W47") when it is one, else its dates ("2026-11-18–2026-11-24"),
+// the last being the day it ends on (the day before, when it ends at
+// midnight).
 func WeekName(from, to time.Time) string {
-	if from.Weekday() == time.Monday && from.Hour() == 0 && from.Minute() == 0 && to.Equal(from.AddDate(0, 0, 7)) {
+	if isoWeek(from, to) {
 		y, w := from.ISOWeek()
 		return fmt.Sprintf("%04d-W%02d", y, w)
 	}
-	return from.Format("2006-01-02") + "–" + to.AddDate(0, 0, -1).Format("2006-01-02")
+	last := to
+	if to.Hour() == 0 && to.Minute() == 0 && to.Second() == 0 {
+		last = to.AddDate(0, 0, -1)
+	}
+	return from.Format("2006-01-02") + "–" + last.Format("2006-01-02")
 }
 
 // Week is a period's leaderboard: the weekly post and /week.
@@ -55,7 +67,12 @@ func (r *Reports) Week(ctx context.Context, g *settings.Guild, l view.Lang, from
 		return Message{}, err
 	}
 	name := WeekName(p.From, p.To)
-	title := l.T("weekly_title", l.Week(p.From, p.To)) + " · " + name
+	title := l.T("weekly_title", l.Week(p.From, p.To))
+	if isoWeek(p.From, p.To) {
+		// Its ISO week too, as /week's option names it; any other span's
+		// name would only repeat its dates.
+		title += " · " + name
+	}
 	e := l.WeekEmbed(p, title)
 	if late := o.Now.Sub(p.To); o.Post && late > LateAfter {
 		addFooter(&e, l.T("posted_late", l.Duration(late)))
@@ -68,10 +85,7 @@ func (r *Reports) Week(ctx context.Context, g *settings.Guild, l view.Lang, from
 			m.Files = append(m.Files, File{Name: "week-" + name + ".csv", Data: []byte(report.CSV(p))})
 		}
 		if len(p.Totals) > 0 {
-			chart := l.LeaderboardChart(p, title)
-			for i := range chart.Bars {
-				chart.Bars[i].Highlight = o.Highlight != 0 && i < len(p.Totals) && p.Totals[i].Member.UserID == o.Highlight
-			}
+			chart := l.LeaderboardChart(p, title, o.Highlight)
 			r.chart(ctx, &m, l, "week", func(ctx context.Context, rr Renderer) ([]byte, error) { return rr.Bars(ctx, chart) },
 				func() string { return render.BarsText(chart) })
 		}

@@ -54,7 +54,7 @@ func TestE2EDemoFeedShowsEveryPostAndImage(t *testing.T) {
 	if !strings.Contains(stdout.String(), filepath.Join(out, "index.html")) {
 		t.Errorf("the demo does not say where to open it: %q", stdout.String())
 	}
-	// The charts on disk: one post-event timeline, one weekly leaderboard,
+	// The charts on disk: two post-event timelines, one weekly leaderboard,
 	// and the images of all four commands, each a PNG that decodes.
 	pngs := map[string]int{}
 	entries, _ := os.ReadDir(out)
@@ -105,10 +105,10 @@ func TestE2EDemoFeedShowsEveryPostAndImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// One post-event report, six command replies (all ephemeral or refusals),
-	// one weekly report.
-	if got.Messages != 8 || got.Images != 7 || got.Loaded != got.Images || got.Ephemeral < 5 {
-		t.Fatalf("page shows %+v; want 8 messages, 7 images all loaded, the ephemeral replies marked", got)
+	// The 16:00 report, six command replies (all ephemeral or refusals), the
+	// 21:00 report, one weekly report.
+	if got.Messages != 9 || got.Images != 8 || got.Loaded != got.Images || got.Ephemeral < 5 {
+		t.Fatalf("page shows %+v; want 9 messages, 8 images all loaded, the ephemeral replies marked", got)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -25,11 +26,11 @@ type feed struct {
 	Title    string
 	channels map[snowflake.ID]string
 
-	mu      sync.Mutex
-	Items   []item // what the page shows
-	replies []item // interaction replies, recorded as they come
-	Final   bool   // the demo is over: the page stops refreshing
-	seq     int
+	mu    sync.Mutex
+	Items []item // what the page shows, in the order it happened
+	Final bool   // the demo is over: the page stops refreshing
+	seq   int    // files saved so far: their names are numbered in feed order
+	seen  map[snowflake.ID]bool
 }
 
 type item struct {
@@ -62,6 +63,25 @@ func (f *feed) save(name string, data []byte) string {
 func (f *feed) toItem(channel, author string, t time.Time, content string, embeds []discord.Embed, files []discordsim.File) item {
 	it := item{Channel: channel, Author: author, Time: t, Content: content}
 	attached := map[string]string{}
+	// Saved, and so numbered, in the order the page shows them: the embeds'
+	// charts, other images, then the other attachments.
+	inEmbed := map[string]bool{}
+	for _, e := range embeds {
+		if e.Image != nil {
+			inEmbed[strings.TrimPrefix(e.Image.URL, "attachment://")] = true
+		}
+	}
+	rank := func(f discordsim.File) int {
+		switch {
+		case inEmbed[f.Name]:
+			return 0
+		case strings.HasSuffix(f.Name, ".png"):
+			return 1
+		}
+		return 2
+	}
+	files = slices.Clone(files)
+	slices.SortStableFunc(files, func(a, b discordsim.File) int { return rank(a) - rank(b) })
 	for _, file := range files {
 		saved := f.save(file.Name, file.Data)
 		attached[file.Name] = saved
@@ -96,31 +116,49 @@ func remove(xs []string, x string) []string {
 	return out
 }
 
-// reply records an interaction's final answer.
+// reply records an interaction's final answer. The driver takes in the
+// channel posts before each command (sync), so the feed, and the numbers
+// of the files saved for it, stay in the order things happened: the post
+// after an event, then the commands used after it.
 func (f *feed) reply(command, who string, t time.Time, r *discordsim.Response) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	it := f.toItem("команды", "rollcall", t, r.Content, r.Embeds, r.Files)
 	it.Command, it.Ephemeral = command+" — "+who, r.Ephemeral
-	f.replies = append(f.replies, it)
+	f.Items = append(f.Items, it)
 }
 
-// collect takes in every channel post the bot made.
-func (f *feed) collect(sim *discordsim.Server) {
+// sync takes in the channel posts the bot made since the last sync, in the
+// order it made them.
+func (f *feed) sync(sim *discordsim.Server) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var posts []item
-	for id, name := range f.channels {
+	if f.seen == nil {
+		f.seen = map[snowflake.ID]bool{}
+	}
+	var posts []discordsim.Message
+	for id := range f.channels {
 		for _, m := range sim.Messages(id) {
-			if m.Interaction {
-				continue // recorded as replies, with who asked
+			if m.Interaction || f.seen[m.ID] {
+				continue // replies are recorded as they come, with who asked
 			}
-			posts = append(posts, f.toItem(name, "rollcall", m.Timestamp, m.Content, m.Embeds, m.Files))
+			f.seen[m.ID] = true
+			posts = append(posts, m)
 		}
 	}
-	f.Items = append(posts, f.replies...)
-	sort.SliceStable(f.Items, func(i, j int) bool { return f.Items[i].Time.Before(f.Items[j].Time) })
+	// Snowflakes grow with time: across channels they give the order of posting.
+	sort.Slice(posts, func(i, j int) bool { return posts[i].ID < posts[j].ID })
+	for _, m := range posts {
+		f.Items = append(f.Items, f.toItem(f.channels[m.ChannelID], "rollcall", m.Timestamp, m.Content, m.Embeds, m.Files))
+	}
+}
+
+// collect takes in the last posts and marks the feed complete.
+func (f *feed) collect(sim *discordsim.Server) {
+	f.sync(sim)
+	f.mu.Lock()
 	f.Final = true
+	f.mu.Unlock()
 }
 
 func (f *feed) messages() int { return len(f.Items) }

@@ -36,7 +36,7 @@ func BenchmarkImportLegacyMillion(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		out := e.mustRun(b, args...)
+		out := e.mustRun(b, ExitSkipped, args...) // 0.1% of the rows are broken
 		b.StopTimer()
 		b.Log("\n" + out[:min(len(out), 1200)])
 		b.StartTimer()

@@ -151,11 +151,16 @@ func (e *env) run(t testing.TB, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-func (e *env) mustRun(t testing.TB, args ...string) string {
+// mustRun runs an import that must complete with exit status want: 0, or
+// ExitSkipped when the rows include some it skips.
+func (e *env) mustRun(t testing.TB, want int, args ...string) string {
 	t.Helper()
 	code, out, errs := e.run(t, args...)
-	if code != 0 {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	if code != want {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, want, out, errs)
+	}
+	if want == ExitSkipped && !strings.Contains(errs, fmt.Sprintf("rows skipped (listed above); exit status %d", ExitSkipped)) {
+		t.Errorf("stderr does not say why the exit status is %d: %q", want, errs)
 	}
 	return out
 }
@@ -311,7 +316,8 @@ func TestImportLegacyFromTable(t *testing.T) {
 	args := []string{"--from", e.url, "--table", "bzs_stats", "--guild", "111111111111111111", "--schedule", "БЗС"}
 
 	empty := e.dump(t)
-	out := e.mustRun(t, append(args, "--dry-run")...)
+	// paperRows has 7 broken rows: the import completes, with exit status 3.
+	out := e.mustRun(t, ExitSkipped, append(args, "--dry-run")...)
 	if e.dump(t) != empty {
 		t.Fatal("--dry-run wrote to the database")
 	}
@@ -321,7 +327,7 @@ func TestImportLegacyFromTable(t *testing.T) {
 		}
 	}
 
-	out = e.mustRun(t, args...)
+	out = e.mustRun(t, ExitSkipped, args...)
 	for _, want := range []string{"rows read:       27", "imported:      20 (3 merged", "skipped:       7", "events:          10, from Thu 25 Nov 2021 16:00 MSK to Sat 4 Dec 2021 16:00 MSK; 10 created", "members:         7; 7 added", "attendance rows: 17 added"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -346,7 +352,7 @@ func TestImportLegacyFromTable(t *testing.T) {
 
 	// Importing again changes nothing, not even a row version.
 	before := e.dump(t)
-	out = e.mustRun(t, args...)
+	out = e.mustRun(t, ExitSkipped, args...)
 	if after := e.dump(t); after != before {
 		t.Errorf("a second import changed the database:\nbefore\n%s\nafter\n%s", before, after)
 	}
@@ -358,7 +364,7 @@ func TestImportLegacyFromTable(t *testing.T) {
 	// database give the same history.
 	csvPath := writeCSV(t, paperRows, []string{"player_id", "hour", "id", "data_bzs", "score"}, "")
 	e2 := newEnv(t)
-	e2.mustRun(t, "--csv", csvPath, "--guild", "111111111111111111", "--schedule", "БЗС")
+	e2.mustRun(t, ExitSkipped, "--csv", csvPath, "--guild", "111111111111111111", "--schedule", "БЗС")
 	if a, b := e.logical(t), e2.logical(t); a != b {
 		t.Errorf("CSV import differs from table import:\ntable\n%s\ncsv\n%s", a, b)
 	}
@@ -399,7 +405,7 @@ func TestImportLegacyCSVSkipsUnparseableLines(t *testing.T) {
 	// Lines 4-7: a short line, a non-number, a bad date, a broken quote.
 	extra := "3,518825460986019855\n4,abc,{1},2021-11-26,16\n5,1,{1},26.11.2021,16\n6,1,\"{1,2,2021-11-26,16\n"
 	p := writeCSV(t, rows, []string{"id", "player_id", "score", "data_bzs", "hour"}, extra)
-	out := e.mustRun(t, "--csv", p, "--guild", "111111111111111111", "--schedule", "БЗС")
+	out := e.mustRun(t, ExitSkipped, "--csv", p, "--guild", "111111111111111111", "--schedule", "БЗС")
 	for _, want := range []string{
 		"rows read:       6",
 		"imported:      1 (0 merged",
@@ -412,6 +418,63 @@ func TestImportLegacyCSVSkipsUnparseableLines(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// Exports made on Windows and with Python's csv module: a byte-order mark,
+// every field quoted, CRLF line ends, and (Windows PowerShell without
+// -NoTypeInformation) a #TYPE line above the header. Each imports what a
+// plain \copy export does, exits 0 when no row is skipped, and names a broken
+// line by its line in the file.
+func TestImportLegacyCSVFromOtherTools(t *testing.T) {
+	good := paperRows[:20] // the broken rows come after these
+	var plain, quoted bytes.Buffer
+	w := csv.NewWriter(&plain)
+	_ = w.Write([]string{"id", "player_id", "score", "data_bzs", "hour"})
+	for _, r := range good {
+		_ = w.Write([]string{r.id, r.player, r.score, r.date, r.hour})
+	}
+	w.Flush()
+	// csv.Writer quotes only where needed; QUOTE_ALL and Export-Csv quote all.
+	q := func(f ...string) string { return `"` + strings.Join(f, `","`) + `"` + "\r\n" }
+	quoted.WriteString(q("id", "player_id", "score", "data_bzs", "hour"))
+	for _, r := range good {
+		quoted.WriteString(q(r.id, r.player, r.score, r.date, r.hour))
+	}
+	file := func(t *testing.T, content string) string {
+		p := filepath.Join(t.TempDir(), "export.csv")
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ref := newEnv(t)
+	ref.mustRun(t, 0, "--csv", file(t, plain.String()), "--guild", "111111111111111111", "--schedule", "БЗС")
+	want := ref.logical(t)
+
+	const bom = "\ufeff"
+	tests := []struct {
+		name, content string
+		code          int
+		line          string // a skipped line's report, when one is broken
+	}{
+		{"Python csv, QUOTE_ALL, utf-8-sig", bom + quoted.String(), 0, ""},
+		{"PowerShell Export-Csv -Encoding UTF8", bom + "#TYPE System.Management.Automation.PSCustomObject\r\n" + quoted.String(), 0, ""},
+		{"a mark before an unquoted header", bom + plain.String(), 0, ""},
+		{"a broken line after a #TYPE line", bom + "#TYPE x\r\n" + quoted.String() + q("9", "1", "{1}", "2021-11-26", "24"), ExitSkipped,
+			fmt.Sprintf("line %d (id 9): hour 24 outside 0-23", len(good)+3)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			out := e.mustRun(t, tt.code, "--csv", file(t, tt.content), "--guild", "111111111111111111", "--schedule", "БЗС")
+			if got := e.logical(t); got != want {
+				t.Errorf("imported differently from a plain export:\ngot\n%s\nwant\n%s", got, want)
+			}
+			if tt.line != "" && !strings.Contains(out, tt.line) {
+				t.Errorf("output lacks %q:\n%s", tt.line, out)
+			}
+		})
 	}
 }
 
@@ -431,7 +494,7 @@ func TestImportLegacyLateHourMapsToItsDate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.createTable(t, "bzs_stats", []srcRow{{"2438", "518825460986019855", "{29}", "2021-11-26", "23"}})
-			e.mustRun(t, append([]string{"--from", e.url, "--table", "bzs_stats", "--guild", "111111111111111111", "--schedule", "БЗС"}, tc.tz...)...)
+			e.mustRun(t, 0, append([]string{"--from", e.url, "--table", "bzs_stats", "--guild", "111111111111111111", "--schedule", "БЗС"}, tc.tz...)...)
 			occs, err := e.store.Occurrences(context.Background(), testGuild, tc.wantStart.Add(-24*time.Hour), tc.wantStart.Add(24*time.Hour))
 			if err != nil || len(occs) != 1 {
 				t.Fatalf("occurrences = %+v, %v", occs, err)

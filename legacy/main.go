@@ -37,8 +37,24 @@ configuration's database (DATABASE_URL overrides it), or with neither the
 bot's private database under --data-dir (stop the bot first); its tables are
 created if needed. The bot token is not needed.
 
+A CSV file may start with a byte-order mark and quote every field (as
+PowerShell's Export-Csv and Python's csv with utf-8-sig write it); a #TYPE
+line above the header is ignored.
+
+Exit status:
+  0  every row was imported (with --dry-run: would be)
+  3  the rest was imported, but some rows were skipped: they are listed with
+     the reason (minutes outside 0-59, empty arrays, hours outside 0-23,
+     unreadable CSV lines, missing values)
+  1  the import failed; no attendance was written
+  2  wrong command line
+
 Flags:
 `
+
+// ExitSkipped is the exit status of an import that skipped rows: a script
+// can tell that some of its rows were not imported, though the rest were.
+const ExitSkipped = 3
 
 // placeholderToken satisfies config validation: the import never talks to
 // Discord, so it must not demand (or print) the bot token.
@@ -59,8 +75,9 @@ type options struct {
 }
 
 // Main runs `rollcall import-legacy` with args (those after the command
-// name) and returns the exit code: 0 done, 1 failed, 2 bad usage. schema is
-// schema.sql: the target database is migrated first, like the bot does.
+// name) and returns the exit code: 0 done, ExitSkipped done but rows were
+// skipped, 1 failed, 2 bad usage. schema is schema.sql: the target database
+// is migrated first, like the bot does.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, schema string) int {
 	return run(ctx, args, schema, os.Getenv, stdout, stderr)
 }
@@ -71,9 +88,14 @@ func run(ctx context.Context, args []string, schema string, getenv func(string) 
 		return code
 	}
 	opts.schema = schema
-	if err := importLegacy(ctx, opts, getenv, stdout, stderr); err != nil {
+	skipped, err := importLegacy(ctx, opts, getenv, stdout, stderr)
+	if err != nil {
 		fmt.Fprintf(stderr, "rollcall import-legacy: %v\n", err)
 		return 1
+	}
+	if skipped > 0 {
+		fmt.Fprintf(stderr, "rollcall import-legacy: %d rows skipped (listed above); exit status %d\n", skipped, ExitSkipped)
+		return ExitSkipped
 	}
 	return 0
 }
@@ -141,11 +163,11 @@ func parseFlags(args []string, getenv func(string) string, stdout, stderr io.Wri
 }
 
 // importLegacy resolves the options against the configuration and runs the
-// import.
-func importLegacy(ctx context.Context, o options, getenv func(string) string, stdout, stderr io.Writer) error {
+// import; it returns how many rows were skipped.
+func importLegacy(ctx context.Context, o options, getenv func(string) string, stdout, stderr io.Writer) (int64, error) {
 	text, err := os.ReadFile(o.configPath)
 	if err != nil {
-		return fmt.Errorf("read config: %w", err)
+		return 0, fmt.Errorf("read config: %w", err)
 	}
 	cfg, err := config.Parse(string(text), func(k string) string {
 		if k == "DISCORD_TOKEN" {
@@ -154,7 +176,7 @@ func importLegacy(ctx context.Context, o options, getenv func(string) string, st
 		return getenv(k)
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var g *settings.Guild
 	for _, x := range cfg.Validated {
@@ -167,7 +189,7 @@ func importLegacy(ctx context.Context, o options, getenv func(string) string, st
 		for _, x := range cfg.Validated {
 			ids = append(ids, strconv.FormatUint(x.ID, 10))
 		}
-		return fmt.Errorf("guild %d is not configured in %s (configured: %s): add it as a [[guilds]] table first", o.guild, o.configPath, strings.Join(ids, ", "))
+		return 0, fmt.Errorf("guild %d is not configured in %s (configured: %s): add it as a [[guilds]] table first", o.guild, o.configPath, strings.Join(ids, ", "))
 	}
 	sched := g.ScheduleByName(o.schedule)
 	if sched == nil {
@@ -175,16 +197,16 @@ func importLegacy(ctx context.Context, o options, getenv func(string) string, st
 		for _, s := range g.Schedules {
 			names = append(names, strconv.Quote(s.Name))
 		}
-		return fmt.Errorf("guild %d has no schedule %q (its schedules: %s)", o.guild, o.schedule, strings.Join(names, ", "))
+		return 0, fmt.Errorf("guild %d has no schedule %q (its schedules: %s)", o.guild, o.schedule, strings.Join(names, ", "))
 	}
 	if sched.Duration < time.Hour {
-		return fmt.Errorf("schedule %q lasts %d minutes, but the original bot's events lasted an hour: minutes 0-59 would not fit; import into a schedule of 60m or more", sched.Name, int(sched.Duration/time.Minute))
+		return 0, fmt.Errorf("schedule %q lasts %d minutes, but the original bot's events lasted an hour: minutes 0-59 would not fit; import into a schedule of 60m or more", sched.Name, int(sched.Duration/time.Minute))
 	}
 	loc := g.Location
 	if o.tz != "" {
 		loc, err = time.LoadLocation(o.tz)
 		if err != nil || o.tz == "Local" {
-			return fmt.Errorf("--tz %q is not an IANA time zone: use a name such as Europe/Moscow", o.tz)
+			return 0, fmt.Errorf("--tz %q is not an IANA time zone: use a name such as Europe/Moscow", o.tz)
 		}
 	}
 
@@ -196,17 +218,17 @@ func importLegacy(ctx context.Context, o options, getenv func(string) string, st
 	if o.csvPath != "" {
 		c, err := openCSV(o.csvPath)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		src, from = c, "file "+o.csvPath
 	} else {
 		table, err := parseTable(o.table)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		t, est, err := openTable(ctx, o.from, table)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		src, estimate, from = t, est, "table "+table.Sanitize()
 	}
@@ -218,7 +240,7 @@ func importLegacy(ctx context.Context, o options, getenv func(string) string, st
 		// the bot first: one server per data folder).
 		srv, err := localpg.Start(ctx, localpg.Options{DataDir: filepath.Join(o.dataDir, "postgres"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
-			return fmt.Errorf("no database_url configured, and the private database under --data-dir %s: %w", o.dataDir, err)
+			return 0, fmt.Errorf("no database_url configured, and the private database under --data-dir %s: %w", o.dataDir, err)
 		}
 		defer func() {
 			stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -229,12 +251,12 @@ func importLegacy(ctx context.Context, o options, getenv func(string) string, st
 	}
 	st, err := store.Open(ctx, url)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer st.Close()
 	// The same migrations as the bot, so an import can come first.
 	if err := st.Migrate(ctx, o.schema); err != nil {
-		return err
+		return 0, err
 	}
 
 	ents := newEntries(src, loc)
@@ -252,15 +274,15 @@ func importLegacy(ctx context.Context, o options, getenv func(string) string, st
 		if ents.err != nil {
 			// The source's error is the cause; the store's wrapping of it
 			// only says the copy stopped.
-			return ents.err
+			return 0, ents.err
 		}
-		return err
+		return 0, err
 	}
 	printSummary(stdout, summary{
 		from: from, guild: o.guild, schedule: sched.Name, duration: sched.Duration, loc: loc, dryRun: o.dryRun,
 		read: ents.read, skipped: ents.skipped, listed: ents.listed, res: res,
 	})
-	return nil
+	return ents.skipped, nil
 }
 
 // isTerminal reports whether w is a terminal; progress lines would only

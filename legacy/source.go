@@ -322,16 +322,41 @@ type csvReader struct {
 	cr   *csv.Reader
 	cols [5]int // index of id, player_id, score, data_bzs, hour; -1 if absent
 	need int    // fields a record must have
+	// skipped is how many lines were dropped before the CSV reader (a
+	// PowerShell #TYPE line), added to its line numbers.
+	skipped int
 }
 
 var csvColumns = [5]string{"id", "player_id", "score", "data_bzs", "hour"}
+
+// utf8BOM is the byte-order mark PowerShell's Export-Csv -Encoding UTF8,
+// Python's "utf-8-sig" and spreadsheet programs write first.
+const utf8BOM = "\ufeff"
 
 func openCSV(path string) (*csvReader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open --csv file: %w", err)
 	}
-	cr := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	br := bufio.NewReaderSize(f, 1<<16)
+	// The mark goes before encoding/csv sees the first byte: the reader
+	// takes it for the start of an unquoted field, so a quoted header
+	// ("\ufeff\"id\",...", as Export-Csv and csv.QUOTE_ALL write it) was
+	// refused with `bare " in non-quoted-field`.
+	if b, _ := br.Peek(len(utf8BOM)); string(b) == utf8BOM {
+		_, _ = br.Discard(len(utf8BOM))
+	}
+	// Windows PowerShell's Export-Csv writes a type line above the header
+	// unless told -NoTypeInformation.
+	skipped := 0
+	if b, _ := br.Peek(len("#TYPE ")); string(b) == "#TYPE " {
+		if _, err := br.ReadString('\n'); err != nil && !errors.Is(err, io.EOF) {
+			f.Close()
+			return nil, fmt.Errorf("read --csv %s: %w", path, err)
+		}
+		skipped = 1
+	}
+	cr := csv.NewReader(br)
 	// Field counts are checked per record so a short line is one skipped
 	// row, not the end of the import.
 	cr.FieldsPerRecord = -1
@@ -344,10 +369,9 @@ func openCSV(path string) (*csvReader, error) {
 		}
 		return nil, fmt.Errorf("read header of --csv %s: %w", path, err)
 	}
-	c := &csvReader{f: f, cr: cr, cols: [5]int{-1, -1, -1, -1, -1}}
+	c := &csvReader{f: f, cr: cr, cols: [5]int{-1, -1, -1, -1, -1}, skipped: skipped}
 	for i, h := range header {
-		// A byte-order mark: spreadsheet programs write one.
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		h = strings.ToLower(strings.TrimSpace(h))
 		for k, name := range csvColumns {
 			if h == name {
 				c.cols[k] = i
@@ -371,13 +395,13 @@ func (c *csvReader) read() (row, error) {
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return row{line: pe.StartLine, problem: "unparseable CSV: " + pe.Err.Error()}, nil
+		return row{line: c.skipped + pe.StartLine, problem: "unparseable CSV: " + pe.Err.Error()}, nil
 	}
 	if err != nil {
 		return row{}, fmt.Errorf("read --csv: %w", err)
 	}
 	line, _ := c.cr.FieldPos(0)
-	r := row{line: line}
+	r := row{line: c.skipped + line}
 	if len(rec) < c.need {
 		r.problem = fmt.Sprintf("unparseable CSV: %d fields, the header has at least %d", len(rec), c.need)
 		return r, nil

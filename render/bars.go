@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -39,33 +40,53 @@ func barsOption(c BarChart) (chartSpec, error) {
 	subtitle := joinLines(c.Subtitle, capLine)
 	n := max(len(bars), 1)
 
+	// The highlighted bars are a series of their own, stacked onto the same category slots as
+	// the others, so that the legend can name them ("you"): ECharts' legend lists series, not
+	// data items. Each slot holds a value in exactly one of the two series ("-" is ECharts'
+	// empty value), so every bar keeps the full row width.
 	names := make([]string, len(bars))
 	data := make([]opts.BarData, len(bars))
+	mine := make([]opts.BarData, len(bars))
+	highlighted := false
 	for i, b := range bars {
 		if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) {
 			return chartSpec{}, fmt.Errorf("render bars: bar %q has value %v", b.Label, b.Value)
 		}
 		names[i] = chartText(b.Label)
-		data[i] = opts.BarData{Value: b.Value}
+		d := opts.BarData{Value: b.Value}
+		if b.Text != "" {
+			d.Label = &opts.Label{Formatter: labelText(b.Text)}
+		}
+		data[i], mine[i] = d, opts.BarData{Value: "-"}
 		if b.Highlight {
-			data[i].ItemStyle = &opts.ItemStyle{Color: colorAccent}
-			data[i].Label = &opts.Label{Show: opts.Bool(true), Position: "right", FontWeight: "bold",
-				Color: colorText}
+			data[i], mine[i] = opts.BarData{Value: "-"}, d
+			highlighted = true
 		}
 	}
 
 	const rowH = 24
 	top := titleHeight(c.Title, subtitle) + 12
+	if highlighted {
+		// The legend sits top right, level with the title; a long title wraps nothing, so
+		// leave room under it only when the title block is shorter than the legend.
+		top = max(top, legendTop+legendHeight+12)
+	}
 	bottom := 56
 	height := top + n*rowH + bottom
 
+	legend := opts.Legend{Show: opts.Bool(false)}
+	if highlighted {
+		legend = opts.Legend{Show: opts.Bool(true), Right: "24", Top: strconv.Itoa(legendTop),
+			ItemWidth: 18, ItemHeight: 12, Data: []string{chartText(l.You)},
+			TextStyle: &opts.TextStyle{Color: colorAxis, FontSize: 13, FontFamily: fontFamily}}
+	}
 	ch := charts.NewBar()
 	ch.SetGlobalOptions(
 		charts.WithInitializationOpts(opts.Initialization{Width: px(chartWidth), Height: px(height),
 			BackgroundColor: "#ffffff"}),
 		charts.WithAnimation(false),
 		charts.WithTitleOpts(titleOpts(c.Title, subtitle)),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
+		charts.WithLegendOpts(legend),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(false)}),
 		charts.WithGridOpts(opts.Grid{Left: "20", Right: "64", Top: strconv.Itoa(top),
 			Bottom: "30", ContainLabel: opts.Bool(true)}),
@@ -82,14 +103,40 @@ func barsOption(c BarChart) (chartSpec, error) {
 		}),
 	)
 	ch.SetXAxis(names).XYReversal()
-	ch.AddSeries(valueLabel, data,
+	ch.AddSeries(chartText(valueLabel), data,
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: colorPresent}),
-		charts.WithBarChartOpts(opts.BarChart{BarCategoryGap: "28%"}),
+		charts.WithBarChartOpts(opts.BarChart{Stack: "bars", BarCategoryGap: "28%"}),
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right", Color: colorAxis, FontSize: 12}),
 	)
+	if highlighted {
+		ch.AddSeries(chartText(l.You), mine,
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: colorAccent}),
+			charts.WithBarChartOpts(opts.BarChart{Stack: "bars", BarCategoryGap: "28%"}),
+			charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right", Color: colorText,
+				FontSize: 12, FontWeight: "bold"}),
+		)
+	}
 	option, err := finish(ch)
 	if err != nil {
 		return chartSpec{}, err
 	}
 	return chartSpec{option: option, width: chartWidth, height: height, plotTop: top}, nil
+}
+
+// Where a bar chart's legend sits (top right, level with the title).
+const (
+	legendTop    = 18
+	legendHeight = 14
+)
+
+// labelText is chartText for a label drawn through a formatter string, where ECharts would
+// also expand "{a}"-style templates (chartText's word joiner after "{" stops those too), and
+// where the page turns a string wrapped in "__f__" markers into a function (page.go): a text
+// starting with the marker gets a word joiner in front.
+func labelText(s string) string {
+	s = chartText(s)
+	if strings.HasPrefix(s, "__f__") {
+		s = wordJoiner + s
+	}
+	return s
 }

@@ -45,10 +45,14 @@ type BarChart struct {
 	Labels     Labels
 }
 
-// Bar is one bar of a BarChart. Highlight draws it in the accent colour (e.g. the caller).
+// Bar is one bar of a BarChart. Highlight draws it in the accent colour (e.g. the caller), with
+// a legend entry (Labels.You) saying whose it is.
 type Bar struct {
-	Label     string
-	Value     float64
+	Label string
+	Value float64
+	// Text, when set, is written beside the bar instead of its value, e.g. "3 of 13" where the
+	// bar's length alone would compare counts of different totals. Drawn as plain text.
+	Text      string
 	Highlight bool
 }
 
@@ -67,6 +71,8 @@ type Labels struct {
 	// Grouped notes a timeline too busy to draw minute by minute, with the step in minutes,
 	// default "drawn in %d-minute steps".
 	Grouped string
+	// You names the highlighted bar in a bar chart's legend (the member who asked), default "you".
+	You string
 }
 
 func (l Labels) withDefaults() Labels {
@@ -84,6 +90,7 @@ func (l Labels) withDefaults() Labels {
 	def(&l.TopOf, "top %d of %d")
 	def(&l.FirstOf, "first %d of %d")
 	def(&l.Grouped, "drawn in %d-minute steps")
+	def(&l.You, "you")
 	return l
 }
 

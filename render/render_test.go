@@ -622,3 +622,181 @@ func BenchmarkColdTimeline20(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed())/float64(time.Millisecond)/float64(b.N), "ms/op")
 }
+
+// inkRows are the y of rows holding a pixel within tol of col, between y0 and y1 and x0 and x1.
+func inkRows(img image.Image, col color.RGBA, tol, x0, x1, y0, y1 int) []int {
+	var ys []int
+	for y := y0; y < y1; y++ {
+		for x := x0; x < x1; x++ {
+			if near(img, x, y, col, tol) {
+				ys = append(ys, y)
+				break
+			}
+		}
+	}
+	return ys
+}
+
+// The highlighted bar (who asked) gets a legend entry in the accent colour, named in the
+// chart's language, and keeps the full row height of the other bars; without a highlight
+// there is no legend and no accent anywhere.
+func TestBarsHighlightLegend(t *testing.T) {
+	r := sharedRenderer(t)
+	tests := []struct {
+		name      string
+		highlight int // index of the highlighted bar, -1 none
+		labels    Labels
+		legend    string
+	}{
+		{"english", 3, Labels{}, "you"},
+		{"russian", 0, Labels{You: "вы"}, "вы"},
+		{"none", -1, Labels{}, ""},
+	}
+	accent, bar := hexColor(colorAccent), hexColor(colorPresent)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := sampleBars(8)
+			c.Labels = tt.labels
+			for i := range c.Bars {
+				c.Bars[i].Highlight = i == tt.highlight
+			}
+			spec, err := barsOption(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			legend, _ := spec.option["legend"].(map[string]any)
+			data, _ := legend["data"].([]any)
+			if tt.legend != "" && (len(data) != 1 || data[0] != tt.legend) {
+				t.Errorf("legend data %v, want [%s]", data, tt.legend)
+			}
+			b, err := r.Bars(context.Background(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			savePNG(t, "bars-legend-"+tt.name+".png", b)
+			img := decodePNG(t, b)
+			w, h := img.Bounds().Dx(), img.Bounds().Dy()
+			if tt.highlight < 0 {
+				if ys := inkRows(img, accent, 4, 0, w, 0, h); len(ys) > 0 {
+					t.Errorf("accent colour at rows %v, want none without a highlighted bar", ys)
+				}
+				return
+			}
+			// The swatch: accent pixels above the plot, at the right, about 18 x 12 px.
+			x0, y0, x1, y1, n := w, h, -1, -1, 0
+			for y := 0; y < spec.plotTop; y++ {
+				for x := w / 2; x < w; x++ {
+					if near(img, x, y, accent, 4) {
+						x0, y0, x1, y1, n = min(x0, x), min(y0, y), max(x1, x), max(y1, y), n+1
+					}
+				}
+			}
+			if n < 100 || x1-x0+1 < 14 || x1-x0+1 > 22 || y1-y0+1 < 8 || y1-y0+1 > 14 {
+				t.Fatalf("legend swatch: %d accent pixels in (%d,%d)-(%d,%d), want an 18x12 swatch above the plot (top %d)", n, x0, y0, x1, y1, spec.plotTop)
+			}
+			// Its word, right of the swatch in the same rows.
+			text := 0
+			for y := y0; y <= y1; y++ {
+				for x := x1 + 2; x < w; x++ {
+					if r, g, b, _ := img.At(x, y).RGBA(); r>>8 < 160 && g>>8 < 160 && b>>8 < 160 {
+						text++
+					}
+				}
+			}
+			if text < 10 {
+				t.Errorf("%d dark pixels right of the swatch, want the legend's word", text)
+			}
+			// The highlighted bar is as tall as the others (one slot, not half of one):
+			// measured down a column just right of where the bars start.
+			col := w
+			for y := spec.plotTop; y < h; y++ {
+				for x := 0; x < col; x++ {
+					if near(img, x, y, bar, 4) || near(img, x, y, accent, 4) {
+						col = x
+					}
+				}
+			}
+			mine := inkRows(img, accent, 4, col+2, col+4, spec.plotTop, h)
+			theirs := inkRows(img, bar, 4, col+2, col+4, spec.plotTop, h)
+			bands := func(ys []int) []int {
+				var out []int
+				for i, y := range ys {
+					if i == 0 || y != ys[i-1]+1 {
+						out = append(out, 1)
+						continue
+					}
+					out[len(out)-1]++
+				}
+				return out
+			}
+			mb, tb := bands(mine), bands(theirs)
+			if len(mb) != 1 || len(tb) < 1 || mb[0] < tb[0]-1 || mb[0] > tb[0]+1 {
+				t.Errorf("highlighted bar bands %v, others %v: want one bar as tall as the others", mb, tb)
+			}
+		})
+	}
+}
+
+// A subtitle leaves no more blank space under it than a title alone does: an empty line
+// added under every subtitle made a gap of 18 px more (the /absent chart).
+func TestBarsNoGapUnderSubtitle(t *testing.T) {
+	r := sharedRenderer(t)
+	bar := hexColor(colorPresent)
+	gap := func(c BarChart, ink color.RGBA) int {
+		t.Helper()
+		b, err := r.Bars(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		savePNG(t, "bars-gap-"+fmt.Sprint(len(c.Subtitle))+".png", b)
+		img := decodePNG(t, b)
+		first := inkRows(img, bar, 4, 0, img.Bounds().Dx(), 0, img.Bounds().Dy())
+		if len(first) == 0 {
+			t.Fatal("no bars drawn")
+		}
+		text := inkRows(img, ink, 40, 0, 600, 0, first[0])
+		if len(text) == 0 {
+			t.Fatal("no title or subtitle drawn")
+		}
+		return first[0] - text[len(text)-1]
+	}
+	bars := []Bar{{Label: "Noah", Value: 13, Text: "13 of 13"}, {Label: "Owner", Value: 1, Text: "1 of 1"}}
+	underTitle := gap(BarChart{Title: "Absent · 16–22 Nov 2026", Bars: bars}, hexColor(colorText))
+	underSub := gap(BarChart{Title: "Absent · 16–22 Nov 2026", Subtitle: "Events missed (no minutes at all)", Bars: bars}, hexColor(colorSubtext))
+	if underSub > underTitle+6 {
+		t.Errorf("%d px from the subtitle to the first bar, %d px from a title alone: want the same spacing", underSub, underTitle)
+	}
+}
+
+// A bar's Text is written beside it instead of the value, as plain text: never as a
+// template ({c} is the value), nor as a function (the page revives "__f__" strings).
+func TestBarText(t *testing.T) {
+	r := sharedRenderer(t)
+	tests := []struct{ text, want string }{
+		{"3 of 13", "3 of 13"},
+		{"{c} of {b}", "{\u2060c} of {\u2060b}"},
+		{"__f__function(){throw new Error('ran')}__f__", "\u2060__f__function(){\u2060throw new Error('ran')}__f__"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			c := BarChart{Title: "t", Bars: []Bar{{Label: "a", Value: 3, Text: tt.text}, {Label: "b", Value: 1}}}
+			spec, err := barsOption(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			series := spec.option["series"].([]any)[0].(map[string]any)
+			item := series["data"].([]any)[0].(map[string]any)
+			if got := item["label"].(map[string]any)["formatter"]; got != tt.want {
+				t.Errorf("formatter %q, want %q", got, tt.want)
+			}
+			if other := series["data"].([]any)[1].(map[string]any); other["label"] != nil {
+				t.Errorf("a bar without Text has label %v, want the series' (its value)", other["label"])
+			}
+			b, err := r.Bars(context.Background(), c)
+			if err != nil {
+				t.Fatalf("Bars: %v", err)
+			}
+			decodePNG(t, b)
+		})
+	}
+}

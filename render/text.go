@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // textBarWidth is the width in cells of the bar/timeline column of the text tables. Discord's
@@ -85,7 +84,10 @@ func BarsText(c BarChart) string {
 	for i, bar := range c.Bars {
 		maxV = max(maxV, bar.Value)
 		values[i] = strconv.FormatFloat(bar.Value, 'f', -1, 64)
-		valW = max(valW, len(values[i]))
+		if bar.Text != "" {
+			values[i] = tableText(bar.Text)
+		}
+		valW = max(valW, displayWidth(values[i]))
 	}
 	if len(c.Bars) == 0 {
 		b.WriteString("—\n")
@@ -94,6 +96,7 @@ func BarsText(c BarChart) string {
 	rankW := len(strconv.Itoa(len(c.Bars)))
 	nameW := nameWidth(len(c.Bars), func(i int) string { return tableText(c.Bars[i].Label) }, "")
 	b.WriteString(strings.Repeat(" ", rankW+1+nameW) + "  " + padLeft(valueLabel, valW) + "\n")
+	highlighted := false
 	for i, bar := range c.Bars {
 		cells := 0
 		if maxV > 0 && bar.Value > 0 {
@@ -102,11 +105,16 @@ func BarsText(c BarChart) string {
 		mark := " "
 		if bar.Highlight {
 			mark = "▶"
+			highlighted = true
 		}
 		line := fmt.Sprintf("%*d%s%s  %s  %s", rankW, i+1, mark, pad(tableText(bar.Label), nameW), padLeft(values[i], valW),
 			strings.Repeat("█", cells))
 		b.WriteString(strings.TrimRight(line, " "))
 		b.WriteByte('\n')
+	}
+	if highlighted {
+		// The chart's legend entry, as the table has it.
+		b.WriteString("▶ " + tableText(l.You) + "\n")
 	}
 	return b.String()
 }
@@ -178,7 +186,7 @@ func pad(s string, w int) string {
 }
 
 func padLeft(s string, w int) string {
-	return strings.Repeat(" ", max(w-utf8.RuneCountInString(s), 0)) + s
+	return strings.Repeat(" ", max(w-displayWidth(s), 0)) + s
 }
 
 // tableLines is tableText for each line of a title block.

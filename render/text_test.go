@@ -60,6 +60,9 @@ func TestBarsText(t *testing.T) {
 		{"bars-fractions.txt", BarChart{ValueLabel: "hours", Bars: []Bar{
 			{Label: "a very long member name that will not fit the column", Value: 12.5},
 			{Label: "Zoë ⚔️", Value: 3.25, Highlight: true}, {Label: "zero", Value: 0}}}},
+		// Text replaces the value beside a bar; a Russian legend word for the highlight.
+		{"bars-text.txt", BarChart{Title: "Отсутствующие", ValueLabel: "пропущено", Labels: Labels{You: "вы"}, Bars: []Bar{
+			{Label: "Noah", Value: 13, Text: "13 из 13"}, {Label: "Owner", Value: 1, Text: "1 из 1", Highlight: true}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { golden(t, tt.name, BarsText(tt.c)) })

@@ -91,14 +91,17 @@ func (l Lang) ClassLists(ev report.Event) []NamedList {
 // Percent writes 0.8 as "80%".
 func Percent(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
 
-// MemberFields are one member's figures over a period of held events.
-func (l Lang) MemberFields(t report.Total, held int) []discord.EmbedField {
+// MemberFields are one member's figures over a period. Events attended are
+// counted of the events the member was expected at (report.Total.Expected),
+// the same denominator as the rate beside them: counted of the events held,
+// a member who left and rejoined read "4843 of 7304" next to "99%".
+func (l Lang) MemberFields(t report.Total) []discord.EmbedField {
 	last := l.T("never")
 	if !t.LastSeen.IsZero() {
 		last = l.Date(t.LastSeen)
 	}
 	return []discord.EmbedField{
-		{Name: l.T("events_attended"), Value: l.T("of", t.Attended, held), Inline: ptr(true)},
+		{Name: l.T("attended_expected"), Value: l.T("of", t.Attended, t.Expected), Inline: ptr(true)},
 		{Name: l.T("total_minutes"), Value: strconv.Itoa(t.Minutes), Inline: ptr(true)},
 		{Name: l.T("attendance_rate"), Value: Percent(t.Rate()), Inline: ptr(true)},
 		{Name: l.T("last_seen"), Value: last, Inline: ptr(true)},
@@ -140,17 +143,19 @@ func (l Lang) MemberChart(p *report.Period, userID uint64, name string) render.B
 }
 
 // Absent is who was expected in a period and never came, with how many
-// events each missed, most missed first.
+// events each missed of how many they were expected at, most missed first.
 type Absent struct {
-	Member store.Member
-	Missed int
+	Member   store.Member
+	Missed   int
+	Expected int
 }
 
 // AbsentList orders ms (e.g. report.Period.Never) by events missed, then name.
 func AbsentList(p *report.Period, ms []store.Member) []Absent {
 	out := make([]Absent, len(ms))
 	for i, m := range ms {
-		out[i] = Absent{Member: m, Missed: p.TotalFor(m.UserID).Expected}
+		t := p.TotalFor(m.UserID)
+		out[i] = Absent{Member: m, Missed: t.Expected - t.Attended, Expected: t.Expected}
 	}
 	slices.SortStableFunc(out, func(a, b Absent) int {
 		if c := cmp.Compare(b.Missed, a.Missed); c != 0 {
@@ -161,20 +166,24 @@ func AbsentList(p *report.Period, ms []store.Member) []Absent {
 	return out
 }
 
-// AbsentChart is the absent members as bars of events missed.
+// AbsentChart is the absent members as bars of events missed, each labelled
+// "missed of expected": members are expected at different numbers of events
+// (they joined or left during the period), and a bare "1" beside a "13" read
+// as if the one had done better, though both missed everything.
 func (l Lang) AbsentChart(as []Absent, title string) render.BarChart {
 	c := render.BarChart{Title: title, Subtitle: l.T("absent_chart"), ValueLabel: l.T("events_missed"), Labels: l.Labels()}
 	for _, a := range as {
-		c.Bars = append(c.Bars, render.Bar{Label: a.Member.Name(), Value: float64(a.Missed)})
+		c.Bars = append(c.Bars, render.Bar{Label: a.Member.Name(), Value: float64(a.Missed), Text: l.T("of", a.Missed, a.Expected)})
 	}
 	return c
 }
 
-// AbsentNames lists names with the events each missed, until limit characters.
+// AbsentNames lists names with the events each missed of those expected,
+// until limit characters.
 func (l Lang) AbsentNames(as []Absent, limit int) string {
 	var sb strings.Builder
 	for i, a := range as {
-		line := fmt.Sprintf("%d. %s — %d", i+1, Escape(a.Member.Name()), a.Missed)
+		line := fmt.Sprintf("%d. %s — %s", i+1, Escape(a.Member.Name()), l.T("of", a.Missed, a.Expected))
 		if sb.Len()+len(line)+1 > limit {
 			sb.WriteString(l.T("and_more", len(as)-i))
 			break
@@ -190,13 +199,15 @@ func (l Lang) AbsentNames(as []Absent, limit int) string {
 // AbsentCSV is the full absent list for a spreadsheet (written with package
 // sheet, as report.CSV: names cannot run as formulas).
 func AbsentCSV(as []Absent) string {
-	t := sheet.New("display_name", "username", "user_id", "events_missed", "joined_at")
+	// events_expected goes last: a column inserted before joined_at would
+	// shift the columns of every spreadsheet already reading this file.
+	t := sheet.New("display_name", "username", "user_id", "events_missed", "joined_at", "events_expected")
 	for _, a := range as {
 		joined := ""
 		if !a.Member.JoinedAt.IsZero() {
 			joined = a.Member.JoinedAt.UTC().Format("2006-01-02")
 		}
-		t.Row(sheet.Text(a.Member.Name()), sheet.Text(a.Member.Username), sheet.Uint(a.Member.UserID), sheet.Int(a.Missed), sheet.Text(joined))
+		t.Row(sheet.Text(a.Member.Name()), sheet.Text(a.Member.Username), sheet.Uint(a.Member.UserID), sheet.Int(a.Missed), sheet.Text(joined), sheet.Int(a.Expected))
 	}
 	return t.String()
 }

@@ -13,7 +13,7 @@ import (
 func TestAbsentCSVNeutralisesFormulas(t *testing.T) {
 	var as []Absent
 	for i, n := range []string{`=HYPERLINK("http://x","click")`, `+cmd|' /C calc'!A0`, `@SUM(1+1)`, `-2+3`} {
-		as = append(as, Absent{Member: store.Member{UserID: uint64(i + 1), DisplayName: n, Username: n}, Missed: 3})
+		as = append(as, Absent{Member: store.Member{UserID: uint64(i + 1), DisplayName: n, Username: n}, Missed: 3, Expected: 4})
 	}
 	file := AbsentCSV(as)
 	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(file, "\ufeff"))).ReadAll()
@@ -24,8 +24,8 @@ func TestAbsentCSVNeutralisesFormulas(t *testing.T) {
 		if !strings.HasPrefix(row[0], "'") || !strings.HasPrefix(row[1], "'") {
 			t.Errorf("row %q would run as a formula", row)
 		}
-		if row[3] != "3" {
-			t.Errorf("events_missed %q", row[3])
+		if row[3] != "3" || row[5] != "4" {
+			t.Errorf("events_missed %q, events_expected %q", row[3], row[5])
 		}
 	}
 }

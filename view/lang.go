@@ -85,7 +85,18 @@ func (l Lang) Span(start, end time.Time) string {
 }
 
 // Week writes [from, to) as "16–22 Nov 2026", across months and years too.
+// A period that starts or ends at another time than midnight (a weekly post
+// due on Thursday at 18:00 covers the seven days before it) says its times:
+// "19 Nov 18:00 – 26 Nov 2026 18:00"; as days alone it read "19–25 Nov",
+// hiding the Thursday evening it ends with.
 func (l Lang) Week(from, to time.Time) string {
+	if !midnight(from) || !midnight(to) {
+		start := l.DayMonth(from)
+		if from.Year() != to.Year() {
+			start += " " + fmt.Sprint(from.Year())
+		}
+		return start + " " + from.Format("15:04") + " – " + l.DayMonth(to) + " " + fmt.Sprint(to.Year()) + " " + to.Format("15:04")
+	}
 	last := to.AddDate(0, 0, -1)
 	switch {
 	case from.Year() != last.Year():
@@ -95,6 +106,8 @@ func (l Lang) Week(from, to time.Time) string {
 	}
 	return fmt.Sprintf("%d–%s %d", from.Day(), l.DayMonth(last), last.Year())
 }
+
+func midnight(t time.Time) bool { return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 }
 
 // Duration writes a delay as "12 min" or "3h 05m".
 func (l Lang) Duration(d time.Duration) string {

@@ -51,10 +51,17 @@ func (l Lang) TimelineChart(ev report.Event) render.TimelineChart {
 	return c
 }
 
-// Labels are the chart's axis words.
+// Labels are the words a chart draws besides the data: axis names, legend
+// entries, the notes of a long or busy chart. Every one is given in Russian:
+// a missing one falls back to English in the middle of a Russian chart.
 func (l Lang) Labels() render.Labels {
 	if l == RU {
-		return render.Labels{Minutes: "минуты", Participants: "участники", Time: "время"}
+		return render.Labels{
+			Minutes: "минуты", Participants: "участники", Time: "время",
+			Present: "в канале", Muted: "микрофон или звук выключен", Partly: "частично",
+			TopOf: "первые %d из %d", FirstOf: "первые %d из %d", Grouped: "шаг %d мин",
+			You: "вы",
+		}
 	}
 	return render.Labels{}
 }
@@ -109,16 +116,19 @@ func (l Lang) RankLine(i int, t report.Total) string {
 // which every such text goes through.
 func Escape(s string) string { return discordtext.Escape(s) }
 
-// LeaderboardChart is a period's minutes per member as bars.
-func (l Lang) LeaderboardChart(p *report.Period, title string) render.BarChart {
+// LeaderboardChart is a period's minutes per member as bars; highlight (the
+// member who asked, 0 for none) is drawn in the accent colour with a legend
+// entry, also when their bar is a zero.
+func (l Lang) LeaderboardChart(p *report.Period, title string, highlight uint64) render.BarChart {
 	c := render.BarChart{Title: title, ValueLabel: l.T("minutes"), Labels: l.Labels()}
 	for _, t := range p.Totals {
-		c.Bars = append(c.Bars, render.Bar{Label: t.Member.Name(), Value: float64(t.Minutes)})
+		c.Bars = append(c.Bars, render.Bar{Label: t.Member.Name(), Value: float64(t.Minutes),
+			Highlight: highlight != 0 && t.Member.UserID == highlight})
 	}
 	// Who never came is on the board too, at zero: leaving them out made the
 	// week look better attended than it was.
 	for _, m := range p.Never {
-		c.Bars = append(c.Bars, render.Bar{Label: m.Name(), Value: 0})
+		c.Bars = append(c.Bars, render.Bar{Label: m.Name(), Value: 0, Highlight: highlight != 0 && m.UserID == highlight})
 	}
 	return c
 }
