@@ -416,7 +416,7 @@ func TestE2ECommandReports(t *testing.T) {
 			t.Error("a reply about oneself is not ephemeral")
 		}
 		// Last 30 days (29 Oct-27 Nov): O1-O5 held; Alexey came to 4, 60+45+60+60 minutes.
-		wantFields(t, r, map[string]string{"Events attended": "4 of 5", "Total minutes": "225", "Attendance rate": "80%", "Last seen": "Tue 24 Nov 2026"})
+		wantFields(t, r, map[string]string{"Events attended of expected": "4 of 5", "Total minutes": "225", "Attendance rate": "80%", "Last seen": "Tue 24 Nov 2026"})
 		if got := r.Embeds[0].Title; got != "Алексей 🎮 · 29 Oct – 27 Nov 2026" {
 			t.Errorf("title %q", got)
 		}
@@ -427,7 +427,7 @@ func TestE2ECommandReports(t *testing.T) {
 
 	t.Run("member/someone else for a moderator, from and to", func(t *testing.T) {
 		r := f.invoke(t, f.owner, "member", opt("member", u["zoe"]), opt("from", "2026-11-16"), opt("to", "2026-11-20"))
-		wantFields(t, r, map[string]string{"Events attended": "2 of 3", "Total minutes": "110", "Attendance rate": "67%", "Last seen": "Fri 20 Nov 2026"})
+		wantFields(t, r, map[string]string{"Events attended of expected": "2 of 3", "Total minutes": "110", "Attendance rate": "67%", "Last seen": "Fri 20 Nov 2026"})
 		if n := bands(chartPNG(t, r, "member.png")); n != 2 {
 			t.Errorf("member chart shows %d bars, want 2", n)
 		}
@@ -435,14 +435,14 @@ func TestE2ECommandReports(t *testing.T) {
 
 	t.Run("member/never came in the period", func(t *testing.T) {
 		r := f.invoke(t, u["mod_mike"], "member", opt("member", u["muted_masha"]), opt("period", "7d"))
-		wantFields(t, r, map[string]string{"Events attended": "0 of 2", "Total minutes": "0", "Attendance rate": "0%", "Last seen": "never"})
+		wantFields(t, r, map[string]string{"Events attended of expected": "0 of 2", "Total minutes": "0", "Attendance rate": "0%", "Last seen": "never"})
 	})
 
 	t.Run("absent/for a moderator", func(t *testing.T) {
 		r := f.invoke(t, f.owner, "absent")
 		// 30 days: O1-O5; nobody of Andy, chill_chris, Mike, Рита came; each missed 5.
 		wantFields(t, r, map[string]string{"Members absent": "4", "Events held": "5"})
-		want := "1. Andy — 5\n2. chill\\_chris — 5\n3. Mike — 5\n4. Рита 🛡️ — 5"
+		want := "1. Andy — 5 of 5\n2. chill\\_chris — 5 of 5\n3. Mike — 5 of 5\n4. Рита 🛡️ — 5 of 5"
 		if d := r.Embeds[0].Description; d != want {
 			t.Errorf("list:\n%s\nwant:\n%s", d, want)
 		}
@@ -454,7 +454,7 @@ func TestE2ECommandReports(t *testing.T) {
 	t.Run("absent/by role and period", func(t *testing.T) {
 		r := f.invoke(t, u["mod_mike"], "absent", opt("role", f.raiders))
 		wantFields(t, r, map[string]string{"Members absent": "1"})
-		if d := r.Embeds[0].Description; d != "1. Рита 🛡️ — 5" {
+		if d := r.Embeds[0].Description; d != "1. Рита 🛡️ — 5 of 5" {
 			t.Errorf("list %q", d)
 		}
 		r = f.invoke(t, f.owner, "absent", opt("period", "7d"))
@@ -626,7 +626,7 @@ func TestE2ECommandWeekOfABigServer(t *testing.T) {
 	// The 30 who never came, over 90 days: a long list goes out as CSV too.
 	r = f.invoke(t, f.owner, "absent", opt("period", "90d"))
 	wantFields(t, r, map[string]string{"Members absent": "30", "Events held": "1"})
-	if d := r.Embeds[0].Description; !strings.HasPrefix(d, "1. Игрок 500 🎯 — 1\n") || !strings.HasSuffix(d, "The full list is in the attached CSV.") {
+	if d := r.Embeds[0].Description; !strings.HasPrefix(d, "1. Игрок 500 🎯 — 1 of 1\n") || !strings.HasSuffix(d, "The full list is in the attached CSV.") {
 		t.Errorf("description:\n%s", d)
 	}
 	if n := bands(chartPNG(t, r, "absent.png")); n != 30 {
