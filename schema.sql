@@ -166,3 +166,48 @@ CREATE TABLE guilds (
 -- While paused nothing about the member's voice presence is written, and
 -- reports leave them out.
 ALTER TABLE members ADD COLUMN paused boolean;
+
+-- migrate: 6
+
+-- Moderators' corrections of what the bot recorded: minutes [from_minute,
+-- to_minute) of one member in one event added or removed, with a reason.
+-- Recorded masks are never changed: corrections are applied when reading,
+-- in the order they were made, like the rules, so one can be undone and
+-- history recomputes.
+CREATE TABLE corrections (
+    id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    occurrence_id bigint      NOT NULL REFERENCES occurrences (id) ON DELETE CASCADE,
+    guild_id      bigint      NOT NULL,
+    user_id       bigint      NOT NULL,
+    from_minute   smallint    NOT NULL,
+    to_minute     smallint    NOT NULL,
+    add           boolean     NOT NULL,
+    reason        text        NOT NULL,
+    author_id     bigint      NOT NULL,
+    author_name   text        NOT NULL,
+    created_at    timestamptz NOT NULL,
+    undone_at     timestamptz,
+    undone_by     bigint,
+    CHECK (from_minute >= 0 AND to_minute > from_minute)
+);
+CREATE INDEX corrections_occurrence ON corrections (occurrence_id) WHERE undone_at IS NULL;
+CREATE INDEX corrections_member ON corrections (guild_id, user_id);
+
+-- Excused absences: a member is not expected at one event, or at every
+-- event starting in [starts_at, ends_at) (a leave of absence).
+CREATE TABLE excuses (
+    id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    guild_id      bigint      NOT NULL,
+    user_id       bigint      NOT NULL,
+    occurrence_id bigint      REFERENCES occurrences (id) ON DELETE CASCADE,
+    starts_at     timestamptz,
+    ends_at       timestamptz,
+    reason        text        NOT NULL,
+    author_id     bigint      NOT NULL,
+    author_name   text        NOT NULL,
+    created_at    timestamptz NOT NULL,
+    undone_at     timestamptz,
+    undone_by     bigint,
+    CHECK ((occurrence_id IS NOT NULL) <> (starts_at IS NOT NULL AND ends_at IS NOT NULL AND ends_at > starts_at))
+);
+CREATE INDEX excuses_guild ON excuses (guild_id, user_id) WHERE undone_at IS NULL;

@@ -124,6 +124,7 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 	}
 	a.Jobs = q
 	b.SetPoster(q)
+	a.Commands.SetPoster(q)
 	return a, nil
 }
 

@@ -238,7 +238,7 @@ func idsIn(t *testing.T, st *store.Store, id snowflake.ID) []string {
 	var found []string
 	for _, c := range cols {
 		var q string
-		ident := pgx.Identifier{c.table}.Sanitize() + "." + pgx.Identifier{c.column}.Sanitize()
+		ident := pgx.Identifier{c.table, c.column}.Sanitize()
 		switch c.typ {
 		case "bigint", "numeric":
 			q = `SELECT count(*) FROM ` + pgx.Identifier{c.table}.Sanitize() + ` WHERE ` + ident + ` = $1::bigint`

@@ -166,7 +166,7 @@ func TestE2EWeeklyReportCatchesUpOnceAfterDowntime(t *testing.T) {
 func weeklyMessages(w *apptest.World, ch snowflake.ID) []discordsim.Message {
 	var out []discordsim.Message
 	for _, m := range w.Sim.Messages(ch) {
-		if len(m.Embeds) == 1 && strings.HasPrefix(m.Embeds[0].Title, "Weekly report") {
+		if !m.Interaction && len(m.Embeds) == 1 && strings.HasPrefix(m.Embeds[0].Title, "Weekly report") {
 			out = append(out, m)
 		}
 	}

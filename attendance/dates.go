@@ -60,10 +60,10 @@ func Example(now time.Time, loc *time.Location) string {
 
 var ddmmyyyy = regexp.MustCompile(`^(\d{1,2})\.(\d{1,2})\.(\d{4})$`)
 
-// parseDay reads a day without judging whether it lies in the future:
+// ParseDay reads a day without judging whether it lies in the future:
 // "YYYY-MM-DD", "DD.MM.YYYY" (as Russian speakers write it), "today" or
 // "yesterday" (also in Russian). It returns the day's local midnight.
-func parseDay(s string, now time.Time, loc *time.Location) (time.Time, error) {
+func ParseDay(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	in := strings.ToLower(strings.TrimSpace(s))
 	today := Midnight(now, loc)
 	switch in {
@@ -98,7 +98,7 @@ func parseDay(s string, now time.Time, loc *time.Location) (time.Time, error) {
 // ParseDate reads a day as parseDay does and refuses one after today: no
 // event has happened there yet.
 func ParseDate(s string, now time.Time, loc *time.Location) (time.Time, error) {
-	d, err := parseDay(s, now, loc)
+	d, err := ParseDay(s, now, loc)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -151,7 +151,7 @@ func ParseWeek(s string, now time.Time, loc *time.Location) (Week, error) {
 		start := ISOWeekStart(y, n, loc)
 		w = Week{Start: start, End: start.AddDate(0, 0, 7)}
 	} else {
-		d, err := parseDay(s, now, loc)
+		d, err := ParseDay(s, now, loc)
 		if err != nil {
 			return w, inputErr("err_week", Clip(s), ISOName(now.In(loc)), Example(now, loc))
 		}

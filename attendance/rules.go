@@ -15,6 +15,33 @@ const (
 // Masks are the stored voice-state masks of one member in one occurrence.
 type Masks struct {
 	Present, SelfMute, SelfDeaf, ServerMute, ServerDeaf Mask
+	// Added and Removed are the minutes moderators' corrections changed,
+	// already applied to Present: a chart draws them apart.
+	Added, Removed Mask
+}
+
+// Correct applies one correction to what was recorded: minutes [from, to)
+// added to or removed from the member's presence. Applied in the order the
+// corrections were made, a later one wins over an earlier one on the same
+// minutes. A removed minute is not counted whatever voice state it had.
+func (m *Masks) Correct(from, to int, add bool) {
+	var span Mask
+	for i := max(from, 0); i < to; i++ {
+		span.Set(i)
+	}
+	if add {
+		m.Present = m.Present.Or(span)
+		m.Added = m.Added.Or(span)
+		m.Removed = m.Removed.AndNot(span)
+		// Added minutes count as present and unmuted: the moderator says the
+		// member was there.
+		m.SelfMute, m.SelfDeaf = m.SelfMute.AndNot(span), m.SelfDeaf.AndNot(span)
+		m.ServerMute, m.ServerDeaf = m.ServerMute.AndNot(span), m.ServerDeaf.AndNot(span)
+		return
+	}
+	m.Present = m.Present.AndNot(span)
+	m.Removed = m.Removed.Or(span)
+	m.Added = m.Added.AndNot(span)
 }
 
 // Rules say which minutes count and how a member is classed. They are

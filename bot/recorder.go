@@ -28,14 +28,20 @@ const (
 	// KindPurge is the day's purge: attendance past a guild's retention,
 	// and guilds the bot left longer ago than their grace period.
 	KindPurge = "purge"
+	// KindCorrection is a follow-up under an event's report announcing a
+	// moderator's correction of it (asked for with announce: true).
+	KindCorrection = "correction"
 )
 
 // Due is an automatic post that fell due: one report for some channels.
 type Due struct {
-	Kind    string // KindEvent or KindWeekly
+	Kind    string // KindEvent, KindWeekly or KindCorrection
 	GuildID uint64
-	// OccurrenceID is the event's row (KindEvent), filled in by the recorder.
+	// OccurrenceID is the event's row (KindEvent, filled in by the
+	// recorder; KindCorrection).
 	OccurrenceID int64
+	// CorrectionID is the correction announced (KindCorrection).
+	CorrectionID int64
 	occ          occKey
 	// From and To are the week's span (KindWeekly).
 	From, To time.Time

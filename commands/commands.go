@@ -27,6 +27,7 @@ import (
 	"github.com/disgoorg/disgo/rest"
 	"github.com/disgoorg/snowflake/v2"
 
+	"rollcall/bot"
 	"rollcall/clock"
 	"rollcall/compose"
 	"rollcall/settings"
@@ -76,6 +77,7 @@ type Commands struct {
 	clock   clock.Clock
 	member  func(guild, user uint64, paused *bool)
 	privacy string        // the privacy policy's URL
+	poster  bot.Poster    // queues announcements of corrections; SetPoster
 	slots   chan struct{} // replies being built; a semaphore
 	waiting atomic.Int64  // replies waiting for a slot
 
@@ -108,6 +110,7 @@ func New(d Deps) *Commands {
 	c.mux.Autocomplete("/event", c.autocomplete(c.eventChoices))
 	c.mux.SlashCommand("/week", c.handle("week", c.prepareWeek))
 	c.mux.SlashCommand("/member", c.handle("member", c.prepareMember))
+	c.mux.Autocomplete("/member", c.autocomplete(c.eventChoices))
 	c.mux.SlashCommand("/absent", c.handle("absent", c.prepareAbsent))
 	c.routeRollcall()
 	c.routePrivacy()
@@ -117,6 +120,10 @@ func New(d Deps) *Commands {
 	})
 	return c
 }
+
+// SetPoster gives the commands the job queue that posts announcements (it
+// is made after the commands, with the bot).
+func (c *Commands) SetPoster(p bot.Poster) { c.poster = p }
 
 // Definitions are the commands as registered with Discord.
 func Definitions() []discord.ApplicationCommandCreate {
@@ -624,6 +631,7 @@ func (c *Commands) routeRollcall() {
 	c.mux.Autocomplete("/rollcall/set/timezone", c.autocomplete(c.zoneChoices))
 	c.mux.ButtonComponent("/rc/delete-schedule/{name}", c.confirmDeleteSchedule)
 	c.mux.ButtonComponent("/rc/cancel", c.cancelButton)
+	c.routeCorrect()
 }
 
 // answeredElsewhere: Discord sends an interaction to every session of the

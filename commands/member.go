@@ -2,9 +2,13 @@ package commands
 
 import (
 	"context"
-	"rollcall/attendance"
+	"strconv"
+	"time"
 
 	"github.com/disgoorg/disgo/discord"
+	"github.com/disgoorg/snowflake/v2"
+
+	"rollcall/attendance"
 
 	"rollcall/compose"
 	"rollcall/view"
@@ -20,6 +24,7 @@ func memberCommand() discord.SlashCommandCreate {
 		periodOption(),
 		stringOption("from", false),
 		stringOption("to", false),
+		stringOption("event", true),
 		publicOption(),
 	)
 }
@@ -51,7 +56,7 @@ func (c *Commands) prepareMember(r *request) (prepared, error) {
 			return prepared{}, err
 		}
 	}
-	span, err := attendance.ParseRange(strs[0], strs[1], strs[2], "30d", r.now, r.loc())
+	eventStr, err := r.str("event")
 	if err != nil {
 		return prepared{}, err
 	}
@@ -59,21 +64,48 @@ func (c *Commands) prepareMember(r *request) (prepared, error) {
 	if err != nil {
 		return prepared{}, err
 	}
+	name := ""
+	if hasUser {
+		name = user.EffectiveName()
+	}
+	if s := trimmed(eventStr); s != "" {
+		// One event: the member's own minute-by-minute record.
+		if trimmed(strs[0]+strs[1]+strs[2]) != "" {
+			return prepared{}, inputErr("mt_event_and_period")
+		}
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id <= 0 {
+			return prepared{}, inputErr("err_unknown_event", attendance.Clip(eventStr), attendance.Example(r.now, r.loc()))
+		}
+		return prepared{public: public, run: func(ctx context.Context) (compose.Message, error) {
+			occ, err := c.findOccurrence(ctx, r, id, eventStr, time.Time{})
+			if err != nil {
+				return compose.Message{}, err
+			}
+			m, found, err := c.reports.MemberEvent(ctx, r.guild, r.lang, compose.MemberEventOptions{UserID: uint64(uid), OccurrenceID: occ.ID, Name: name, Now: r.now})
+			return memberAnswer(m, found, err, inGuild, uid)
+		}}, nil
+	}
+	span, err := attendance.ParseRange(strs[0], strs[1], strs[2], "30d", r.now, r.loc())
+	if err != nil {
+		return prepared{}, err
+	}
 	return prepared{public: public, run: func(ctx context.Context) (compose.Message, error) {
-		name := ""
-		if hasUser {
-			name = user.EffectiveName()
-		}
 		m, found, err := c.reports.Member(ctx, r.guild, r.lang, compose.MemberOptions{UserID: uint64(uid), From: span.From, To: span.To, Name: name})
-		switch {
-		case err != nil:
-			return compose.Message{}, err
-		case !found.Known && !inGuild:
-			// Neither in the server now nor ever seen by rollcall.
-			return compose.Message{}, inputErr("err_unknown_member", mention(uid))
-		case found.Bot:
-			return compose.Message{}, inputErr("err_bot_member", view.Escape(found.Name))
-		}
-		return m, nil
+		return memberAnswer(m, found, err, inGuild, uid)
 	}}, nil
+}
+
+// memberAnswer refuses a report about someone who is neither in the server
+// now nor ever seen by rollcall, or about a bot.
+func memberAnswer(m compose.Message, found compose.Found, err error, inGuild bool, uid snowflake.ID) (compose.Message, error) {
+	switch {
+	case err != nil:
+		return compose.Message{}, err
+	case !found.Known && !inGuild:
+		return compose.Message{}, inputErr("err_unknown_member", mention(uid))
+	case found.Bot:
+		return compose.Message{}, inputErr("err_bot_member", view.Escape(found.Name))
+	}
+	return m, nil
 }

@@ -55,7 +55,7 @@ func (c *Commands) memberData(ctx context.Context, r *request) (store.MemberData
 }
 
 func nothingStored(d store.MemberData) bool {
-	return !d.Known && len(d.Attendance) == 0 && len(d.Interested) == 0 && len(d.Changes) == 0
+	return !d.Known && len(d.Attendance) == 0 && len(d.Interested) == 0 && len(d.Changes) == 0 && len(d.Corrections) == 0 && len(d.Excuses) == 0
 }
 
 func (c *Commands) preparePrivacyShow(r *request) (prepared, error) {
@@ -139,7 +139,43 @@ type exported struct {
 	Attendance  []exportedEvent   `json:"attendance"`
 	Interested  []string          `json:"interested_in_events"`
 	Changes     []exportedChange  `json:"settings_changes_made"`
+	Corrections []exportedFix     `json:"corrections"`
+	Excuses     []exportedExcuse  `json:"excuses"`
 	Description map[string]string `json:"about"`
+}
+
+// exportedFix is a moderator's correction of the member's record.
+type exportedFix struct {
+	ID           int64      `json:"id"`
+	OccurrenceID int64      `json:"occurrence_id"`
+	FromMinute   int        `json:"from_minute"`
+	ToMinute     int        `json:"to_minute"`
+	Added        bool       `json:"added"`
+	Reason       string     `json:"reason"`
+	By           string     `json:"by"`
+	At           time.Time  `json:"at"`
+	UndoneAt     *time.Time `json:"undone_at"`
+}
+
+// exportedExcuse is an excuse of the member: from one event, or from the
+// events starting in [from, to).
+type exportedExcuse struct {
+	ID           int64      `json:"id"`
+	OccurrenceID int64      `json:"occurrence_id,omitempty"`
+	From         *time.Time `json:"from,omitempty"`
+	To           *time.Time `json:"to,omitempty"`
+	Reason       string     `json:"reason"`
+	By           string     `json:"by"`
+	At           time.Time  `json:"at"`
+	WithdrawnAt  *time.Time `json:"withdrawn_at"`
+}
+
+func utcOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
 }
 
 type exportedMember struct {
@@ -195,8 +231,12 @@ func (c *Commands) preparePrivacyExport(r *request) (prepared, error) {
 			return compose.Text(l.T("pv_nothing")), nil
 		}
 		x := exported{GuildID: fmt.Sprint(r.gid), UserID: r.user.String(), ExportedAt: r.now.UTC(), Attendance: []exportedEvent{},
-			Interested: []string{}, Changes: []exportedChange{},
-			Description: map[string]string{"minutes": "minute numbers count from each event's start (0 is its first minute)"}}
+			Interested: []string{}, Changes: []exportedChange{}, Corrections: []exportedFix{}, Excuses: []exportedExcuse{},
+			Description: map[string]string{
+				"minutes":     "minute numbers count from each event's start (0 is its first minute)",
+				"attendance":  "as recorded; corrections are applied when reports are read, never to the record",
+				"corrections": "minutes [from_minute, to_minute) of an event a moderator added to or removed from the record",
+			}}
 		if d.Known {
 			m := d.Member
 			xm := &exportedMember{Username: m.Username, DisplayName: m.DisplayName, Bot: m.Bot, Roles: []string{}, Paused: m.Paused}
@@ -233,6 +273,14 @@ func (c *Commands) preparePrivacyExport(r *request) (prepared, error) {
 		}
 		for _, ch := range d.Changes {
 			x.Changes = append(x.Changes, exportedChange{At: ch.At.UTC(), Action: ch.Action, Key: ch.Key, Old: ch.Old, New: ch.New})
+		}
+		for _, c := range d.Corrections {
+			x.Corrections = append(x.Corrections, exportedFix{ID: c.ID, OccurrenceID: c.OccurrenceID, FromMinute: c.From, ToMinute: c.To,
+				Added: c.Add, Reason: c.Reason, By: c.AuthorName, At: c.CreatedAt.UTC(), UndoneAt: utcOrNil(c.UndoneAt)})
+		}
+		for _, e := range d.Excuses {
+			x.Excuses = append(x.Excuses, exportedExcuse{ID: e.ID, OccurrenceID: e.OccurrenceID, From: utcOrNil(e.From), To: utcOrNil(e.To),
+				Reason: e.Reason, By: e.AuthorName, At: e.CreatedAt.UTC(), WithdrawnAt: utcOrNil(e.UndoneAt)})
 		}
 		doc, err := json.MarshalIndent(x, "", "  ")
 		if err != nil {

@@ -140,6 +140,8 @@ func rollcallCommand() discord.SlashCommandCreate {
 			sub("native-events", optBool("value", true)),
 			sub("privacy", optStr("retention", false, false), optBool("paused_by_default", false), optStr("departed_retention", false, false)),
 		),
+		correctCommands(),
+		excuseCommands(),
 	)
 	return moderatorsOnly(c)
 }

@@ -300,9 +300,11 @@ func (c *Commands) prepareLog(r *request) (prepared, error) {
 	}}, nil
 }
 
+// clipValue shortens a value in the log; 160 characters keep a
+// correction's reason readable.
 func clipValue(s string) string {
-	if r := []rune(s); len(r) > 80 {
-		return string(r[:79]) + "…"
+	if r := []rune(s); len(r) > 160 {
+		return string(r[:159]) + "…"
 	}
 	return s
 }

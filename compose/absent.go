@@ -61,6 +61,10 @@ func (r *Reports) Absent(ctx context.Context, g *settings.Guild, l view.Lang, o 
 		m.Embeds[0].Description = l.T("absent_none")
 		return m, nil
 	}
+	if ex := view.ExcusedMembers(p, o.RoleID); len(ex) > 0 {
+		f, _ := l.NameFields([]view.NamedList{{Title: l.T("excused"), Members: ex}}, 900)
+		m.Embeds[0].Fields = append(m.Embeds[0].Fields, f...)
+	}
 	m.Embeds[0].Description = l.AbsentNames(as, view.AbsentListChars)
 	if len(as) > absentListed {
 		m.Embeds[0].Description += "\n" + l.T("full_list_csv")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/disgoorg/disgo/discord"
+	"github.com/disgoorg/snowflake/v2"
 
 	"rollcall/render"
 	"rollcall/store"
@@ -46,6 +47,8 @@ type Message struct {
 	Components []discord.LayoutComponent
 	// Skip: nothing to send (an empty event with empty_report = "skip").
 	Skip bool
+	// ReplyTo makes a channel post a reply to that message (0: none).
+	ReplyTo snowflake.ID
 }
 
 // File is an attachment.
@@ -64,6 +67,9 @@ func noMentions() *discord.AllowedMentions {
 // consumed by a send, so call it once per send.
 func (m Message) Create() discord.MessageCreate {
 	mc := discord.MessageCreate{Content: m.Content, Embeds: m.Embeds, Components: m.Components, AllowedMentions: noMentions()}
+	if m.ReplyTo != 0 {
+		mc.MessageReference = &discord.MessageReference{MessageID: &m.ReplyTo}
+	}
 	for _, f := range m.Files {
 		mc.Files = append(mc.Files, discord.NewFile(f.Name, "", bytes.NewReader(f.Data)))
 	}

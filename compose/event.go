@@ -57,6 +57,22 @@ func (r *Reports) loadEvent(ctx context.Context, occID int64) (eventData, error)
 	return d, err
 }
 
+// soFar is the record to judge at now: a running event (unless this is
+// the post after it) is judged on the minutes so far, or everyone still in
+// the channel would count as leaving early. checked is the minutes over
+// which gaps in recording are reported: the minute under way may not be
+// sampled yet.
+func soFar(rec store.OccurrenceRecord, now time.Time, post bool) (store.OccurrenceRecord, int, bool) {
+	full := int(rec.End.Sub(rec.Start) / time.Minute)
+	if post || !now.Before(rec.End) {
+		return rec, full, false
+	}
+	elapsed := int((now.Sub(rec.Start) + time.Minute - 1) / time.Minute)
+	elapsed = min(max(elapsed, 1), full)
+	rec.End = rec.Start.Add(time.Duration(elapsed) * time.Minute)
+	return rec, int(now.Sub(rec.Start) / time.Minute), true
+}
+
 // Event is one occurrence's report: the post after it ends and /event.
 func (r *Reports) Event(ctx context.Context, g *settings.Guild, l view.Lang, occID int64, o EventOptions) (Message, error) {
 	d, err := r.loadEvent(ctx, occID)
@@ -65,18 +81,7 @@ func (r *Reports) Event(ctx context.Context, g *settings.Guild, l view.Lang, occ
 	}
 	occ := d.rec.Occurrence
 	loc := g.Location
-	rec := d.rec
-	live := !o.Post && o.Now.Before(occ.End)
-	full := int(occ.End.Sub(occ.Start) / time.Minute)
-	checked := full // minutes over which gaps in recording are reported
-	if live {
-		// Judged on the minutes so far: otherwise everyone still in the
-		// channel would count as leaving early.
-		elapsed := int((o.Now.Sub(occ.Start) + time.Minute - 1) / time.Minute)
-		elapsed = min(max(elapsed, 1), full)
-		rec.End = rec.Start.Add(time.Duration(elapsed) * time.Minute)
-		checked = int(o.Now.Sub(occ.Start) / time.Minute) // the minute under way may not be sampled yet
-	}
+	rec, checked, live := soFar(d.rec, o.Now, o.Post)
 	ev := report.BuildEvent(g, rec, d.members)
 	title := occ.Schedule + " · " + l.Span(occ.Start.In(loc), occ.End.In(loc))
 
@@ -86,6 +91,9 @@ func (r *Reports) Event(ctx context.Context, g *settings.Guild, l view.Lang, occ
 	}
 	if gaps := view.Gaps(d.cov, ev.Occurrence.Start, checked); gaps != "" {
 		notes = append(notes, l.T("not_recorded", gaps))
+	}
+	if ev.Corrected {
+		notes = append(notes, l.T("footer_corrected"))
 	}
 	if late := o.Now.Sub(occ.End); o.Post && late > LateAfter {
 		notes = append(notes, l.T("posted_late", l.Duration(late)))

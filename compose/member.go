@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/disgoorg/disgo/discord"
@@ -45,6 +46,14 @@ func (r *Reports) Member(ctx context.Context, g *settings.Guild, l view.Lang, o 
 	}
 	if f, ok := l.MemberInterestField(p, o.UserID); ok {
 		e.Fields = append(e.Fields, f)
+	}
+	// Members see their own excuses: those of the period and ahead.
+	excuses, err := r.ExcuseLines(ctx, g, l, o.UserID, p.From, 5, false)
+	if err != nil {
+		return Message{}, Found{}, err
+	}
+	if len(excuses) > 0 {
+		e.Fields = append(e.Fields, discord.EmbedField{Name: l.T("your_excuses"), Value: strings.Join(excuses, "\n")})
 	}
 	m := Message{Embeds: []discord.Embed{e}}
 	if p.Held() == 0 {

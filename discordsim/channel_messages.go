@@ -106,6 +106,29 @@ func (s *Server) handleCreateMessage(rc *reqCtx) {
 		return
 	}
 	m := &message{id: s.newIDLocked(), channelID: ch.id, guildID: g.id, authorID: s.botID, timestamp: s.opts.Now(), nonce: nonce}
+	if ref := p.MessageReference; ref != nil {
+		// A reply: Discord needs Read Message History to reference a
+		// message, and the message in this channel; a missing one fails
+		// the request unless fail_if_not_exists is false, when the message
+		// is sent as an ordinary one.
+		if !perms.Has(discord.PermissionReadMessageHistory) {
+			missingPermissions(rc)
+			return
+		}
+		var to *message
+		if ref.ChannelID == nil || *ref.ChannelID == ch.id {
+			for _, old := range s.messages[ch.id] {
+				if old.id == ref.MessageID && !old.deleted && !old.ephemeral() {
+					to = old
+				}
+			}
+		}
+		if to == nil && (ref.FailIfNotExists == nil || *ref.FailIfNotExists) {
+			writeJSON(rc.w, http.StatusBadRequest, formError(obj{"message_reference": fieldError("REPLIES_UNKNOWN_MESSAGE", "Unknown message")}))
+			return
+		}
+		m.replyTo = to
+	}
 	s.applyPayloadLocked(m, &p, files)
 	if m.empty() {
 		writeJSON(rc.w, http.StatusBadRequest, apiError(50006, "Cannot send an empty message"))

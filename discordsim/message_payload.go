@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/disgoorg/disgo/discord"
+	"github.com/disgoorg/snowflake/v2"
 )
 
 // Reading and validating the message bodies of create and edit routes.
@@ -39,6 +40,13 @@ type msgPayload struct {
 	// idempotency key for a few minutes.
 	Nonce        json.RawMessage `json:"nonce"`
 	EnforceNonce bool            `json:"enforce_nonce"`
+	// MessageReference makes the message a reply (create only).
+	MessageReference *struct {
+		MessageID       snowflake.ID  `json:"message_id"`
+		ChannelID       *snowflake.ID `json:"channel_id"`
+		GuildID         *snowflake.ID `json:"guild_id"`
+		FailIfNotExists *bool         `json:"fail_if_not_exists"`
+	} `json:"message_reference"`
 	// Interaction callback fields.
 	Choices  json.RawMessage `json:"choices"`
 	CustomID string          `json:"custom_id"`

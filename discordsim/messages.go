@@ -49,6 +49,9 @@ type Message struct {
 	// when that request sent none. Writes has every such request.
 	AllowedMentions *discord.AllowedMentions
 	Writes          []MessageWrite
+	// ReplyTo is the message this one replies to (0 if none): a reply
+	// made with message_reference, or a component interaction's response.
+	ReplyTo snowflake.ID
 }
 
 // MessageWrite is one request that set a message's content: its creation,
@@ -85,8 +88,9 @@ type message struct {
 	edited                 *time.Time
 	deleted                bool
 	writes                 []MessageWrite
-	// replyTo is the message whose component was clicked, for the
-	// response to a component interaction (a reply to that message).
+	// replyTo is the message replied to: the one whose component was
+	// clicked for a component interaction's response, or the one a
+	// message_reference names.
 	replyTo *message
 }
 
@@ -253,7 +257,7 @@ func (s *Server) messageJSONLocked(m *message) obj {
 		o["interaction_metadata"] = meta
 	}
 	if r := m.replyTo; r != nil {
-		// A response to a button click is a reply to the clicked message.
+		// A reply: to the clicked message for a button click's response.
 		o["type"] = 19
 		ref := obj{"type": 0, "message_id": r.id.String(), "channel_id": r.channelID.String()}
 		if r.guildID != 0 {
@@ -270,6 +274,9 @@ func (s *Server) publicMessageLocked(m *message) Message {
 		Buttons: buttons(m.components), Writes: append([]MessageWrite(nil), m.writes...)}
 	if n := len(m.writes); n > 0 {
 		out.AllowedMentions = m.writes[n-1].AllowedMentions
+	}
+	if m.replyTo != nil {
+		out.ReplyTo = m.replyTo.id
 	}
 	for _, raw := range m.embeds {
 		var e discord.Embed

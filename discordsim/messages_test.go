@@ -367,3 +367,44 @@ func TestSimAllowedMentionsRecorded(t *testing.T) {
 		t.Errorf("exclusive allowed_mentions = %d %s, want 400 naming allowed_mentions", status, resp)
 	}
 }
+
+func TestSimReplies(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, Options{})
+	w := buildWorld(s)
+	client := newClient(t, s)
+	report, err := client.Rest.CreateMessage(w.text, discord.MessageCreate{Content: "report"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := func(id snowflake.ID) (*discord.Message, error) {
+		return client.Rest.CreateMessage(w.text, discord.MessageCreate{Content: "correction",
+			MessageReference: &discord.MessageReference{MessageID: &id, ChannelID: &w.text}})
+	}
+	m, err := reply(report.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Type != discord.MessageTypeReply || m.MessageReference == nil || *m.MessageReference.MessageID != report.ID {
+		t.Errorf("reply: type %d, reference %+v; want a reply to %s", m.Type, m.MessageReference, report.ID)
+	}
+	if got := s.Messages(w.text)[1].ReplyTo; got != report.ID {
+		t.Errorf("recorded reply to %s, want %s", got, report.ID)
+	}
+
+	if _, err := reply(report.ID + 1000); restCode(err) != 50035 || !strings.Contains(err.Error(), "REPLIES_UNKNOWN_MESSAGE") {
+		t.Errorf("reply to an unknown message: %v, want 50035 REPLIES_UNKNOWN_MESSAGE", err)
+	}
+	// disgo omits a false fail_if_not_exists; Discord then sends the
+	// message as an ordinary one.
+	code, body := rawRequest(t, s, "POST", "/channels/"+w.text.String()+"/messages",
+		fmt.Sprintf(`{"content":"c","message_reference":{"message_id":"%d","fail_if_not_exists":false}}`, report.ID+1000))
+	if code != 200 || !strings.Contains(body, `"type":0`) || s.Messages(w.text)[2].ReplyTo != 0 {
+		t.Errorf("reply to an unknown message with fail_if_not_exists false: %d %s, want an ordinary message", code, body)
+	}
+
+	s.SetChannelOverwrite(w.guild, w.text, Overwrite{ID: s.BotUserID(), Member: true, Deny: discord.PermissionReadMessageHistory})
+	if _, err := reply(report.ID); restCode(err) != 50013 {
+		t.Errorf("reply without Read Message History: %v, want 50013", err)
+	}
+}

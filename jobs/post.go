@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -34,9 +35,10 @@ import (
 // report and the channel, so a post that fell due twice (a restart, a
 // second process, the catch-up) is one job.
 type PostArgs struct {
-	Report     string    `json:"report" river:"unique"` // bot.KindEvent or bot.KindWeekly
+	Report     string    `json:"report" river:"unique"` // bot.KindEvent, bot.KindWeekly or bot.KindCorrection
 	GuildID    uint64    `json:"guild_id,string" river:"unique"`
 	Occurrence int64     `json:"occurrence,omitempty" river:"unique"`
+	Correction int64     `json:"correction,omitempty" river:"unique"`
 	From       time.Time `json:"from,omitzero" river:"unique"`
 	To         time.Time `json:"to,omitzero"`
 	ChannelID  uint64    `json:"channel_id,string" river:"unique"`
@@ -53,16 +55,22 @@ func (PostArgs) InsertOpts() river.InsertOpts {
 
 func (a PostArgs) post() store.Post {
 	ref := strconv.FormatInt(a.Occurrence, 10)
-	if a.Report == bot.KindWeekly {
+	switch a.Report {
+	case bot.KindWeekly:
 		ref = fmt.Sprintf("%d:%s", a.GuildID, a.From.Format("2006-01-02T15:04"))
+	case bot.KindCorrection:
+		ref = strconv.FormatInt(a.Correction, 10)
 	}
 	return store.Post{Kind: a.Report, Ref: ref, ChannelID: a.ChannelID, GuildID: a.GuildID}
 }
 
 // marker is the post's line in its footer, by which it is found again.
 func (a PostArgs) marker() string {
-	if a.Report == bot.KindWeekly {
+	switch a.Report {
+	case bot.KindWeekly:
 		return compose.Marker(a.Report, a.From.Format("20060102"))
+	case bot.KindCorrection:
+		return compose.Marker(a.Report, strconv.FormatInt(a.Correction, 10))
 	}
 	return compose.Marker(a.Report, strconv.FormatInt(a.Occurrence, 10))
 }
@@ -190,6 +198,16 @@ func (w *PostWorker) Work(ctx context.Context, job *river.Job[PostArgs]) error {
 	sctx, cancel := context.WithTimeout(ctx, discordTimeout)
 	m, err := w.Discord.Client().CreateMessage(snowflake.ID(a.ChannelID), mc, rest.WithCtx(sctx))
 	cancel()
+	if err != nil && mc.MessageReference != nil && replyRefused(err) {
+		// The message replied to is gone (deleted): post on its own.
+		log.Info("the report replied to is gone; posting the follow-up on its own", slog.Any("error", err))
+		mc = msg.Create()
+		mc.MessageReference = nil
+		mc.Nonce, mc.EnforceNonce = a.nonce(), true
+		sctx, cancel := context.WithTimeout(ctx, discordTimeout)
+		m, err = w.Discord.Client().CreateMessage(snowflake.ID(a.ChannelID), mc, rest.WithCtx(sctx))
+		cancel()
+	}
 	if err != nil {
 		if why := permanent(err); why != "" {
 			w.Stats.Failed.Add(1)
@@ -209,8 +227,11 @@ func (w *PostWorker) Work(ctx context.Context, job *river.Job[PostArgs]) error {
 
 func (w *PostWorker) build(ctx context.Context, g *settings.Guild, a PostArgs, now time.Time) (compose.Message, error) {
 	l := w.Discord.Lang(g)
-	if a.Report == bot.KindWeekly {
+	switch a.Report {
+	case bot.KindWeekly:
 		return w.Reports.Week(ctx, g, l, a.From.In(g.Location), a.To.In(g.Location), compose.WeekOptions{Now: now, Post: true, Marker: a.marker()})
+	case bot.KindCorrection:
+		return w.Reports.Correction(ctx, g, l, a.Correction, a.ChannelID, a.marker())
 	}
 	return w.Reports.Event(ctx, g, l, a.Occurrence, compose.EventOptions{Now: now, Post: true, Marker: a.marker()})
 }
@@ -241,6 +262,13 @@ func (w *PostWorker) find(ctx context.Context, a PostArgs, since time.Time) (sno
 		}
 	}
 	return 0, nil
+}
+
+// replyRefused reports whether Discord refused a message because the
+// message it replies to does not exist (any more).
+func replyRefused(err error) bool {
+	var rerr *rest.Error
+	return errors.As(err, &rerr) && rerr.Code == rest.JSONErrorCodeInvalidFormBody && strings.Contains(string(rerr.Errors), "REPLIES_UNKNOWN_MESSAGE")
 }
 
 // permanent says why an error will not get better by retrying ("" when it

@@ -129,8 +129,8 @@ func (q *Queue) EnqueueTx(ctx context.Context, tx pgx.Tx, due []bot.Due) error {
 			continue
 		}
 		for _, ch := range d.Channels {
-			params = append(params, river.InsertManyParams{Args: PostArgs{
-				Report: d.Kind, GuildID: d.GuildID, Occurrence: d.OccurrenceID, From: d.From, To: d.To, ChannelID: ch, Due: d.At}})
+			params = append(params, river.InsertManyParams{Args: PostArgs{Report: d.Kind, GuildID: d.GuildID,
+				Occurrence: d.OccurrenceID, Correction: d.CorrectionID, From: d.From, To: d.To, ChannelID: ch, Due: d.At}})
 		}
 	}
 	if len(params) == 0 {

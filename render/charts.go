@@ -21,15 +21,24 @@ type TimelineChart struct {
 	// Rows are drawn top to bottom in this order.
 	Rows   []TimelineRow
 	Labels Labels
+	// ShowAbsent draws absent minutes too, in a faint shade with a legend entry: one member's
+	// timeline accounts for every minute.
+	ShowAbsent bool
 }
 
-// TimelineRow is one participant of a TimelineChart.
+// TimelineRow is one participant of a TimelineChart. Each slice has one entry per minute (len
+// Minutes); shorter slices count as false. Every state that occurs gets its colour and a legend
+// entry; see minuteState for which wins when several are set.
 type TimelineRow struct {
 	Name string
-	// Present has one entry per minute (len Minutes); shorter slices count as absent.
+	// Present marks the minutes the member was in the channel (moderators' corrections applied).
 	Present []bool
-	// Muted optionally marks minutes present but self-muted or deafened, drawn in a lighter shade.
-	Muted []bool
+	// Muted optionally marks minutes present but muted (or, when Deafened is not given, muted or
+	// deafened), drawn in a lighter shade; Deafened minutes present but deafened.
+	Muted, Deafened []bool
+	// Added marks minutes a moderator added (present), Removed minutes a moderator removed (not
+	// present); NotRecorded minutes the bot was not sampling.
+	Added, Removed, NotRecorded []bool
 }
 
 // BarChart is horizontal bars, e.g. the weekly leaderboard (name -> total minutes) or one
@@ -61,9 +70,9 @@ type Labels struct {
 	// Minutes names minute counts (the timeline's totals column, the bars' default value axis),
 	// Participants the timeline's name column, Time the timeline's time axis.
 	Minutes, Participants, Time string
-	// Present and Muted name the two shades of a timeline in its legend; Partly marks a text
-	// table cell present for part of its minutes.
-	Present, Muted, Partly string
+	// Present, Muted, Deafened, Added, Removed and NotRecorded name a timeline's states in its
+	// legend; Partly marks a text table cell present for part of its minutes.
+	Present, Muted, Deafened, Added, Removed, NotRecorded, Absent, Partly string
 	// TopOf formats the cap line of a long chart, with the shown and the total count,
 	// default "top %d of %d". FirstOf is the same for timelines (kept in order, not ranked),
 	// default "first %d of %d".
@@ -86,6 +95,11 @@ func (l Labels) withDefaults() Labels {
 	def(&l.Time, "time")
 	def(&l.Present, "present")
 	def(&l.Muted, "muted / deafened")
+	def(&l.Deafened, "deafened")
+	def(&l.Added, "added by a moderator")
+	def(&l.Removed, "removed by a moderator")
+	def(&l.NotRecorded, "not recorded")
+	def(&l.Absent, "absent")
 	def(&l.Partly, "partly")
 	def(&l.TopOf, "top %d of %d")
 	def(&l.FirstOf, "first %d of %d")

@@ -800,3 +800,109 @@ func TestBarText(t *testing.T) {
 		})
 	}
 }
+
+// statesTimeline is one member's 20 minutes in every state, four minutes
+// each: removed, present, muted, deafened, added; then not recorded and
+// absent (two each, drawn with ShowAbsent).
+func statesTimeline() TimelineChart {
+	row := TimelineRow{Name: "Алексей 🎮", Present: make([]bool, 24), Muted: make([]bool, 24), Deafened: make([]bool, 24),
+		Added: make([]bool, 24), Removed: make([]bool, 24), NotRecorded: make([]bool, 24)}
+	for m := range 24 {
+		switch m / 4 {
+		case 0:
+			row.Removed[m] = true
+		case 1:
+			row.Present[m] = true
+		case 2:
+			row.Present[m], row.Muted[m] = true, true
+		case 3:
+			row.Present[m], row.Muted[m], row.Deafened[m] = true, true, true
+		case 4:
+			row.Present[m], row.Added[m] = true, true
+		case 5:
+			row.NotRecorded[m] = m < 22
+		}
+	}
+	return TimelineChart{Title: "Алексей 🎮 · БЗС", Start: time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC), Minutes: 24,
+		Rows: []TimelineRow{row}, ShowAbsent: true}
+}
+
+// Every state has its colour, cell by cell, and a legend entry.
+func TestTimelineStates(t *testing.T) {
+	r := sharedRenderer(t)
+	c := statesTimeline()
+	b, err := r.Timeline(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	savePNG(t, "timeline-states.png", b)
+	img := decodePNG(t, b)
+	spec, err := timelineOption(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{colorRemoved, colorPresent, colorMuted, colorDeaf, colorAdded, colorUnknown}
+	var all []color.RGBA
+	for _, h := range append(want, colorAbsent) {
+		all = append(all, hexColor(h))
+	}
+	any := func(x, y int) bool {
+		for _, c := range all {
+			if near(img, x, y, c, 6) {
+				return true
+			}
+		}
+		return false
+	}
+	// The row's middle line is below the plot's top; its longest run of
+	// state colours is the plot's width.
+	bounds := img.Bounds()
+	bestY, best := 0, 0
+	for y := spec.plotTop; y < bounds.Max.Y; y++ {
+		n := 0
+		for x := 0; x < bounds.Max.X; x++ {
+			if any(x, y) {
+				n++
+			}
+		}
+		if n > best {
+			bestY, best = y, n
+		}
+	}
+	left, right, runStart, last := -1, -1, -1, -10
+	for x := 0; x < bounds.Max.X; x++ {
+		if !any(x, bestY) {
+			continue
+		}
+		if x-last > 4 {
+			runStart = x
+		}
+		last = x
+		if x-runStart > right-left {
+			left, right = runStart, x
+		}
+	}
+	w := float64(right - left + 1)
+	for m := range 24 {
+		col := colorAbsent
+		if m/4 < len(want) && !(m >= 22) {
+			col = want[m/4]
+		}
+		x := left + int((float64(m)+0.5)*w/24)
+		if !near(img, x, bestY, hexColor(col), 6) {
+			t.Errorf("minute %d (x=%d): %v, want %s", m, x, img.At(x, bestY), col)
+		}
+	}
+	// Each state also has its swatch in the legend, above the plot.
+	for _, h := range append(want, colorAbsent) {
+		found := false
+		for y := 0; y < spec.plotTop && !found; y++ {
+			for x := 0; x < bounds.Max.X && !found; x++ {
+				found = near(img, x, y, hexColor(h), 4)
+			}
+		}
+		if !found {
+			t.Errorf("no legend swatch of %s", h)
+		}
+	}
+}

@@ -13,8 +13,9 @@ const textBarWidth = 30
 
 // TimelineText renders a timeline as a monospace table, one line per participant, each cell of
 // the bar one step of minutes (1 for events up to textBarWidth minutes): '█' present, '▒' present
-// but mostly muted/deafened, '░' present for part of the step, '·' absent. It needs no browser:
-// callers post it (in a code block) when rendering fails.
+// but muted, '▓' deafened, '+' added and '-' removed by a moderator, '?' not recorded, '░'
+// present for part of the step, '·' absent. It needs no browser: callers post it (in a code
+// block) when rendering fails.
 func TimelineText(c TimelineChart) string {
 	l := c.Labels.withDefaults()
 	minutes := min(max(c.Minutes, 1), 1440)
@@ -33,34 +34,38 @@ func TimelineText(c TimelineChart) string {
 	if cells > len(startLabel)+len(endLabel) {
 		ruler += strings.Repeat(" ", cells-len(startLabel)-len(endLabel)) + endLabel
 	}
+	glyph := [states]rune{absent: '·', present: '█', muted: '▒', deafened: '▓', added: '+', removed: '-', notRecorded: '?'}
+	var seen [states]bool
 	fmt.Fprintf(&b, "%s  %s  %s\n", pad(l.Participants, nameW), pad(ruler, cells), l.Minutes)
 	for _, row := range c.Rows {
 		var bar strings.Builder
 		for i := 0; i < cells; i++ {
 			from, to := i*per, min((i+1)*per, minutes)
-			present, muted := 0, 0
+			s := cellState(row, from, to)
+			in := 0
 			for m := from; m < to; m++ {
-				if m < len(row.Present) && row.Present[m] {
-					present++
-					if m < len(row.Muted) && row.Muted[m] {
-						muted++
-					}
+				if minuteState(row, m).presentLike() {
+					in++
 				}
 			}
-			switch {
-			case present == 0:
-				bar.WriteRune('·')
-			case present < to-from:
+			if in > 0 && in < to-from {
 				bar.WriteRune('░')
-			case muted*2 > present:
-				bar.WriteRune('▒')
-			default:
-				bar.WriteRune('█')
+				continue
 			}
+			seen[s] = true
+			bar.WriteRune(glyph[s])
 		}
 		fmt.Fprintf(&b, "%s  %s  %*d\n", pad(tableText(row.Name), nameW), bar.String(), total, presentMinutes(row, minutes))
 	}
-	fmt.Fprintf(&b, "%s: █ %s  ▒ %s", l.Time, l.Present, l.Muted)
+	fmt.Fprintf(&b, "%s: █ %s", l.Time, l.Present)
+	for _, s := range []struct {
+		state state
+		name  string
+	}{{muted, l.Muted}, {deafened, l.Deafened}, {added, l.Added}, {removed, l.Removed}, {notRecorded, l.NotRecorded}} {
+		if seen[s.state] || s.state == muted {
+			fmt.Fprintf(&b, "  %c %s", glyph[s.state], s.name)
+		}
+	}
 	if per > 1 {
 		fmt.Fprintf(&b, "  ░ %s (%s)", l.Partly, fmt.Sprintf(l.Grouped, per))
 	}

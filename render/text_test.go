@@ -44,6 +44,7 @@ func TestTimelineText(t *testing.T) {
 				{Name: "nobody"},
 			},
 		}},
+		{"timeline-states.txt", statesTimeline()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { golden(t, tt.name, TimelineText(tt.c)) })

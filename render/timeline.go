@@ -3,7 +3,9 @@ package render
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -13,6 +15,11 @@ import (
 const (
 	colorPresent = "#2f6fdb" // present minutes, bars
 	colorMuted   = "#a7c2f2" // present but self-muted/deafened
+	colorDeaf    = "#8e7cc3" // present but deafened (a one-member timeline)
+	colorAdded   = "#2f9e44" // added by a moderator's correction
+	colorRemoved = "#e03131" // removed by a moderator's correction
+	colorUnknown = "#ced4da" // not recorded: the bot was not sampling
+	colorAbsent  = "#eef0f3" // absent, where a chart shows it (ShowAbsent)
 	colorAccent  = "#f08c00" // highlighted bar
 	colorText    = "#1f2937"
 	colorSubtext = "#6b7280"
@@ -63,6 +70,71 @@ func timelineStep(minutes int) int {
 	return 360
 }
 
+// state is what a minute (or a grouped cell) of a timeline row shows.
+type state int
+
+const (
+	absent state = iota
+	present
+	muted
+	deafened
+	added
+	removed
+	notRecorded
+	states
+)
+
+// presentLike are the states of a member in the channel.
+func (s state) presentLike() bool { return s >= present && s <= added }
+
+// minuteState is one minute of a row: a moderator's correction wins over what was recorded,
+// deafened over muted, and "not recorded" shows only where the member is not present.
+func minuteState(row TimelineRow, m int) state {
+	at := func(b []bool) bool { return m < len(b) && b[m] }
+	switch {
+	case at(row.Added):
+		return added
+	case at(row.Removed):
+		return removed
+	case at(row.Present) && at(row.Deafened):
+		return deafened
+	case at(row.Present) && at(row.Muted):
+		return muted
+	case at(row.Present):
+		return present
+	case at(row.NotRecorded):
+		return notRecorded
+	}
+	return absent
+}
+
+// cellState is the state of minutes [from, to) of a row drawn as one cell: present (in its most
+// frequent present state, earlier states winning ties) when at least half the minutes are,
+// else the most frequent other state, absent winning ties.
+func cellState(row TimelineRow, from, to int) state {
+	var n [states]int
+	for m := from; m < to; m++ {
+		n[minuteState(row, m)]++
+	}
+	in := n[present] + n[muted] + n[deafened] + n[added]
+	best := absent
+	if in > 0 && in*2 >= to-from {
+		best = present
+		for s := present; s <= added; s++ {
+			if n[s] > n[best] {
+				best = s
+			}
+		}
+		return best
+	}
+	for _, s := range []state{removed, notRecorded} {
+		if n[s] > n[best] {
+			best = s
+		}
+	}
+	return best
+}
+
 // run is a stretch of consecutive minutes [from, to) of one row in one state.
 type run struct{ from, to, row int }
 
@@ -71,60 +143,41 @@ type run struct{ from, to, row int }
 // took 5 s; past this budget the minutes are grouped into coarser steps (see timelineRuns).
 const maxRuns = 2500
 
-// timelineRuns splits the rows into runs of present-and-unmuted and present-but-muted minutes.
-// Drawing runs rather than one cell per minute keeps a typical timeline to a few dozen shapes.
-// When the runs exceed maxRuns, minutes are grouped into steps of `step` minutes (a step counts
-// as present when at least half its minutes are, and as muted when most of those are muted);
-// step is 1 when no grouping was needed.
-func timelineRuns(c TimelineChart) (present, muted []run, step int) {
+// timelineRuns splits the rows into runs of minutes in each drawn state. Drawing runs rather
+// than one cell per minute keeps a typical timeline to a few dozen shapes. When the runs exceed
+// maxRuns, minutes are grouped into steps of `step` minutes (see cellState); step is 1 when no
+// grouping was needed.
+func timelineRuns(c TimelineChart) (runs [states][]run, step int) {
 	for _, step = range []int{1, 2, 3, 5, 10, 15, 30, 60} {
-		present, muted = timelineRunsStep(c, step)
-		if len(present)+len(muted) <= maxRuns {
+		runs = timelineRunsStep(c, step)
+		n := 0
+		for _, r := range runs {
+			n += len(r)
+		}
+		if n <= maxRuns {
 			break
 		}
 	}
-	return present, muted, step
+	return runs, step
 }
 
-func timelineRunsStep(c TimelineChart, step int) (present, muted []run) {
+func timelineRunsStep(c TimelineChart, step int) (runs [states][]run) {
 	cells := (c.Minutes + step - 1) / step
 	for i, row := range c.Rows {
-		state := func(cell int) int { // 0 absent, 1 present, 2 muted
-			from, to := cell*step, min((cell+1)*step, c.Minutes)
-			p, mu := 0, 0
-			for m := from; m < to && m < len(row.Present); m++ {
-				if row.Present[m] {
-					p++
-					if m < len(row.Muted) && row.Muted[m] {
-						mu++
-					}
-				}
-			}
-			switch {
-			case p == 0 || p*2 < to-from:
-				return 0
-			case mu*2 > p:
-				return 2
-			}
-			return 1
-		}
+		st := func(cell int) state { return cellState(row, cell*step, min((cell+1)*step, c.Minutes)) }
 		for cell := 0; cell < cells; {
-			s := state(cell)
+			s := st(cell)
 			end := cell + 1
-			for end < cells && state(end) == s {
+			for end < cells && st(end) == s {
 				end++
 			}
-			r := run{cell * step, min(end*step, c.Minutes), i}
-			switch s {
-			case 1:
-				present = append(present, r)
-			case 2:
-				muted = append(muted, r)
+			if s != absent || c.ShowAbsent {
+				runs[s] = append(runs[s], run{cell * step, min(end*step, c.Minutes), i})
 			}
 			cell = end
 		}
 	}
-	return present, muted
+	return runs
 }
 
 // presentMinutes counts a row's present minutes within the chart.
@@ -188,7 +241,7 @@ func timelineOption(c TimelineChart) (chartSpec, error) {
 	}
 	formatter := fmt.Sprintf("function (v) { var L = %s; return L[String(v)] || ''; }", labelJSON)
 
-	present, muted, grouped := timelineRuns(c)
+	runs, grouped := timelineRuns(c)
 	if grouped > 1 {
 		subtitle = joinLines(subtitle, fmt.Sprintf(l.Grouped, grouped))
 	}
@@ -207,9 +260,36 @@ func timelineOption(c TimelineChart) (chartSpec, error) {
 	}
 	left := max(20, int(7.5*float64(displayWidth(l.Participants)-min(longest, 30)))+20)
 
+	// Present is always in the legend; every other state only when some minute shows it.
+	type entry struct {
+		state       state
+		name, color string
+	}
+	series := []entry{{present, l.Present, colorPresent}, {muted, l.Muted, colorMuted}, {deafened, l.Deafened, colorDeaf},
+		{added, l.Added, colorAdded}, {removed, l.Removed, colorRemoved}, {notRecorded, l.NotRecorded, colorUnknown},
+		{absent, l.Absent, colorAbsent}}
+	series = slices.DeleteFunc(series, func(s entry) bool { return len(runs[s.state]) == 0 && s.state != present })
+
 	rowH := timelineRowHeight(rows)
-	// The axis names sit in the 30 px above the plot; the legend needs the first 44 px.
+	// The axis names sit in the 30 px above the plot; the legend needs the first 44 px, right of
+	// the title. A legend too wide for that (a member's timeline names every state) gets a line
+	// of its own under the title. Widths are estimated: 12 px a character of the 20 px bold
+	// title, 7.5 of the 13 px legend, plus each entry's swatch and gaps.
+	legendW := 0
+	for _, s := range series {
+		legendW += 18 + 5 + int(7.5*float64(displayWidth(s.name))) + 10
+	}
+	titleW := 0
+	for _, line := range strings.Split(c.Title, "\n") {
+		titleW = max(titleW, 12*displayWidth(line))
+	}
+	legend := opts.Legend{Show: opts.Bool(true), Right: "24", Top: "18", ItemWidth: 18, ItemHeight: 12,
+		TextStyle: &opts.TextStyle{Color: colorAxis, FontSize: 13, FontFamily: fontFamily}}
 	top := max(titleHeight(c.Title, subtitle), 44) + 30
+	if 20+titleW+24+legendW+24 > chartWidth {
+		legend.Right, legend.Left, legend.Top = "", "20", strconv.Itoa(titleHeight(c.Title, subtitle)+4)
+		top = titleHeight(c.Title, subtitle) + 28 + 30
+	}
 	bottom := 54
 	height := top + rows*rowH + bottom
 
@@ -219,9 +299,7 @@ func timelineOption(c TimelineChart) (chartSpec, error) {
 			BackgroundColor: "#ffffff"}),
 		charts.WithAnimation(false),
 		charts.WithTitleOpts(titleOpts(c.Title, subtitle)),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Right: "24", Top: "18",
-			ItemWidth: 18, ItemHeight: 12, TextStyle: &opts.TextStyle{Color: colorAxis, FontSize: 13,
-				FontFamily: fontFamily}}),
+		charts.WithLegendOpts(legend),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(false)}),
 		charts.WithGridOpts(opts.Grid{Left: strconv.Itoa(left), Right: "24", Top: strconv.Itoa(top),
 			Bottom: "28", ContainLabel: opts.Bool(true)}),
@@ -255,17 +333,9 @@ func timelineOption(c TimelineChart) (chartSpec, error) {
 		AxisLine: &opts.AxisLine{Show: opts.Bool(false)},
 	})
 
-	series := []struct {
-		name  string
-		color string
-		runs  []run
-	}{{l.Present, colorPresent, present}, {l.Muted, colorMuted, muted}}
 	for _, s := range series {
-		if len(s.runs) == 0 && s.color == colorMuted {
-			continue // no muted minutes: no legend entry for them
-		}
-		data := make([]opts.CustomData, len(s.runs))
-		for i, r := range s.runs {
+		data := make([]opts.CustomData, len(runs[s.state]))
+		for i, r := range runs[s.state] {
 			data[i] = opts.CustomData{Value: [3]int{offset + r.from, offset + r.to, r.row}}
 		}
 		ch.AddSeries(s.name, data,

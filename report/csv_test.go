@@ -41,13 +41,13 @@ func TestCSVNeutralisesFormulas(t *testing.T) {
 				t.Errorf("cell %q would run as a formula", row[col])
 			}
 		}
-		for _, col := range []int{3, 4, 5, 6, 7} { // user_id, minutes, attended, expected, rate
+		for _, col := range []int{3, 4, 5, 6, 7, 8} { // user_id, minutes, attended, expected, rate, excused
 			if _, err := strconv.ParseFloat(row[col], 64); err != nil {
 				t.Errorf("column %d is %q, not a number", col, row[col])
 			}
 		}
 	}
-	if !strings.Contains(file, ",100,60,1,2,0.50\r\n") {
+	if !strings.Contains(file, ",100,60,1,2,0.50,0\r\n") {
 		t.Errorf("numbers are not written bare:\n%s", file)
 	}
 }

@@ -9,7 +9,8 @@ import (
 
 // EventCSV is one event's people in full, for when the report's lists had
 // to be cut to fit Discord: everyone seen, with class and counted minutes,
-// then (native events) who was interested and did not come.
+// then (native events) who was interested and did not come, then who was
+// excused and did not come.
 func EventCSV(ev Event) string {
 	t := sheet.New("display_name", "username", "user_id", "class", "minutes", "interested")
 	in := func(ms []store.Member, id uint64) bool {
@@ -33,6 +34,12 @@ func EventCSV(ev Event) string {
 			continue
 		}
 		t.Row(sheet.Text(m.Name()), sheet.Text(m.Username), sheet.Uint(m.UserID), sheet.Text(""), sheet.Int(0), sheet.Text("yes"))
+	}
+	for _, m := range ev.Excused {
+		if slices.ContainsFunc(ev.Rows, func(r Row) bool { return r.Member.UserID == m.UserID }) {
+			continue
+		}
+		t.Row(sheet.Text(m.Name()), sheet.Text(m.Username), sheet.Uint(m.UserID), sheet.Text("excused"), sheet.Int(0), sheet.Text(interested(m.UserID)))
 	}
 	return t.String()
 }

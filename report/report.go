@@ -76,6 +76,10 @@ type Event struct {
 	// Native events only: who marked "Interested" and came, who did not
 	// come, and who came without marking it. By name.
 	InterestedCame, InterestedMissed, CameUninterested []store.Member
+	// Corrected: a moderator corrected the minutes of someone in it.
+	Corrected bool
+	// Excused are the members excused from it, by name.
+	Excused []store.Member
 }
 
 // BuildEvent judges one occurrence record, rows in timeline order.
@@ -94,7 +98,7 @@ func judgeEvent(g *settings.Guild, rec store.OccurrenceRecord, members map[uint6
 	ev := Event{Occurrence: o, Minutes: int(o.End.Sub(o.Start) / time.Minute), Classes: map[attendance.Class]int{}}
 	rules := g.RulesFor(o.Schedule, o.Native())
 	var counts []int
-	for _, s := range rec.Seen {
+	for _, s := range corrected(rec) {
 		m, ok := members[s.UserID]
 		if !ok {
 			m = store.Member{GuildID: g.ID, UserID: s.UserID}
@@ -111,6 +115,15 @@ func judgeEvent(g *settings.Guild, rec store.OccurrenceRecord, members map[uint6
 		}
 	}
 	ev.Participants = len(counts)
+	ev.Corrected = len(rec.Corrections) > 0
+	for _, id := range rec.Excused {
+		if m, ok := members[id]; ok && !m.Bot && !Paused(g, m) {
+			ev.Excused = append(ev.Excused, m)
+		} else if !ok {
+			ev.Excused = append(ev.Excused, store.Member{GuildID: g.ID, UserID: id})
+		}
+	}
+	sortByName(ev.Excused)
 	ev.Median = attendance.Median(counts)
 	if o.Native() {
 		ev.groupInterest(g, rec.Interested, members)
@@ -133,6 +146,7 @@ type Total struct {
 	Expected int // events held while the member was on the roster
 	Classes  map[attendance.Class]int
 	LastSeen time.Time // start of the last attended event; zero if none
+	Excused  int       // events the member was excused from (not expected there)
 }
 
 // Rate is attended over expected, 0 when nothing was expected.
@@ -151,6 +165,9 @@ type Period struct {
 	Events []Event
 	Totals []Total        // attendees ranked by minutes, then name
 	Never  []store.Member // expected at least once, attended none; by name
+	// Excused are the members excused from an event of the period they did
+	// not come to, by name, with their figures (Total.Excused).
+	Excused []Total
 	// Paused counts the current members who paused recording (or never
 	// opted in): moderators see only how many.
 	Paused  int
@@ -210,8 +227,18 @@ func Build(ctx context.Context, src Source, g *settings.Guild, from, to time.Tim
 				t.Expected++ // came though not on the roster: held for them too
 			}
 		}
+		excused := map[uint64]bool{}
+		for _, id := range rec.Excused {
+			excused[id] = true
+		}
 		for _, m := range ms {
 			if userID != 0 && m.UserID != userID {
+				continue
+			}
+			if excused[m.UserID] && !attended[m.UserID] && Expected(g, m, rec.Start) {
+				// Excused and away: not expected, not absent. (Excused but
+				// there anyway counts as any attendance.)
+				total(m.UserID).Excused++
 				continue
 			}
 			if Expected(g, m, rec.Start) {
@@ -242,6 +269,9 @@ func Build(ctx context.Context, src Source, g *settings.Guild, from, to time.Tim
 		} else if t.Expected > 0 {
 			p.Never = append(p.Never, t.Member)
 		}
+		if t.Excused > 0 {
+			p.Excused = append(p.Excused, *t)
+		}
 	}
 	slices.SortFunc(p.Totals, func(a, b Total) int {
 		if c := cmp.Compare(b.Minutes, a.Minutes); c != 0 {
@@ -249,8 +279,9 @@ func Build(ctx context.Context, src Source, g *settings.Guild, from, to time.Tim
 		}
 		return strings.Compare(strings.ToLower(a.Member.Name()), strings.ToLower(b.Member.Name()))
 	})
-	slices.SortFunc(p.Never, func(a, b store.Member) int {
-		return strings.Compare(strings.ToLower(a.Name()), strings.ToLower(b.Name()))
+	sortByName(p.Never)
+	slices.SortFunc(p.Excused, func(a, b Total) int {
+		return strings.Compare(strings.ToLower(a.Member.Name()), strings.ToLower(b.Member.Name()))
 	})
 	return p, nil
 }
@@ -344,4 +375,43 @@ func sortRows(rows []Row) {
 		sorted[i] = rows[j]
 	}
 	copy(rows, sorted)
+}
+
+// corrected is what was recorded of each member with the moderators'
+// corrections applied, in the order they were made; a member only a
+// correction mentions gets a row of their own.
+func corrected(rec store.OccurrenceRecord) []store.Seen {
+	if len(rec.Corrections) == 0 {
+		return rec.Seen
+	}
+	out := make([]store.Seen, len(rec.Seen))
+	copy(out, rec.Seen)
+	at := make(map[uint64]int, len(out))
+	for i, s := range out {
+		at[s.UserID] = i
+		// The masks are shared with the record: copy before changing.
+		out[i].Masks = cloneMasks(s.Masks)
+	}
+	for _, c := range rec.Corrections {
+		i, ok := at[c.UserID]
+		if !ok {
+			out = append(out, store.Seen{UserID: c.UserID})
+			i = len(out) - 1
+			at[c.UserID] = i
+		}
+		out[i].Masks.Correct(c.From, c.To, c.Add)
+	}
+	return out
+}
+
+func cloneMasks(m attendance.Masks) attendance.Masks {
+	cl := func(x attendance.Mask) attendance.Mask { return slices.Clone(x) }
+	return attendance.Masks{Present: cl(m.Present), SelfMute: cl(m.SelfMute), SelfDeaf: cl(m.SelfDeaf),
+		ServerMute: cl(m.ServerMute), ServerDeaf: cl(m.ServerDeaf), Added: cl(m.Added), Removed: cl(m.Removed)}
+}
+
+func sortByName(ms []store.Member) {
+	slices.SortFunc(ms, func(a, b store.Member) int {
+		return strings.Compare(strings.ToLower(a.Name()), strings.ToLower(b.Name()))
+	})
 }

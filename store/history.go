@@ -18,8 +18,13 @@ type Seen struct {
 // OccurrenceRecord is an occurrence with everyone seen in it.
 type OccurrenceRecord struct {
 	Occurrence
-	Seen       []Seen   // ordered by user id
+	Seen       []Seen   // ordered by user id, as recorded
 	Interested []uint64 // native events: who marked "Interested"
+	// Corrections in force, in the order they were made: applied when
+	// judging (report), never to the recorded masks.
+	Corrections []Correction
+	// Excused are the members excused from this occurrence.
+	Excused []uint64
 }
 
 // History returns a guild's occurrences starting in [from, to), oldest
@@ -42,7 +47,7 @@ func (q *Queries) OccurrenceRecord(ctx context.Context, id int64) (OccurrenceRec
 	if err != nil {
 		return OccurrenceRecord{}, err
 	}
-	recs, err := q.records(ctx, []Occurrence{o}, `
+	recs, err := q.records(ctx, []Occurrence{o}, 0, `
 		SELECT a.occurrence_id, a.user_id, a.chunk, a.present, coalesce(a.self_mute, 0), coalesce(a.self_deaf, 0),
 		       coalesce(a.server_mute, 0), coalesce(a.server_deaf, 0)
 		FROM attendance a WHERE a.occurrence_id = $1
@@ -81,14 +86,14 @@ func (q *Queries) EachOccurrence(ctx context.Context, guildID uint64, from, to t
 		WHERE o.guild_id = $1 AND o.starts_at >= $2 AND o.starts_at < $3 AND a.user_id = $4
 		ORDER BY a.occurrence_id, a.chunk`
 	if userID == 0 {
-		return q.stream(ctx, occs, fn, all, int64(guildID), from, to)
+		return q.stream(ctx, occs, 0, fn, all, int64(guildID), from, to)
 	}
-	return q.stream(ctx, occs, fn, one, int64(guildID), from, to, int64(userID))
+	return q.stream(ctx, occs, userID, fn, one, int64(guildID), from, to, int64(userID))
 }
 
-func (q *Queries) records(ctx context.Context, occs []Occurrence, sql string, args ...any) ([]OccurrenceRecord, error) {
+func (q *Queries) records(ctx context.Context, occs []Occurrence, userID uint64, sql string, args ...any) ([]OccurrenceRecord, error) {
 	var out []OccurrenceRecord
-	err := q.stream(ctx, occs, func(r OccurrenceRecord) error {
+	err := q.stream(ctx, occs, userID, func(r OccurrenceRecord) error {
 		out = append(out, r)
 		return nil
 	}, sql, args...)
@@ -99,12 +104,22 @@ func (q *Queries) records(ctx context.Context, occs []Occurrence, sql string, ar
 // calls fn for each of occs once its rows are complete; occurrences without
 // rows come last. A row of an occurrence not in occs (one the list did not
 // include) is skipped rather than attributed to another.
-func (q *Queries) stream(ctx context.Context, occs []Occurrence, fn func(OccurrenceRecord) error, sql string, args ...any) error {
+func (q *Queries) stream(ctx context.Context, occs []Occurrence, userID uint64, fn func(OccurrenceRecord) error, sql string, args ...any) error {
 	byID := make(map[int64]int, len(occs))
+	ids := make([]int64, len(occs))
 	for i, o := range occs {
 		byID[o.ID] = i
+		ids[i] = o.ID
 	}
 	interested, err := q.interestedOf(ctx, occs)
+	if err != nil {
+		return err
+	}
+	corrections, err := q.correctionsOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	excuses, err := q.excusesOf(ctx, occs[0].GuildID, occs)
 	if err != nil {
 		return err
 	}
@@ -114,6 +129,16 @@ func (q *Queries) stream(ctx context.Context, occs []Occurrence, fn func(Occurre
 		done[i] = true
 		if rec.Native() {
 			rec.Interested = interested[rec.NativeEventID]
+		}
+		for _, c := range corrections[rec.ID] {
+			if userID == 0 || c.UserID == userID {
+				rec.Corrections = append(rec.Corrections, c)
+			}
+		}
+		for _, e := range excuses {
+			if (userID == 0 || e.UserID == userID) && e.Covers(rec.Occurrence) {
+				rec.Excused = append(rec.Excused, e.UserID)
+			}
 		}
 		return fn(*rec)
 	}

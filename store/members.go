@@ -108,9 +108,25 @@ func (q *Queries) MarkLeft(ctx context.Context, guildID, userID uint64, t time.T
 
 // Members returns every member rollcall knows in a guild, left or not.
 func (q *Queries) Members(ctx context.Context, guildID uint64) ([]Member, error) {
-	rows, err := q.db.Query(ctx, `
-		SELECT user_id, username, display_name, bot, roles, joined_at, left_at, paused
-		FROM members WHERE guild_id = $1 ORDER BY user_id`, int64(guildID))
+	return q.members(ctx, guildID, memberSelect+` WHERE guild_id = $1 ORDER BY user_id`, int64(guildID))
+}
+
+// Member returns one member rollcall knows; ErrNotFound if none.
+func (q *Queries) Member(ctx context.Context, guildID, userID uint64) (Member, error) {
+	ms, err := q.members(ctx, guildID, memberSelect+` WHERE guild_id = $1 AND user_id = $2`, int64(guildID), int64(userID))
+	if err == nil && len(ms) == 0 {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Member{}, err
+	}
+	return ms[0], nil
+}
+
+const memberSelect = `SELECT user_id, username, display_name, bot, roles, joined_at, left_at, paused FROM members`
+
+func (q *Queries) members(ctx context.Context, guildID uint64, sql string, args ...any) ([]Member, error) {
+	rows, err := q.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list members: %w", err)
 	}

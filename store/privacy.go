@@ -71,6 +71,10 @@ type MemberData struct {
 	Attendance []MemberOccurrence
 	Interested []uint64 // Discord Scheduled Events they marked "Interested"
 	Changes    []Change // settings log lines they made
+	// Corrections and Excuses are the moderators' corrections of their
+	// record and their excuses, undone ones too.
+	Corrections []Correction
+	Excuses     []Excuse
 }
 
 // MemberOccurrence is one member's stored masks in one occurrence.
@@ -150,6 +154,13 @@ func (q *Queries) MemberData(ctx context.Context, guildID, userID uint64) (Membe
 		c.AuthorID = uint64(author)
 		return c, err
 	})
+	if err != nil {
+		return d, err
+	}
+	if d.Corrections, err = q.MemberCorrections(ctx, guildID, userID); err != nil {
+		return d, err
+	}
+	d.Excuses, err = q.MemberExcuses(ctx, guildID, userID)
 	return d, err
 }
 
@@ -181,8 +192,8 @@ func (c Counts) Total() int64 {
 const DeletedAuthor = "(a deleted member)"
 
 // DeleteMember removes everything stored about a member in a guild (their
-// attendance, interest, member row), anonymises the settings log lines
-// they wrote, and announces it so every process drops what it buffered.
+// attendance, interest, corrections and excuses, member row), anonymises
+// the settings log lines, corrections and excuses they wrote, and announces it so every process drops what it buffered.
 // With dryRun nothing changes and the counts say what would go. Running it
 // twice is harmless.
 func (s *Store) DeleteMember(ctx context.Context, guildID, userID uint64, dryRun bool) (Counts, error) {
@@ -190,6 +201,11 @@ func (s *Store) DeleteMember(ctx context.Context, guildID, userID uint64, dryRun
 	stmts := []struct{ table, sql string }{
 		{"attendance", `DELETE FROM attendance a USING occurrences o WHERE o.id = a.occurrence_id AND o.guild_id = $1 AND a.user_id = $2`},
 		{"interested", `DELETE FROM interested WHERE guild_id = $1 AND user_id = $2`},
+		{"corrections", `DELETE FROM corrections WHERE guild_id = $1 AND user_id = $2`},
+		{"excuses", `DELETE FROM excuses WHERE guild_id = $1 AND user_id = $2`},
+		// What they did as a moderator stays, without their name.
+		{"corrections_made", `UPDATE corrections SET author_id = 0, author_name = '` + DeletedAuthor + `' WHERE guild_id = $1 AND author_id = $2`},
+		{"excuses_made", `UPDATE excuses SET author_id = 0, author_name = '` + DeletedAuthor + `' WHERE guild_id = $1 AND author_id = $2`},
 		{"settings_log", `UPDATE settings_log SET author_id = 0, author_name = '` + DeletedAuthor + `' WHERE guild_id = $1 AND author_id = $2`},
 		{"members", `DELETE FROM members WHERE guild_id = $1 AND user_id = $2`},
 	}
@@ -236,6 +252,7 @@ func (s *Store) PurgeBefore(ctx context.Context, guildID uint64, cutoff time.Tim
 			if _, err := tx.Exec(ctx, `DELETE FROM coverage WHERE occurrence_id = ANY($1::bigint[])`, ids); err != nil {
 				return err
 			}
+			// Their corrections and excuses go with them (ON DELETE CASCADE).
 			tag, err = tx.Exec(ctx, `DELETE FROM occurrences WHERE id = ANY($1::bigint[])`, ids)
 			occ = tag.RowsAffected()
 			return err
@@ -246,6 +263,12 @@ func (s *Store) PurgeBefore(ctx context.Context, guildID uint64, cutoff time.Tim
 		counts["occurrences"] += occ
 		counts["attendance"] += att
 		if occ < int64(batch) {
+			// Leaves of absence that ended before the cutoff excuse nothing kept.
+			tag, err := s.pool.Exec(ctx, `DELETE FROM excuses WHERE guild_id = $1 AND ends_at <= $2`, int64(guildID), cutoff)
+			if err != nil {
+				return counts, fmt.Errorf("purge excuses before %s: %w", cutoff.Format(time.DateOnly), err)
+			}
+			counts["excuses"] += tag.RowsAffected()
 			return counts, nil
 		}
 	}
@@ -264,6 +287,8 @@ func collectIDs(ctx context.Context, db DBTX, sql string, args ...any) ([]int64,
 var guildTables = []struct{ table, sql string }{
 	{"attendance", `DELETE FROM attendance a USING occurrences o WHERE o.id = a.occurrence_id AND o.guild_id = $1`},
 	{"coverage", `DELETE FROM coverage c USING occurrences o WHERE o.id = c.occurrence_id AND o.guild_id = $1`},
+	{"corrections", `DELETE FROM corrections WHERE guild_id = $1`},
+	{"excuses", `DELETE FROM excuses WHERE guild_id = $1`},
 	{"occurrences", `DELETE FROM occurrences WHERE guild_id = $1`},
 	{"members", `DELETE FROM members WHERE guild_id = $1`},
 	{"posts", `DELETE FROM posts WHERE guild_id = $1`},

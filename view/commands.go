@@ -56,15 +56,32 @@ func (l Lang) WeekEmbed(p *report.Period, title string) discord.Embed {
 			{Name: l.T("members_attended"), Value: strconv.Itoa(len(p.Totals)), Inline: ptr(true)},
 		},
 	}
+	var lists []NamedList
 	if len(p.Never) == 0 {
 		e.Fields = append(e.Fields, discord.EmbedField{Name: l.T("never_attended"), Value: "0", Inline: ptr(true)})
-		return e
+	} else {
+		// One field for who never attended, its count in the heading: the
+		// count as a field of its own printed the heading twice.
+		lists = append(lists, NamedList{Title: l.T("never_attended"), Members: p.Never})
 	}
-	// One field for who never attended, its count in the heading: the
-	// count as a field of its own printed the heading twice.
-	never, _ := l.NameFields([]NamedList{{Title: l.T("never_attended"), Members: p.Never}}, min(namesChars, embedBudget-EmbedChars(e)))
-	e.Fields = append(e.Fields, never...)
+	if ex := ExcusedMembers(p, 0); len(ex) > 0 {
+		lists = append(lists, NamedList{Title: l.T("excused"), Members: ex})
+	}
+	fields, _ := l.NameFields(lists, min(namesChars*len(lists), embedBudget-EmbedChars(e)))
+	e.Fields = append(e.Fields, fields...)
 	return e
+}
+
+// ExcusedMembers are the members of a period excused from an event they
+// did not come to, by name; with role non-zero only holders of that role.
+func ExcusedMembers(p *report.Period, role uint64) []store.Member {
+	var out []store.Member
+	for _, t := range p.Excused {
+		if role == 0 || slices.Contains(t.Member.Roles, role) {
+			out = append(out, t.Member)
+		}
+	}
+	return out
 }
 
 // ClassLists name who was late, who left early and who did both, one list
@@ -85,6 +102,9 @@ func (l Lang) ClassLists(ev report.Event) []NamedList {
 			out = append(out, NamedList{Title: l.T(c.key), Members: ms})
 		}
 	}
+	if len(ev.Excused) > 0 {
+		out = append(out, NamedList{Title: l.T("excused"), Members: ev.Excused})
+	}
 	return out
 }
 
@@ -100,12 +120,16 @@ func (l Lang) MemberFields(t report.Total) []discord.EmbedField {
 	if !t.LastSeen.IsZero() {
 		last = l.Date(t.LastSeen)
 	}
-	return []discord.EmbedField{
+	f := []discord.EmbedField{
 		{Name: l.T("attended_expected"), Value: l.T("of", t.Attended, t.Expected), Inline: ptr(true)},
 		{Name: l.T("total_minutes"), Value: strconv.Itoa(t.Minutes), Inline: ptr(true)},
 		{Name: l.T("attendance_rate"), Value: Percent(t.Rate()), Inline: ptr(true)},
 		{Name: l.T("last_seen"), Value: last, Inline: ptr(true)},
 	}
+	if t.Excused > 0 {
+		f = append(f, discord.EmbedField{Name: l.T("excused_events"), Value: strconv.Itoa(t.Excused), Inline: ptr(true)})
+	}
+	return f
 }
 
 // MemberChart is one member's minutes per event, in time order; with more

@@ -46,6 +46,8 @@ func (l Lang) TimelineChart(ev report.Event) render.TimelineChart {
 			Name:    r.Member.Name(),
 			Present: r.Masks.Present.Bools(ev.Minutes),
 			Muted:   r.Masks.SelfMute.Or(r.Masks.SelfDeaf).Bools(ev.Minutes),
+			Added:   r.Masks.Added.Bools(ev.Minutes),
+			Removed: r.Masks.Removed.Bools(ev.Minutes),
 		})
 	}
 	return c
@@ -59,6 +61,8 @@ func (l Lang) Labels() render.Labels {
 		return render.Labels{
 			Minutes: "минуты", Participants: "участники", Time: "время",
 			Present: "в канале", Muted: "микрофон или звук выключен", Partly: "частично",
+			Deafened: "звук выключен", Added: "добавлено модератором", Removed: "убрано модератором",
+			NotRecorded: "не записано", Absent: "не было",
 			TopOf: "первые %d из %d", FirstOf: "первые %d из %d", Grouped: "шаг %d мин",
 			You: "вы",
 		}
