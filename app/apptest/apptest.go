@@ -38,11 +38,13 @@ var (
 	rendererErr  error
 )
 
-// CloseRenderer closes the shared browser; call it from TestMain after m.Run.
+// CloseRenderer closes the shared browser and removes the rollcall binary
+// Binary built; call it from TestMain after m.Run.
 func CloseRenderer() {
 	if renderer != nil {
 		_ = renderer.Close()
 	}
+	removeBinary()
 }
 
 // SharedRenderer is one browser for the whole test binary: starting
@@ -75,7 +77,14 @@ type World struct {
 // them) and a music bot, all members for a month.
 func NewWorld(t testing.TB, clk *clock.Fake) *World {
 	t.Helper()
-	sim := StartSim(t, discordsim.Options{Now: clk.Now})
+	return NewWorldAt(t, clk.Now)
+}
+
+// NewWorldAt is NewWorld on any clock: time.Now for a world that a real
+// rollcall process, which runs on real time, connects to.
+func NewWorldAt(t testing.TB, now func() time.Time) *World {
+	t.Helper()
+	sim := StartSim(t, discordsim.Options{Now: now})
 	w := &World{Sim: sim, Members: map[string]snowflake.ID{}}
 	w.Guild = sim.AddGuild("Клан")
 	w.BZS = sim.AddChannel(w.Guild, "БЗС основной", discord.ChannelTypeGuildVoice)
@@ -85,7 +94,7 @@ func NewWorld(t testing.TB, clk *clock.Fake) *World {
 	sim.SetAFKChannel(w.Guild, w.AFK)
 	w.Reports = sim.AddChannel(w.Guild, "отчёты", discord.ChannelTypeGuildText)
 	w.Reports2 = sim.AddChannel(w.Guild, "mod-log", discord.ChannelTypeGuildText)
-	joined := clk.Now().AddDate(0, -1, 0)
+	joined := now().AddDate(0, -1, 0)
 	for _, m := range []discordsim.MemberSpec{
 		{Username: "alexey", GlobalName: "Алексей 🎮"},
 		{Username: "zoe", GlobalName: "Zoë ⚔️"},
