@@ -146,7 +146,7 @@ func (w *PostWorker) Work(ctx context.Context, job *river.Job[PostArgs]) error {
 		w.Stats.Failed.Add(1)
 		return river.JobCancel(errors.New("guild no longer served"))
 	}
-	if !w.Discord.Ready() {
+	if !w.waitReady(ctx) {
 		return river.JobSnooze(5 * time.Second) // not an attempt: the bot is still connecting
 	}
 	post := a.post()
@@ -205,6 +205,37 @@ func (w *PostWorker) Work(ctx context.Context, job *river.Job[PostArgs]) error {
 	// If this write fails the job is retried; it finds the message by its
 	// marker and marks it then.
 	return w.Store.MarkPosted(ctx, post, uint64(m.ID), now)
+}
+
+// readyWait bounds how long an attempt waits for the gateway before the job
+// is put back (a snooze, not counted as an attempt).
+const readyWait = 30 * time.Second
+
+// waitReady waits until the bot is connected and its guilds have arrived.
+// A post pending at start (rescued from a dead process, or caught up) is
+// picked up before the gateway is ready; waiting here sends it as soon as
+// the bot can, where a snooze would leave it up to 5 s (plus River's fetch
+// interval) behind, more than one poll interval.
+func (w *PostWorker) waitReady(ctx context.Context) bool {
+	if w.Discord.Ready() {
+		return true
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	limit := time.NewTimer(readyWait)
+	defer limit.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-limit.C:
+			return false
+		case <-tick.C:
+			if w.Discord.Ready() {
+				return true
+			}
+		}
+	}
 }
 
 func (w *PostWorker) build(ctx context.Context, g *settings.Guild, a PostArgs, now time.Time) (compose.Message, error) {
