@@ -100,17 +100,18 @@ report_channels = ["%d", "%d"]
 }
 
 // StartProcess runs `rollcall run` with cfgText, the simulator's token and
-// dbURL, logging JSON to a buffer the test reads. The process is killed if
+// dbURL (and any further flags in args), logging JSON to a buffer the test
+// reads. The process is killed if
 // still running when t ends, and its log must hold neither the bot token
 // nor an interaction token of sim.
-func StartProcess(t testing.TB, sim *discordsim.Server, cfgText, dbURL string) *Process {
+func StartProcess(t testing.TB, sim *discordsim.Server, cfgText, dbURL string, args ...string) *Process {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(cfg, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(Binary(t), "run", "--config", cfg, "--log-format", "json", "--data-dir", filepath.Join(dir, "data"))
+	cmd := exec.Command(Binary(t), append([]string{"run", "--config", cfg, "--log-format", "json", "--data-dir", filepath.Join(dir, "data")}, args...)...)
 	cmd.Env = append(os.Environ(), "DISCORD_TOKEN="+sim.Token(), "DATABASE_URL="+dbURL)
 	cmd.Dir = dir
 	stderr, err := cmd.StderrPipe()
