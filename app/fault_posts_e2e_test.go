@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,7 +12,9 @@ import (
 
 	"rollcall/app/apptest"
 	"rollcall/clock"
+	"rollcall/compose"
 	"rollcall/discordsim"
+	"rollcall/render"
 )
 
 // Issue 14's faults around posts and outages, on the in-process harness and
@@ -259,4 +262,32 @@ func TestFaultDiscordHangs(t *testing.T) {
 	}
 	exactlyOneReport(t, w)
 	t.Logf("requests held while Discord hung: %d, given up by the bot: %d", hang.Held(), hang.Abandoned())
+}
+
+// countingRenderer counts the charts drawn by the renderer it wraps.
+type countingRenderer struct {
+	compose.Renderer
+	timelines atomic.Int64
+}
+
+func (c *countingRenderer) Timeline(ctx context.Context, t render.TimelineChart) ([]byte, error) {
+	c.timelines.Add(1)
+	return c.Renderer.Timeline(ctx, t)
+}
+
+// TestFaultRetriedPostIsNotRedrawn: a post that Discord fails to take for
+// its own reasons (5xx) is retried with the message its first attempt built,
+// not loaded and drawn again: a failing post must not keep taking CPU from
+// the ticks (bench figure 7).
+func TestFaultRetriedPostIsNotRedrawn(t *testing.T) {
+	w, h := oneEvent(t, at(16, 58, 0))
+	r := &countingRenderer{Renderer: apptest.SharedRenderer(t)}
+	h.Renderer = r
+	w.Sim.FailNext("POST", "/channels/{id}/messages", 4, 503, 0)
+	h.Start()
+	h.RunUntil(at(17, 0, 30), nil)
+	exactlyOneReport(t, w)
+	if n := r.timelines.Load(); n != 2 {
+		t.Errorf("%d timelines drawn for 2 posts that were sent 6 times, want one per post", n)
+	}
 }
