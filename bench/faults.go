@@ -37,8 +37,10 @@ type PostsFailing struct {
 	Failing Dist `json:"tick_while_posts_fail"`
 	// FailedAttempts counts the posts Discord refused (500) while the
 	// failing ticks were measured: each is a report built and drawn.
-	FailedAttempts int     `json:"failed_attempts"`
-	P99Ratio       float64 `json:"p99_ratio"`
+	FailedAttempts int `json:"failed_attempts"`
+	// Refused counts every post Discord refused, the first round included.
+	Refused  int     `json:"refused_posts"`
+	P99Ratio float64 `json:"p99_ratio"`
 }
 
 // tickEvery is figure 7's real time between ticks: 100× faster than 5 s.
@@ -163,6 +165,7 @@ func runPostsFailing(ctx context.Context, cfg Config, res *Results) error {
 	before := failed()
 	failing := ticks(cfg.FailingMinutes)
 	attempts := failed() - before
+	refused := failed()
 
 	// Discord is well again: the posts go out, then nothing fails.
 	w.sim.ClearFaults()
@@ -181,7 +184,7 @@ func runPostsFailing(ctx context.Context, cfg Config, res *Results) error {
 	}
 	quiet = append(quiet, ticks(cfg.FailingMinutes)...)
 
-	f := &PostsFailing{Present: cfg.FailingPresent, Jobs: cfg.FailingJobs, Quiet: distOf(quiet), Failing: distOf(failing), FailedAttempts: attempts}
+	f := &PostsFailing{Present: cfg.FailingPresent, Jobs: cfg.FailingJobs, Quiet: distOf(quiet), Failing: distOf(failing), FailedAttempts: attempts, Refused: refused}
 	if f.Quiet.P99 > 0 {
 		f.P99Ratio = round3(f.Failing.P99 / f.Quiet.P99)
 	}
