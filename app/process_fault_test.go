@@ -264,8 +264,7 @@ func newRenderGate(t *testing.T) *renderGate {
 	}))
 	t.Cleanup(g.srv.Close)
 	t.Cleanup(g.Open)
-	_, file, _, _ := runtime.Caller(0)
-	bundle, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "render", "assets", "echarts.min.js"))
+	bundle, err := os.ReadFile(echartsBundle())
 	if err != nil {
 		t.Skipf("no ECharts bundle to wrap (make assets): %v", err)
 	}
@@ -288,6 +287,12 @@ func newRenderGate(t *testing.T) *renderGate {
 		t.Fatal(err)
 	}
 	return g
+}
+
+// echartsBundle is where `make assets` puts the ECharts the binary embeds.
+func echartsBundle() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "render", "assets", "echarts.min.js")
 }
 
 // Open lets every render waiting at the gate, and every later one, go on.
@@ -375,7 +380,11 @@ func TestFaultStoppedMidPost(t *testing.T) {
 					t.Errorf("channel %d: posted %v after the new process was ready, more than one poll interval (%v)", m.ChannelID, late, pollInterval)
 				}
 				if len(m.Files) != 1 || m.Files[0].Name != "timeline.png" {
-					t.Errorf("channel %d: the restarted post has files %v, want its chart", m.ChannelID, m.Files)
+					// Without `make assets` the binary has no ECharts and
+					// posts text tables; CI always builds them.
+					if _, err := os.Stat(echartsBundle()); err == nil {
+						t.Errorf("channel %d: the restarted post has files %v, want its chart", m.ChannelID, m.Files)
+					}
 				}
 			}
 			if code := second.Term(); code != 0 {
