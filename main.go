@@ -17,6 +17,9 @@ import (
 	"syscall"
 	"time"
 
+	disgobot "github.com/disgoorg/disgo/bot"
+	"github.com/disgoorg/disgo/rest"
+
 	"rollcall/app"
 	"rollcall/config"
 	"rollcall/demo"
@@ -157,6 +160,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Schema:        schema,
 		Logger:        log,
 		RenderOptions: render.Options{ChromiumPath: *chromium, EChartsPath: *echarts},
+		// REST goes to discord_api_url; the gateway's address is what its
+		// GET /gateway answers, so a local Discord needs no second key.
+		ClientOpts: []disgobot.ConfigOpt{disgobot.WithRestClientConfigOpts(rest.WithURL(cfg.DiscordAPIURL))},
 	})
 	if err != nil {
 		log.Error("start", slog.Any("error", err))

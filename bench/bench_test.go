@@ -56,7 +56,7 @@ func TestSmoke(t *testing.T) {
 	}
 	if raceEnabled {
 		t.Log("skipping the figures that run the bot over the gateway: disgo races under -race (scripts/test.sh)")
-		drop("ingest", "interactions", "footprint")
+		drop("ingest", "interactions", "footprint", "posts-failing")
 	}
 
 	res := Run(ctx, cfg)
@@ -95,6 +95,12 @@ func TestSmoke(t *testing.T) {
 	if want["footprint"] && (res.Footprint == nil || res.Footprint.PeakRSSMB <= 0) {
 		t.Errorf("footprint: %+v", res.Footprint)
 	}
+	if want["posts-failing"] && (res.PostsFailing == nil || res.PostsFailing.Refused < res.PostsFailing.Jobs || res.PostsFailing.Failing.N == 0 || res.PostsFailing.Quiet.N == 0) {
+		t.Errorf("posts-failing: %+v", res.PostsFailing)
+	}
+	if want["absent-heap"] && (res.AbsentHeap == nil || res.AbsentHeap.Rows == 0 || res.AbsentHeap.PeakMB <= 0) {
+		t.Errorf("absent-heap: %+v", res.AbsentHeap)
+	}
 
 	md := Markdown(res)
 	for _, s := range []string{"# rollcall benchmarks", "## Summary", "## 5. Slash commands"} {
@@ -111,7 +117,8 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"ingest_ratio_at_1000", "ingest_ms_at_10000_new_minute", "statements_on_same_minute_tick", "storage_ratio",
-		"query_p95_ms", "render_warm_p50_ms_timeline20", "render_warm_p50_ms_leaderboard50", "ack_p99_ms", "reply_p95_ms", "bot_rss_mb_1000", "machine"} {
+		"query_p95_ms", "render_warm_p50_ms_timeline20", "render_warm_p50_ms_leaderboard50", "ack_p99_ms", "reply_p95_ms", "bot_rss_mb_1000",
+		"tick_p99_ms_while_posts_fail", "absent_all_time_peak_heap_mb", "machine"} {
 		if _, ok := keys[k]; !ok {
 			t.Errorf("results.json lacks %q", k)
 		}

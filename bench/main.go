@@ -1,7 +1,8 @@
 // Command bench measures rollcall against the design it replaces and
-// against the limits it claims (issue #7): ingest per poll tick, storage per
-// member-event, report queries, chart rendering, slash-command latency and
-// the bot's memory. It prints a Markdown report and writes the same figures
+// against the limits it claims (issues #7 and #14): ingest per poll tick,
+// storage per member-event, report queries, chart rendering, slash-command
+// latency, the bot's memory, the tick while posts fail and the heap of
+// /absent over years. It prints a Markdown report and writes the same figures
 // to results.json and results.md.
 //
 // Run it with `make bench` (real PostgreSQL, real Chromium, the Discord
@@ -43,7 +44,11 @@ type Config struct {
 	QueryIters, RenderIters             int
 	FootprintMembers, FootprintMinutes  int
 	Interactions, InFlight              int
-	Log                                 *slog.Logger
+	// Figure 7: members present, post jobs failing, minutes of ticks per phase.
+	FailingPresent, FailingJobs, FailingMinutes int
+	// Figure 8: days of history and members for /absent period:all.
+	AbsentDays, AbsentMembers int
+	Log                       *slog.Logger
 }
 
 // DefaultConfig is what `make bench` runs.
@@ -56,6 +61,8 @@ func DefaultConfig() Config {
 		QueryIters: 60, RenderIters: 30,
 		FootprintMembers: 1000, FootprintMinutes: 60,
 		Interactions: 100, InFlight: 10,
+		FailingPresent: 1000, FailingJobs: 20, FailingMinutes: 15,
+		AbsentDays: 5 * 365, AbsentMembers: 500,
 	}
 }
 
@@ -68,10 +75,12 @@ func Quick() Config {
 	c.QueryIters, c.RenderIters = 3, 3
 	c.FootprintMembers, c.FootprintMinutes = 20, 2
 	c.Interactions, c.InFlight = 4, 2
+	c.FailingPresent, c.FailingJobs, c.FailingMinutes = 20, 3, 1
+	c.AbsentDays, c.AbsentMembers = 30, 30
 	return c
 }
 
-var allFigures = []string{"ingest", "storage", "queries", "render", "interactions", "footprint"}
+var allFigures = []string{"ingest", "storage", "queries", "render", "interactions", "footprint", "posts-failing", "absent-heap"}
 
 func adminURL() string {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
@@ -187,6 +196,8 @@ func Run(ctx context.Context, cfg Config) *Results {
 	step("render", func() error { return runRender(ctx, cfg, res) })
 	step("interactions", func() error { return runInteractions(ctx, cfg, res) })
 	step("footprint", func() error { return runFootprint(ctx, cfg, res) })
+	step("posts-failing", func() error { return runPostsFailing(ctx, cfg, res) })
+	step("absent-heap", func() error { return runAbsentHeap(ctx, cfg, res) })
 	res.finish(time.Since(start))
 	return res
 }

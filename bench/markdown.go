@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Markdown is the report: a summary of targets, then each figure's table.
@@ -118,6 +119,32 @@ func Markdown(r *Results) string {
 		p("The bot alone in a child process (no simulator, no browser) recording %d minutes (%d ticks) with %s members present: "+
 			"VmRSS %s MB at the end, peak (VmHWM, start-up included) %s MB, highest seen from outside %s MB; Go heap in use %s MB, %d goroutines.\n\n",
 			f.Minutes, f.Ticks, thousands(f.Members), fmtNum(f.RSSMB), fmtNum(f.PeakRSSMB), fmtNum(f.SampledMaxMB), fmtNum(f.HeapInuseMB), f.Goroutines)
+	}
+
+	if f := r.PostsFailing; f != nil {
+		p("## 7. The tick while posts fail\n\n")
+		p("`bot.Tick` with its write on the whole running app (River's workers, the browser, the recorder) with %s members present, "+
+			"ticks paced %s ms apart (a 5 s poll on a clock %d× faster): "+
+			"%d minutes of ticks with nothing failing before and after, and %d minutes from the moment %d post jobs fall due while Discord answers "+
+			"every post 500 (a transient error: retried on the design's own backoff, 5 s doubling, compressed the same way; "+
+			"%d attempts refused while measured; a retry within a minute sends the message its job built before, later ones build and draw it again).\n\n",
+			thousands(f.Present), fmtNum(ms(tickEvery)), int(5*time.Second/tickEvery), 2*r.cfg.FailingMinutes, r.cfg.FailingMinutes, f.Jobs, f.FailedAttempts)
+		p("| ticks | n | p50 | p95 | p99 | max |\n|---|---:|---:|---:|---:|---:|\n")
+		for _, x := range []struct {
+			what string
+			d    Dist
+		}{{"nothing failing", f.Quiet}, {"posts failing", f.Failing}} {
+			p("| %s | %d | %s | %s | %s | %s |\n", x.what, x.d.N, fmtNum(x.d.P50), fmtNum(x.d.P95), fmtNum(x.d.P99), fmtNum(x.d.Max))
+		}
+		p("\n")
+	}
+
+	if a := r.AbsentHeap; a != nil {
+		p("## 8. /absent over years: the heap\n\n")
+		p("Three `/absent period:all` at once through the report pipeline (a snapshot each, `report.Build`, the message) over %s days "+
+			"of %d members: %s events, %s attendance rows. Go's live heap was %s MB before and peaked at %s MB while they ran; "+
+			"each took %s ms (median).\n\n",
+			thousands(a.Days), a.Members, thousands(a.Events), thousands(int(a.Rows)), fmtNum(a.BeforeMB), fmtNum(a.PeakMB), fmtNum(a.Took.P50))
 	}
 
 	if len(r.Errors) > 0 {

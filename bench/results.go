@@ -27,6 +27,11 @@ type Results struct {
 	AckP99Ms                   *float64           `json:"ack_p99_ms"`
 	ReplyP95Ms                 *float64           `json:"reply_p95_ms"`
 	BotRSSMB1000               *float64           `json:"bot_rss_mb_1000"`
+	// TickP99MsWhilePostsFail is figure 7's tick p99 while the posts fail,
+	// TickP99MsNothingFailing the same with nothing failing.
+	TickP99MsWhilePostsFail *float64 `json:"tick_p99_ms_while_posts_fail"`
+	TickP99MsNothingFailing *float64 `json:"tick_p99_ms_nothing_failing"`
+	AbsentAllTimePeakHeapMB *float64 `json:"absent_all_time_peak_heap_mb"`
 
 	Ingest       []IngestRow   `json:"ingest"`
 	Storage      *Storage      `json:"storage"`
@@ -34,6 +39,8 @@ type Results struct {
 	Render       *Render       `json:"render"`
 	Interactions *Interactions `json:"interactions"`
 	Footprint    *Footprint    `json:"footprint"`
+	PostsFailing *PostsFailing `json:"posts_failing"`
+	AbsentHeap   *AbsentHeap   `json:"absent_heap"`
 	Targets      []Target      `json:"targets"`
 	Errors       []string      `json:"errors"`
 
@@ -216,6 +223,24 @@ func (r *Results) finish(took time.Duration) {
 	}
 	judge(6, "bot RSS while recording 1,000 present (peak, without Chromium)", "< 100 MB", r.BotRSSMB1000, " MB",
 		func(v float64) bool { return v < 100 }, "")
+	var ratio *float64
+	failNote := ""
+	if f := r.PostsFailing; f != nil {
+		r.TickP99MsWhilePostsFail, r.TickP99MsNothingFailing = ptr(f.Failing.P99), ptr(f.Quiet.P99)
+		ratio = ptr(f.P99Ratio)
+		failNote = fmt.Sprintf("tick p99 %s ms while %d post jobs failed (%d attempts refused), %s ms with nothing failing",
+			fmtNum(f.Failing.P99), f.Jobs, f.FailedAttempts, fmtNum(f.Quiet.P99))
+	}
+	judge(7, fmt.Sprintf("tick p99 at %s present while %d post jobs fail ÷ with nothing failing", thousands(r.cfg.FailingPresent), r.cfg.FailingJobs),
+		"≤ 2×", ratio, "×", func(v float64) bool { return v <= 2 }, failNote)
+	heapNote := ""
+	if a := r.AbsentHeap; a != nil {
+		r.AbsentAllTimePeakHeapMB = ptr(a.PeakMB)
+		heapNote = fmt.Sprintf("%s events, %s attendance rows; the live heap was %s MB before; each report took %s ms (p50)",
+			thousands(a.Events), thousands(int(a.Rows)), fmtNum(a.BeforeMB), fmtNum(a.Took.P50))
+	}
+	judge(8, fmt.Sprintf("peak heap of three concurrent /absent period:all over %s days of %d members", thousands(r.cfg.AbsentDays), r.cfg.AbsentMembers),
+		"≤ 100 MB", r.AbsentAllTimePeakHeapMB, " MB", func(v float64) bool { return v <= 100 }, heapNote)
 }
 
 func storageNote(s *Storage) string {

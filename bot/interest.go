@@ -55,6 +55,10 @@ func (b *Bot) loadNative(client *disgobot.Client, gid snowflake.ID) {
 	}
 }
 
+// interestedPage is the most users Discord returns per page of
+// GET .../scheduled-events/{id}/users.
+const interestedPage = 100
+
 // loadInterested pages through GET .../scheduled-events/{id}/users.
 func (b *Bot) loadInterested(client *disgobot.Client, gid, eventID snowflake.ID) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -62,17 +66,29 @@ func (b *Bot) loadInterested(client *disgobot.Client, gid, eventID snowflake.ID)
 	var users []uint64
 	var after snowflake.ID
 	for {
-		page, err := client.Rest.GetGuildScheduledEventUsers(gid, eventID, false, 0, after, 100, rest.WithCtx(ctx))
+		// disgo v0.19.6's GetGuildScheduledEventUsers builds its query
+		// (limit, after) and then compiles the endpoint without it, so every
+		// call returned the first page again: with 100 interested or more
+		// the loop never ended (thousands of requests a minute, the guild
+		// not ready until the timeout, nobody stored). The endpoint is
+		// compiled here with the query.
+		q := discord.QueryValues{"limit": interestedPage}
+		if after != 0 {
+			q["after"] = after
+		}
+		var page []discord.GuildScheduledEventUser
+		err := client.Rest.Do(rest.GetGuildScheduledEventUsers.Compile(q, gid, eventID), nil, &page, rest.WithCtx(ctx))
 		if err != nil {
 			b.log.Error("fetch interested users", slog.Uint64("event_id", uint64(eventID)), slog.Any("error", err))
 			return
 		}
+		last := after
 		for _, u := range page {
 			users = append(users, uint64(u.User.ID))
 			after = max(after, u.User.ID)
 		}
-		if len(page) < 100 {
-			break
+		if len(page) < interestedPage || after == last {
+			break // the last page, or one that did not move on (never ask for it again)
 		}
 	}
 	if err := b.store.SetInterested(ctx, uint64(gid), uint64(eventID), users); err != nil {

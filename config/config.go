@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -27,6 +28,8 @@ const (
 	DefaultCatchUp      = 6 * time.Hour
 	// DefaultDBOutageWindow bounds the in-memory buffer during a database outage.
 	DefaultDBOutageWindow = 30 * time.Minute
+	// DefaultDiscordAPIURL is the base of Discord's HTTP API, version 10.
+	DefaultDiscordAPIURL = "https://discord.com/api/v10"
 )
 
 // Config is the whole configuration, validated.
@@ -44,6 +47,11 @@ type Config struct {
 	// this are dropped (loudly).
 	DBOutageWindow Duration `toml:"db_outage_window"`
 	LogLevel       string   `toml:"log_level"`
+	// DiscordAPIURL is the base of Discord's HTTP API (default
+	// DefaultDiscordAPIURL): changed only to go through a rate-limit proxy
+	// or to test against a local Discord such as rollcall's simulator. The
+	// gateway's address comes from its GET /gateway.
+	DiscordAPIURL string `toml:"discord_api_url"`
 	// Commands says where slash commands are registered: "auto" (the
 	// default: per configured guild while every guild the bot serves is in
 	// this file, else globally), "guild" or "global".
@@ -309,6 +317,11 @@ func (c *Config) Validate() error {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+	if c.DiscordAPIURL == "" {
+		c.DiscordAPIURL = DefaultDiscordAPIURL
+	} else if err := validateAPIURL(c.DiscordAPIURL); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.validateToken(); err != nil {
 		errs = append(errs, err)
 	}
@@ -364,6 +377,26 @@ func (c *Config) Validate() error {
 	if len(errs) > 0 {
 		c.Validated = nil
 		return errs
+	}
+	return nil
+}
+
+// validateAPIURL accepts an absolute http(s) URL with a host and without a
+// trailing slash, query or fragment: disgo appends each route's path
+// ("/gateway", "/channels/…") to it as it is, so a trailing slash would make
+// every path start with "//".
+func validateAPIURL(raw string) error {
+	const key = "discord_api_url"
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+		return keyErr(key, "%q is not an http(s) URL: write the base of Discord's API, e.g. %q, or leave it out", settings.Clip(raw), DefaultDiscordAPIURL)
+	case u.User != nil:
+		return keyErr(key, "must not hold a user or password: the bot authenticates with its token")
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#"):
+		return keyErr(key, "%q has a query or fragment: write only the base, e.g. %q", settings.Clip(raw), DefaultDiscordAPIURL)
+	case strings.HasSuffix(raw, "/"):
+		return keyErr(key, "%q ends with a slash: write it without the trailing slash, e.g. %q", settings.Clip(raw), DefaultDiscordAPIURL)
 	}
 	return nil
 }

@@ -38,6 +38,17 @@
 //     and follow-ups; edits as MESSAGE_UPDATE, deletions as MESSAGE_DELETE.
 //     Ephemeral messages are never dispatched nor listed by GET messages.
 //     Without MESSAGE_CONTENT, users' messages arrive with empty content.
+//   - HoldNext and HoldAll hold REST requests at an exact point, as a slow
+//     Discord would: HoldBefore before the request is handled (it has no
+//     effect yet), HoldAfter once it is handled (a message exists) with its
+//     answer held back. Hold.Wait returns when a request is held; Release
+//     lets it go on. A request whose client gives up while held (a timeout,
+//     a killed process: the connection closes) is never handled (before) or
+//     never answered (after), and its RequestRecord says Abandoned; wait for
+//     Hold.Abandoned before Release, or it may be handled after all.
+//   - BotMessages lists every message the bot made in any channel (deleted
+//     and ephemeral ones too); InteractionTokens every interaction token
+//     issued, so a test can check that none reaches a log.
 //   - Message.Writes keeps the allowed_mentions of every create and edit.
 //     disgo's REST client fills in its own default allowed_mentions (parse
 //     users, roles, everyone) when a message sets none, so to prove a bot

@@ -42,6 +42,8 @@ type Message struct {
 	Interaction   bool // an interaction response or follow-up, not a channel post
 	Timestamp     time.Time
 	Edited        bool
+	// Deleted is set only by BotMessages, which lists deleted messages too.
+	Deleted bool
 	// Nonce is the nonce the message was created with ("" if none).
 	Nonce string
 	// AllowedMentions is the allowed_mentions object of the request that

@@ -72,6 +72,14 @@ func (s *Server) FailNextAfterHandling(method, pathPattern string, n int, status
 	s.failRules = append(s.failRules, &failRule{method: method, pattern: pathPattern, n: n, status: status, after: true})
 }
 
+// ClearFaults drops every fault FailNext and FailNextAfterHandling still
+// had to inject: Discord is well again.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failRules = nil
+}
+
 func (s *Server) takeFault(method string, rt *route) *failRule {
 	s.mu.Lock()
 	defer s.mu.Unlock()

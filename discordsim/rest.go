@@ -24,6 +24,10 @@ type RequestRecord struct {
 	// AuditLogReason is the X-Audit-Log-Reason header, URL-decoded as
 	// Discord reads it; "" without one.
 	AuditLogReason string
+	// Abandoned: the client went away while a Hold held the request. Held
+	// before handling, it never took effect (Status 0); held after, it did
+	// (Status is what the handler answered) but no answer was delivered.
+	Abandoned bool
 }
 
 // route is one REST route the simulator serves.
@@ -188,7 +192,9 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
 	rec := RequestRecord{Time: time.Now(), Method: r.Method, ContentType: r.Header.Get("Content-Type"), Body: trim(body, 16<<10)}
 	defer func() {
-		rec.Status = sw.status
+		if rec.Status == 0 {
+			rec.Status = sw.status
+		}
 		s.mu.Lock()
 		s.requests = append(s.requests, rec)
 		s.notifyLocked()
@@ -231,6 +237,29 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	hold := s.takeHold(r.Method, rt)
+	if hold != nil && hold.when == HoldBefore && !hold.wait(r.Context()) {
+		rec.Abandoned = true // the client gave up first: the request never took effect
+		return
+	}
+	if hold != nil && hold.when == HoldAfter {
+		// Handled now, answered once the hold is released.
+		answer := &heldAnswer{header: sw.Header().Clone()}
+		inner := &statusWriter{ResponseWriter: answer}
+		s.handleRoute(inner, r, rt, params, body)
+		if !hold.wait(r.Context()) {
+			rec.Status, rec.Abandoned = inner.status, true
+			return
+		}
+		answer.replay(sw)
+		return
+	}
+	s.handleRoute(sw, r, rt, params, body)
+}
+
+// handleRoute answers a request that passed the checks: an injected fault,
+// the rate limit, or the route's handler.
+func (s *Server) handleRoute(sw *statusWriter, r *http.Request, rt *route, params map[string]string, body []byte) {
 	rule := s.takeFault(r.Method, rt)
 	if rule != nil && !rule.after {
 		s.writeFault(sw, rule, rt, params)

@@ -144,6 +144,7 @@ type Server struct {
 	routeLimits  map[string]routeLimit
 	buckets      map[string]*bucket
 	failRules    []*failRule
+	holds        []*Hold
 	routeCache   []*route
 	dms          map[snowflake.ID]snowflake.ID // user -> DM channel
 	shards       int

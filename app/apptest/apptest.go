@@ -7,6 +7,7 @@ package apptest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -37,11 +38,13 @@ var (
 	rendererErr  error
 )
 
-// CloseRenderer closes the shared browser; call it from TestMain after m.Run.
+// CloseRenderer closes the shared browser and removes the rollcall binary
+// Binary built; call it from TestMain after m.Run.
 func CloseRenderer() {
 	if renderer != nil {
 		_ = renderer.Close()
 	}
+	removeBinary()
 }
 
 // SharedRenderer is one browser for the whole test binary: starting
@@ -74,7 +77,14 @@ type World struct {
 // them) and a music bot, all members for a month.
 func NewWorld(t testing.TB, clk *clock.Fake) *World {
 	t.Helper()
-	sim := StartSim(t, discordsim.Options{Now: clk.Now})
+	return NewWorldAt(t, clk.Now)
+}
+
+// NewWorldAt is NewWorld on any clock: time.Now for a world that a real
+// rollcall process, which runs on real time, connects to.
+func NewWorldAt(t testing.TB, now func() time.Time) *World {
+	t.Helper()
+	sim := StartSim(t, discordsim.Options{Now: now})
 	w := &World{Sim: sim, Members: map[string]snowflake.ID{}}
 	w.Guild = sim.AddGuild("Клан")
 	w.BZS = sim.AddChannel(w.Guild, "БЗС основной", discord.ChannelTypeGuildVoice)
@@ -84,7 +94,7 @@ func NewWorld(t testing.TB, clk *clock.Fake) *World {
 	sim.SetAFKChannel(w.Guild, w.AFK)
 	w.Reports = sim.AddChannel(w.Guild, "отчёты", discord.ChannelTypeGuildText)
 	w.Reports2 = sim.AddChannel(w.Guild, "mod-log", discord.ChannelTypeGuildText)
-	joined := clk.Now().AddDate(0, -1, 0)
+	joined := now().AddDate(0, -1, 0)
 	for _, m := range []discordsim.MemberSpec{
 		{Username: "alexey", GlobalName: "Алексей 🎮"},
 		{Username: "zoe", GlobalName: "Zoë ⚔️"},
@@ -149,13 +159,54 @@ func New(t testing.TB, w *World, clk *clock.Fake, cfgText string) *Harness {
 	}
 	log, logs := newLogCapture(t)
 	h := &Harness{t: t, W: w, Clock: clk, Config: cfg, DBURL: dbURL, Logs: logs, log: log, parked: new([]*Harness)}
+	// The log is captured at debug level: neither the bot token nor any
+	// interaction token the simulator issued may appear in it.
+	simtest.WatchLog(t, w.Sim, logs)
 	t.Cleanup(func() {
 		h.Stop()
-		if strings.Contains(logs.Text(), w.Sim.Token()) {
-			t.Error("the bot token appears in the logs")
-		}
+		CheckNoMentions(t, w.Sim)
 	})
 	return h
+}
+
+// CheckNoMentions fails t for every create or edit of a message the bot
+// made (posts, command replies, follow-ups, errors) that lets Discord ping
+// anyone: names and report text come from members, and none of it may
+// mention anybody. disgo sends its own default (users, roles, everyone,
+// replied user) when a message sets none, so nil is not what is checked:
+// the value must mention nobody. Every end-to-end test runs it at cleanup;
+// that each write sets exactly {"parse": []} is TestFaultAllowedMentions'.
+func CheckNoMentions(t testing.TB, sim *discordsim.Server) {
+	t.Helper()
+	for _, m := range sim.BotMessages() {
+		for i, wr := range m.Writes {
+			if am := wr.AllowedMentions; !MentionsNobody(am) {
+				t.Errorf("message %d in channel %d (write %d of %d, interaction %v) allows mentions %s, want {\"parse\":[]}",
+					m.ID, m.ChannelID, i+1, len(m.Writes), m.Interaction, DescribeMentions(am))
+			}
+		}
+	}
+}
+
+// NoMentions reports whether am is exactly what rollcall means by "mention
+// nobody": {"parse": []} and nothing else.
+func NoMentions(am *discord.AllowedMentions) bool {
+	return am != nil && am.Parse != nil && len(am.Parse) == 0 && len(am.Users) == 0 && len(am.Roles) == 0 && !am.RepliedUser
+}
+
+// MentionsNobody reports whether am, as Discord reads it, pings nobody: it
+// was sent, parses nothing (an empty or null parse) and lists no one.
+func MentionsNobody(am *discord.AllowedMentions) bool {
+	return am != nil && len(am.Parse) == 0 && len(am.Users) == 0 && len(am.Roles) == 0 && !am.RepliedUser
+}
+
+// DescribeMentions is am as the JSON the bot sent.
+func DescribeMentions(am *discord.AllowedMentions) string {
+	if am == nil {
+		return "(none sent)"
+	}
+	b, _ := json.Marshal(am)
+	return string(b)
 }
 
 // Start starts the app and returns once it is parked waiting for its first tick.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"rollcall/discordsim"
 )
 
 // LogCapture is an slog.Handler that records every record, at every level, for
@@ -22,14 +24,24 @@ type LogCapture struct {
 type captureStore struct {
 	mu      sync.Mutex
 	records []slog.Record
-	t       testing.TB // nil unless forwarding to t.Log
-	done    bool       // t finished: t.Log would panic
+	t       testing.TB                  // nil unless forwarding to t.Log
+	done    bool                        // t finished: t.Log would panic
+	checked map[*discordsim.Server]bool // simulators whose tokens were looked for (leaks.go)
 }
 
 // NewLogCapture returns a logger writing to a new LogCapture, and the capture.
 // When testing.Verbose(), records at Info and above are also forwarded to t.Log
 // (Debug is only recorded: disgo logs every gateway message at Debug).
+//
+// The capture is also checked, when t ends, for the credentials of every
+// simulator started with Start for t: see WatchLog.
 func NewLogCapture(t testing.TB) (*slog.Logger, *LogCapture) {
+	l, c := newLogCapture(t)
+	watchCapture(t, c)
+	return l, c
+}
+
+func newLogCapture(t testing.TB) (*slog.Logger, *LogCapture) {
 	st := &captureStore{}
 	if testing.Verbose() {
 		st.t = t

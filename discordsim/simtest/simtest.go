@@ -29,7 +29,8 @@ const unsetNotice = conformance.EnvSpec + " not set: requests are not checked ag
 // registers a cleanup that closes it and fails t if any request did not conform,
 // any answer of the simulator did not conform to the spec's response schemas,
 // any request hit an unknown route, or any interaction was not acknowledged
-// properly. Response checking builds its validator on the first answer, once
+// properly; and it fails t if the bot token or an interaction token appears
+// in a log captured with NewLogCapture for t (see WatchLog). Response checking builds its validator on the first answer, once
 // per test process (about 0.2 s; see package conformance).
 //
 // A CheckRequest or CheckResponse already in opts runs as well, before the
@@ -55,14 +56,16 @@ func Start(t testing.TB, opts discordsim.Options) *discordsim.Server {
 		opts.CheckResponse = chainResponseChecks(opts.CheckResponse, checker.CheckResponse)
 	}
 	if opts.Logger == nil {
-		opts.Logger, _ = NewLogCapture(t)
+		opts.Logger, _ = newLogCapture(t) // the simulator's own log: not the bot's
 	}
 
 	s, err := discordsim.New(opts)
 	if err != nil {
 		t.Fatalf("simtest: start simulator: %v", err)
 	}
+	watchSim(t, s)
 	t.Cleanup(func() {
+		defer simDone(t, s)
 		// Close first, so that requests still in flight are recorded.
 		if err := s.Close(); err != nil {
 			t.Errorf("simtest: close simulator: %v", err)
