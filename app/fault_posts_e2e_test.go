@@ -84,6 +84,10 @@ func TestFaultFirstReportChannelDeleted(t *testing.T) {
 			if !whileDown {
 				w.Sim.DeleteChannel(w.Guild, w.Reports)
 			}
+			// Snapshots read at start (the settings of guilds managed from
+			// Discord, members' privacy choices) are not reports, nor is the
+			// purge's.
+			atStart := len(proxy.Statements())
 			const reports = 3
 			// One tick at a time, counting the statements each sends while
 			// it runs until the bot is settled again.
@@ -119,8 +123,11 @@ func TestFaultFirstReportChannelDeleted(t *testing.T) {
 				t.Errorf("the deleted channel got %d requests in all, want one per report (no retries, no searches)", all)
 			}
 			builds := 0
-			for _, sql := range proxy.Statements() {
-				if strings.Contains(strings.ToLower(sql), "repeatable read") {
+			for _, sql := range proxy.Statements()[atStart:] {
+				switch {
+				case strings.Contains(sql, "SELECT guild_id FROM members UNION"):
+					builds-- // the day's purge, caught up at start, reads in a snapshot too
+				case strings.Contains(strings.ToLower(sql), "repeatable read"):
 					builds++ // one read-only snapshot per report built
 				}
 			}
