@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -447,5 +448,22 @@ func TestE2EHelloOnlyWhereAllowed(t *testing.T) {
 	}
 	if n := len(w.Sim.Messages(system)); n != 0 {
 		t.Fatalf("%d messages where the bot may not post", n)
+	}
+}
+
+// A guild set up a moment ago by another process, whose notification has
+// not arrived: /rollcall looks in the database before saying "not set up".
+func TestE2ERollcallSetUpElsewhereJustNow(t *testing.T) {
+	w, h := discordOnly(t, time.Date(2026, 11, 26, 12, 0, 0, 0, msk))
+	h.Start()
+	// What another process's /rollcall setup stored, without its NOTIFY.
+	spec := fmt.Sprintf(`{"id":"%d","timezone":"Asia/Tokyo","report_channels":["%d"],"schedules":[]}`, w.Guild, w.Reports)
+	if _, err := h.Store().Pool().Exec(context.Background(),
+		`INSERT INTO guild_settings (guild_id, spec, version, updated_at, updated_by) VALUES ($1, $2, 1, now(), 1)`, int64(w.Guild), spec); err != nil {
+		t.Fatal(err)
+	}
+	r := rc(t, w, w.Sim.GuildOwner(w.Guild), "settings")
+	if !strings.Contains(fmt.Sprint(r.Content, r.Embeds, r.Files), "Asia/Tokyo") {
+		t.Fatalf("/rollcall settings right after a setup elsewhere: %q %+v", r.Content, r.Embeds)
 	}
 }

@@ -90,6 +90,9 @@ type Bot struct {
 
 	readyMu sync.Mutex
 	ready   map[snowflake.ID]bool // guilds whose GUILD_CREATE and members arrived since the last READY
+	// unset are guilds that arrived without settings: set up later (from
+	// Discord, in any process), they are loaded then (watchSetUp).
+	unset   map[snowflake.ID]bool
 	session map[snowflake.ID]bool // guilds listed in the last READY
 
 	running atomic.Bool
@@ -115,7 +118,7 @@ func New(opts Options) (*Bot, error) {
 	b := &Bot{
 		opts: opts, reg: opts.Settings, store: opts.Store, clock: opts.Clock, log: opts.Logger,
 		connected: make(chan struct{}),
-		ready:     map[snowflake.ID]bool{}, session: map[snowflake.ID]bool{},
+		ready:     map[snowflake.ID]bool{}, session: map[snowflake.ID]bool{}, unset: map[snowflake.ID]bool{},
 	}
 	b.recorder = &Recorder{Store: opts.Store, Poster: opts.Poster, Log: opts.Logger.With(slog.String("component", "recorder")),
 		PollInterval: opts.PollInterval, OutageWindow: opts.DBOutageWindow, WriteTimeout: opts.WriteTimeout}
@@ -228,10 +231,11 @@ func (b *Bot) Run(ctx context.Context) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); b.recorder.Run(workCtx) }()
 	go func() { defer wg.Done(); b.work.run(workCtx) }()
 	go func() { defer wg.Done(); b.presence.run(workCtx, b.client) }()
+	go func() { defer wg.Done(); b.watchSetUp(workCtx) }()
 	defer wg.Wait()
 	defer stopWork()
 
@@ -445,6 +449,7 @@ func (b *Bot) guildArrived(client *disgobot.Client, gid snowflake.ID) {
 		}
 		b.readyMu.Lock()
 		b.ready[gid] = true // nothing to record there until it is set up
+		b.unset[gid] = true
 		b.readyMu.Unlock()
 		if b.opts.FromDiscord {
 			go b.unconfigured(client, gid)
@@ -468,6 +473,34 @@ func (b *Bot) guildArrived(client *disgobot.Client, gid snowflake.ID) {
 		b.loadNative(client, gid)
 		b.loadMembers(client, gid)
 	}()
+}
+
+// watchSetUp loads a guild that arrived without settings once it gets
+// some: its members (for rosters, "never attended" and role rules), its
+// members' privacy choices and its Discord events, as at arrival.
+func (b *Bot) watchSetUp(ctx context.Context) {
+	for {
+		changed := b.reg.Changed()
+		b.readyMu.Lock()
+		var now []snowflake.ID
+		for gid := range b.unset {
+			if _, ok := b.reg.Get(uint64(gid)); ok {
+				now = append(now, gid)
+				delete(b.unset, gid)
+				b.ready[gid] = false // until its members arrive
+			}
+		}
+		b.readyMu.Unlock()
+		for _, gid := range now {
+			b.log.Info("guild set up: loading it", slog.Uint64("guild_id", uint64(gid)))
+			b.guildArrived(b.client, gid)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+	}
 }
 
 // loadMembers requests the full member list, stores it, and then marks the

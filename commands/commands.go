@@ -56,6 +56,10 @@ type Deps struct {
 	// PrivacyURL is where the operator publishes the privacy policy; /privacy
 	// show links it.
 	PrivacyURL string
+	// Refresh reloads a guild's stored settings into Settings: a /rollcall
+	// that finds the guild not set up looks again before refusing, since
+	// another process may have set it up a moment ago.
+	Refresh func(ctx context.Context, guild uint64) error
 }
 
 // Timeouts. Discord drops an interaction not acknowledged within 3 s; after
@@ -76,8 +80,9 @@ type Commands struct {
 	reports *compose.Reports
 	clock   clock.Clock
 	member  func(guild, user uint64, paused *bool)
-	privacy string        // the privacy policy's URL
-	poster  bot.Poster    // queues announcements of corrections; SetPoster
+	privacy string     // the privacy policy's URL
+	poster  bot.Poster // queues announcements of corrections; SetPoster
+	refresh func(ctx context.Context, guild uint64) error
 	slots   chan struct{} // replies being built; a semaphore
 	waiting atomic.Int64  // replies waiting for a slot
 
@@ -102,7 +107,7 @@ func New(d Deps) *Commands {
 	if d.MemberChanged == nil {
 		d.MemberChanged = func(uint64, uint64, *bool) {}
 	}
-	c := &Commands{scope: d.Scope, reg: d.Settings, store: d.Store, reports: d.Reports, member: d.MemberChanged, privacy: d.PrivacyURL,
+	c := &Commands{scope: d.Scope, reg: d.Settings, store: d.Store, reports: d.Reports, member: d.MemberChanged, privacy: d.PrivacyURL, refresh: d.Refresh,
 		clock: d.Clock, log: d.Logger.With(slog.String("component", "commands")), slots: make(chan struct{}, d.MaxConcurrent)}
 	c.mux = handler.New()
 	c.mux.Use(c.recoverRouting)
@@ -323,7 +328,23 @@ func (c *Commands) command(name string, needGuild bool, prepare func(*request) (
 		r, err := c.request(e, data, l, needGuild)
 		if err == nil {
 			var p prepared
-			if p, err = prepare(r); err == nil {
+			p, err = prepare(r)
+			if notSetUp(err) && c.refresh != nil {
+				// Set up a moment ago through another process, whose
+				// notification has not arrived yet? Look in the database
+				// (off this goroutine) before refusing.
+				if err := e.DeferCreateMessage(true); err != nil {
+					if !answeredElsewhere(err) {
+						log.Error("defer the reply", slog.Any("error", err))
+					}
+					return nil
+				}
+				acked = true
+				c.jobs.Add(1)
+				go c.retryPrepare(r, data, needGuild, prepare, log)
+				return nil
+			}
+			if err == nil {
 				if err := e.DeferCreateMessage(!p.public); err != nil {
 					if answeredElsewhere(err) {
 						log.Debug("another rollcall process answered this interaction")
@@ -341,6 +362,35 @@ func (c *Commands) command(name string, needGuild bool, prepare func(*request) (
 		c.sendError(e, l, false, false, err, log)
 		return nil
 	}
+}
+
+// notSetUp reports whether a command was refused because the guild has no
+// settings.
+func notSetUp(err error) bool {
+	var ie *attendance.InputError
+	return errors.As(err, &ie) && ie.Key == "rc_not_set_up"
+}
+
+// retryPrepare reloads the guild's stored settings and prepares the
+// command again; the reply was deferred already.
+func (c *Commands) retryPrepare(r *request, data discord.SlashCommandInteractionData, needGuild bool, prepare func(*request) (prepared, error), log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), autoTimeout)
+	if err := c.refresh(ctx, r.gid); err != nil {
+		log.Warn("reload the guild's settings", slog.Any("error", err))
+	}
+	cancel()
+	r2, err := c.request(r.e, data, r.lang, needGuild)
+	var p prepared
+	if err == nil {
+		p, err = prepare(r2)
+	}
+	if err != nil {
+		defer c.jobs.Add(-1)
+		c.sendError(r.e, r.lang, true, false, err, log)
+		return
+	}
+	p.public = false // the deferral was private
+	c.finish(r2, p, log)
 }
 
 // request reads who asks, where, and in which language.
