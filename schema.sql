@@ -211,3 +211,25 @@ CREATE TABLE excuses (
     CHECK ((occurrence_id IS NOT NULL) <> (starts_at IS NOT NULL AND ends_at IS NOT NULL AND ends_at > starts_at))
 );
 CREATE INDEX excuses_guild ON excuses (guild_id, user_id) WHERE undone_at IS NULL;
+
+-- migrate: 7
+
+-- Roles rollcall gave by a role rule, so a rule takes away only what it
+-- gave (unless the rule manages existing holders too).
+CREATE TABLE role_grants (
+    guild_id   bigint      NOT NULL,
+    role_id    bigint      NOT NULL,
+    user_id    bigint      NOT NULL,
+    granted_at timestamptz NOT NULL,
+    PRIMARY KEY (guild_id, role_id, user_id)
+);
+
+-- Why a rule could not be applied at its last evaluation ("" when it
+-- could), so a change of state is logged once and /rollcall roles shows it.
+CREATE TABLE role_rule_states (
+    guild_id bigint      NOT NULL,
+    role_id  bigint      NOT NULL,
+    state    text        NOT NULL,
+    since    timestamptz NOT NULL,
+    PRIMARY KEY (guild_id, role_id)
+);

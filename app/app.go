@@ -117,7 +117,7 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 	}
 	a.Bot = b
 	a.sync.member = b.MemberChanged
-	q, err := jobs.New(jobs.Options{Store: st, Reports: a.Reports, Settings: a.Settings, Discord: jobs.FromBot(b),
+	q, err := jobs.New(jobs.Options{Store: st, Reports: a.Reports, Settings: a.Settings, Discord: jobs.FromBot(b), Roles: jobs.RolesFromBot(b),
 		Clock: d.Clock, Logger: d.Logger, ProcessID: d.ProcessID, Backoff: d.PostBackoff})
 	if err != nil {
 		a.Close()

@@ -316,8 +316,9 @@ func (b *Bot) Buffered() int { return b.recorder.Buffered() }
 // process made them (the bot was down). A post already made is not made
 // again: its job is unique and its ledger row says it went out.
 func (b *Bot) catchUp(ctx context.Context, now time.Time) {
-	// Today's purge, whatever else: its job is unique by day.
-	batch := Batch{due: []Due{DailyPurge(now)}}
+	// Today's purge and role evaluations, whatever else: their jobs are
+	// unique by day.
+	batch := Batch{due: Daily(b.reg, now)}
 	defer func() {
 		b.recorder.Add(batch)
 		b.recorder.Kick(now)

@@ -31,6 +31,9 @@ const (
 	// KindCorrection is a follow-up under an event's report announcing a
 	// moderator's correction of it (asked for with announce: true).
 	KindCorrection = "correction"
+	// KindRoles is an evaluation of a guild's role rules: after each of
+	// its events, once a day, and when its rules change.
+	KindRoles = "roles"
 )
 
 // Due is an automatic post that fell due: one report for some channels.

@@ -239,6 +239,9 @@ func (s *Sampler) finish(now time.Time, b *Batch) {
 		if len(a.reportTo) > 0 {
 			b.due = append(b.due, Due{Kind: KindEvent, GuildID: k.guild, occ: k, Channels: a.reportTo, At: a.occ.End})
 		}
+		if g, ok := s.reg.Get(k.guild); ok && len(g.RoleRules) > 0 {
+			b.due = append(b.due, RoleEvaluation(g.ID, a.occ.End))
+		}
 		s.forget(k)
 	}
 }
@@ -269,11 +272,29 @@ func (s *Sampler) weekly(now time.Time, b *Batch) {
 	}
 }
 
-// daily starts the day's purge when a (UTC) day begins.
+// daily starts the day's purge and role evaluations when a (UTC) day begins.
 func (s *Sampler) daily(now time.Time, b *Batch) {
 	if !s.lastTick.IsZero() && s.lastTick.UTC().Truncate(24*time.Hour) != now.UTC().Truncate(24*time.Hour) {
-		b.due = append(b.due, DailyPurge(now))
+		b.due = append(b.due, Daily(s.reg, now)...)
 	}
+}
+
+// Daily is the work of now's (UTC) day: the purge, and an evaluation of the
+// role rules of every guild that has some (a member inactive for 30 days
+// becomes so on a day without events too).
+func Daily(reg *settings.Registry, now time.Time) []Due {
+	out := []Due{DailyPurge(now)}
+	for _, g := range reg.All() {
+		if len(g.RoleRules) > 0 {
+			out = append(out, RoleEvaluation(g.ID, now.UTC().Truncate(24*time.Hour)))
+		}
+	}
+	return out
+}
+
+// RoleEvaluation is an evaluation of a guild's role rules as of at.
+func RoleEvaluation(guild uint64, at time.Time) Due {
+	return Due{Kind: KindRoles, GuildID: guild, At: at}
 }
 
 // DailyPurge is the purge of now's (UTC) day.

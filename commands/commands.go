@@ -682,6 +682,7 @@ func (c *Commands) routeRollcall() {
 	c.mux.ButtonComponent("/rc/delete-schedule/{name}", c.confirmDeleteSchedule)
 	c.mux.ButtonComponent("/rc/cancel", c.cancelButton)
 	c.routeCorrect()
+	c.routeRoles()
 }
 
 // answeredElsewhere: Discord sends an interaction to every session of the

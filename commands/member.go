@@ -91,7 +91,7 @@ func (c *Commands) prepareMember(r *request) (prepared, error) {
 		return prepared{}, err
 	}
 	return prepared{public: public, run: func(ctx context.Context) (compose.Message, error) {
-		m, found, err := c.reports.Member(ctx, r.guild, r.lang, compose.MemberOptions{UserID: uint64(uid), From: span.From, To: span.To, Name: name})
+		m, found, err := c.reports.Member(ctx, r.guild, r.lang, compose.MemberOptions{UserID: uint64(uid), From: span.From, To: span.To, Name: name, Now: r.now})
 		return memberAnswer(m, found, err, inGuild, uid)
 	}}, nil
 }

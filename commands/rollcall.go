@@ -142,6 +142,7 @@ func rollcallCommand() discord.SlashCommandCreate {
 		),
 		correctCommands(),
 		excuseCommands(),
+		rolesCommands(),
 	)
 	return moderatorsOnly(c)
 }

@@ -18,6 +18,8 @@ type MemberOptions struct {
 	From, To time.Time
 	// Name is how Discord names the member, for one rollcall has never seen.
 	Name string
+	// Now is when streaks are counted up to.
+	Now time.Time
 }
 
 // Found says what rollcall knows of the member a report is about, so the
@@ -30,7 +32,7 @@ type Found struct {
 
 // Member is one member's minutes per event over a period: /member.
 func (r *Reports) Member(ctx context.Context, g *settings.Guild, l view.Lang, o MemberOptions) (Message, Found, error) {
-	p, err := r.period(ctx, g, o.From, o.To, o.UserID)
+	p, ledger, err := r.periodAndLedger(ctx, g, o.From, o.To, o.UserID, o.Now)
 	if err != nil {
 		return Message{}, Found{}, err
 	}
@@ -46,6 +48,11 @@ func (r *Reports) Member(ctx context.Context, g *settings.Guild, l view.Lang, o 
 	}
 	if f, ok := l.MemberInterestField(p, o.UserID); ok {
 		e.Fields = append(e.Fields, f)
+	}
+	if ledger != nil {
+		if ss := MemberStreaks(ledger, o.UserID); len(ss) > 0 {
+			e.Fields = append(e.Fields, discord.EmbedField{Name: l.T("streaks"), Value: l.StreakLines(ss)})
+		}
 	}
 	// Members see their own excuses: those of the period and ahead.
 	excuses, err := r.ExcuseLines(ctx, g, l, o.UserID, p.From, 5, false)

@@ -29,13 +29,24 @@ type WeekOptions struct {
 
 // period loads and judges [from, to) in one snapshot; userID as report.Build.
 func (r *Reports) period(ctx context.Context, g *settings.Guild, from, to time.Time, userID uint64) (*report.Period, error) {
+	p, _, err := r.periodAndLedger(ctx, g, from, to, userID, time.Time{})
+	return p, err
+}
+
+// periodAndLedger is period, and with streaksAt non-zero the ledger of the
+// year before it (for streaks), in the same snapshot.
+func (r *Reports) periodAndLedger(ctx context.Context, g *settings.Guild, from, to time.Time, userID uint64, streaksAt time.Time) (*report.Period, *report.Ledger, error) {
 	var p *report.Period
+	var l *report.Ledger
 	err := r.Store.Snapshot(ctx, func(q *store.Queries) error {
 		var err error
-		p, err = report.Build(ctx, q, g, from, to, userID)
+		if p, err = report.Build(ctx, q, g, from, to, userID); err != nil || streaksAt.IsZero() {
+			return err
+		}
+		l, err = report.LoadLedger(ctx, q, g, streaksAt.Add(-report.LedgerLookback), streaksAt, userID)
 		return err
 	})
-	return p, err
+	return p, l, err
 }
 
 // isoWeek reports whether [from, to) is exactly an ISO week, Monday 00:00 to
@@ -62,7 +73,13 @@ func WeekName(from, to time.Time) string {
 
 // Week is a period's leaderboard: the weekly post and /week.
 func (r *Reports) Week(ctx context.Context, g *settings.Guild, l view.Lang, from, to time.Time, o WeekOptions) (Message, error) {
-	p, err := r.period(ctx, g, from, to, 0)
+	// The post lists the longest streaks; /week, asked for often, does not
+	// pay for a year of history.
+	var streaksAt time.Time
+	if o.Post {
+		streaksAt = to
+	}
+	p, ledger, err := r.periodAndLedger(ctx, g, from, to, 0, streaksAt)
 	if err != nil {
 		return Message{}, err
 	}
@@ -74,6 +91,11 @@ func (r *Reports) Week(ctx context.Context, g *settings.Guild, l view.Lang, from
 		title += " · " + name
 	}
 	e := l.WeekEmbed(p, title)
+	if ledger != nil {
+		if top := TopStreaks(ledger, 5); len(top) > 0 {
+			e.Fields = append(e.Fields, discord.EmbedField{Name: l.T("longest_streaks"), Value: l.TopStreakLines(top)})
+		}
+	}
 	if late := o.Now.Sub(p.To); o.Post && late > LateAfter {
 		addFooter(&e, l.T("posted_late", l.Duration(late)))
 	}

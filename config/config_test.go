@@ -24,6 +24,11 @@ report_channels = ["222222222222222222"]
   name = "БЗС"
   times = ["07:00", "16:00", "21:00", "23:00"]
   voice_channel_names = ["БЗС"]
+  [[guilds.role_rules]]
+  role = "333333333333333333"
+  attended_at_least = 3
+  of_last = 4
+  schedule = "БЗС"
 `
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }

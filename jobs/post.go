@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/disgoorg/disgo/cache"
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/rest"
 	"github.com/disgoorg/snowflake/v2"
@@ -390,9 +391,14 @@ const (
 // FromBot is the Discord a post needs, from the running bot.
 func FromBot(b *bot.Bot) Discord { return botDiscord{b} }
 
+// RolesFromBot is the Discord role rules need, from the running bot.
+func RolesFromBot(b *bot.Bot) RoleDiscord { return botDiscord{b} }
+
 type botDiscord struct{ b *bot.Bot }
 
 func (d botDiscord) Client() RESTClient               { return d.b.Client().Rest }
 func (d botDiscord) Ready() bool                      { return d.b.Client() != nil && d.b.Ready() }
 func (d botDiscord) Lang(g *settings.Guild) view.Lang { return d.b.Lang(g) }
 func (d botDiscord) BotID() snowflake.ID              { return d.b.Client().ID() }
+func (d botDiscord) Caches() cache.Caches             { return d.b.Client().Caches }
+func (d botDiscord) MemberRoles() MemberRoleREST      { return d.b.Client().Rest }

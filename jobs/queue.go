@@ -41,8 +41,10 @@ type Options struct {
 	Reports  *compose.Reports
 	Settings *settings.Registry
 	Discord  Discord
-	Clock    clock.Clock
-	Logger   *slog.Logger
+	// Roles applies role rules; nil leaves role jobs to other processes.
+	Roles  RoleDiscord
+	Clock  clock.Clock
+	Logger *slog.Logger
 	// ProcessID names this process to River and in the heartbeats; default
 	// host:pid:random.
 	ProcessID string
@@ -97,10 +99,13 @@ func New(o Options) (*Queue, error) {
 	river.AddWorker(workers, &PostWorker{Store: o.Store, Reports: o.Reports, Settings: o.Settings, Discord: o.Discord,
 		Clock: o.Clock, Log: log, Stats: q.Stats, Backoff: o.Backoff, MaxBackoff: o.MaxBackoff})
 	river.AddWorker(workers, &PurgeWorker{Store: o.Store, Settings: o.Settings, Clock: o.Clock, Log: log})
+	if o.Roles != nil {
+		river.AddWorker(workers, &RolesWorker{Store: o.Store, Settings: o.Settings, Discord: o.Roles, Clock: o.Clock, Log: log})
+	}
 	c, err := river.NewClient(riverpgxv5.New(o.Store.Pool()), &river.Config{
 		ID:                          o.ProcessID,
 		Logger:                      slog.New(atLeast{slog.LevelInfo, o.Logger.Handler()}).With(slog.String("component", "river")),
-		Queues:                      map[string]river.QueueConfig{queuePosts: {MaxWorkers: o.Workers}},
+		Queues:                      map[string]river.QueueConfig{queuePosts: {MaxWorkers: o.Workers}, queueRoles: {MaxWorkers: 1}},
 		Workers:                     workers,
 		JobTimeout:                  postTimeout,
 		RescueStuckJobsAfter:        postTimeout + 3*time.Minute,
@@ -124,8 +129,12 @@ func New(o Options) (*Queue, error) {
 func (q *Queue) EnqueueTx(ctx context.Context, tx pgx.Tx, due []bot.Due) error {
 	var params []river.InsertManyParams
 	for _, d := range due {
-		if d.Kind == bot.KindPurge {
+		switch d.Kind {
+		case bot.KindPurge:
 			params = append(params, river.InsertManyParams{Args: PurgeArgs{Day: d.At}})
+			continue
+		case bot.KindRoles:
+			params = append(params, river.InsertManyParams{Args: RolesArgs{GuildID: d.GuildID, At: d.At}})
 			continue
 		}
 		for _, ch := range d.Channels {

@@ -16,7 +16,7 @@ type Change struct {
 
 // Diff lists the keys that differ from old to new, in the file's order.
 // Schedules are named by their name, so renaming one shows as its removal
-// and the addition of the renamed one.
+// and the addition of the renamed one; role rules by their role.
 func Diff(old, new Spec) []Change {
 	a, b := flatten(old), flatten(new)
 	var out []Change
@@ -70,6 +70,12 @@ func walk(f *flat, prefix string, v reflect.Value) {
 			for j := range fv.Len() {
 				sc := fv.Index(j)
 				walk(f, fmt.Sprintf("%s[%s]", key, sc.FieldByName("Name").String()), sc)
+			}
+		case field.Type == reflect.TypeOf([]RoleRuleSpec{}):
+			// Rules are named by their role.
+			for j := range fv.Len() {
+				rr := fv.Index(j)
+				walk(f, fmt.Sprintf("%s[%d]", key, rr.FieldByName("Role").Uint()), rr)
 			}
 		case fv.Kind() == reflect.Struct:
 			walk(f, key, fv)

@@ -42,9 +42,38 @@ type Guild struct {
 	PausedByDefault bool
 	Weekly          Weekly
 	Schedules       []Schedule
+	RoleRules       []RoleRule
 	// Spec is what the settings were made from, normalized: what /rollcall
 	// settings and export show.
 	Spec Spec
+}
+
+// RoleRule is one validated role rule: Role for members meeting every
+// condition whose figure is non-zero.
+type RoleRule struct {
+	Key  string // "guilds[0].role_rules[1]" or "role_rules[1]"
+	Role uint64
+	// Attended of the last OfLast events (of Schedule, if set).
+	Attended, OfLast int
+	// Minutes counted in the last MinutesWindow.
+	Minutes       int
+	MinutesWindow time.Duration
+	// Streak events in a row (of Schedule, if set).
+	Streak int
+	// Inactive: no event attended for this long.
+	Inactive       time.Duration
+	Schedule       string
+	ManageExisting bool
+}
+
+// RoleRuleFor returns the guild's rule of a role, or nil.
+func (g *Guild) RoleRuleFor(role uint64) *RoleRule {
+	for i := range g.RoleRules {
+		if g.RoleRules[i].Role == role {
+			return &g.RoleRules[i]
+		}
+	}
+	return nil
 }
 
 // Weekly is the automatic weekly post.

@@ -174,3 +174,53 @@ func TestSecretShapedNamesAreRefused(t *testing.T) {
 		t.Fatalf("problems %v, want %v; text %q", codes, want, ps.Error())
 	}
 }
+
+// Role rules: every mistake refused with its key, the good ones filled in.
+func TestRoleRules(t *testing.T) {
+	days := func(n int) *settings.Days { d := settings.Days(n); return &d }
+	tests := []struct {
+		name string
+		rule settings.RoleRuleSpec
+		want string // the problem's code; "" for a valid rule
+	}{
+		{"attended of last", settings.RoleRuleSpec{Role: 9, AttendedAtLeast: ptr(3), OfLast: ptr(4), Schedule: " бзс "}, ""},
+		{"attended the last N", settings.RoleRuleSpec{Role: 9, AttendedAtLeast: ptr(3)}, ""},
+		{"minutes", settings.RoleRuleSpec{Role: 9, MinutesAtLeast: ptr(120), MinutesInLast: days(14)}, ""},
+		{"inactive", settings.RoleRuleSpec{Role: 9, InactiveFor: days(30)}, ""},
+		{"no role", settings.RoleRuleSpec{AttendedAtLeast: ptr(1)}, "rule_role_missing"},
+		{"everyone", settings.RoleRuleSpec{Role: 123456789012345678, AttendedAtLeast: ptr(1)}, "rule_role_everyone"},
+		{"no condition", settings.RoleRuleSpec{Role: 9}, "rule_no_condition"},
+		{"of_last alone", settings.RoleRuleSpec{Role: 9, OfLast: ptr(4)}, "rule_of_last_alone"},
+		{"of_last too small", settings.RoleRuleSpec{Role: 9, AttendedAtLeast: ptr(5), OfLast: ptr(4)}, "rule_of_last_small"},
+		{"minutes without days", settings.RoleRuleSpec{Role: 9, MinutesAtLeast: ptr(5)}, "rule_minutes_pair"},
+		{"inactive and streak", settings.RoleRuleSpec{Role: 9, InactiveFor: days(30), Streak: ptr(3)}, "rule_inactive_alone"},
+		{"window too long", settings.RoleRuleSpec{Role: 9, InactiveFor: days(400)}, "rule_days_range"},
+		{"streak of one", settings.RoleRuleSpec{Role: 9, Streak: ptr(1)}, "rule_count_range"},
+		{"unknown schedule", settings.RoleRuleSpec{Role: 9, Streak: ptr(3), Schedule: "nope"}, "rule_schedule_unknown"},
+		{"schedule unused", settings.RoleRuleSpec{Role: 9, MinutesAtLeast: ptr(5), MinutesInLast: days(7), Schedule: "БЗС"}, "rule_schedule_unused"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := raid()
+			s.RoleRules = []settings.RoleRuleSpec{tc.rule}
+			g, ps := settings.Validate(s, "", settings.FromDiscord)
+			switch {
+			case tc.want == "" && ps != nil:
+				t.Fatalf("refused: %v", ps)
+			case tc.want == "":
+				if r := g.RoleRules[0]; r.OfLast < r.Attended || tc.rule.Schedule != "" && r.Schedule != "БЗС" {
+					t.Errorf("rule %+v", r)
+				}
+			case len(ps) != 1 || ps[0].Code != tc.want:
+				t.Fatalf("problems %v, want one %s", ps, tc.want)
+			case !strings.HasPrefix(ps[0].Path, "role_rules[0]"):
+				t.Errorf("problem at %s", ps[0].Path)
+			}
+		})
+	}
+	s := raid()
+	s.RoleRules = []settings.RoleRuleSpec{{Role: 9, Streak: ptr(3)}, {Role: 9, Streak: ptr(4)}}
+	if _, ps := settings.Validate(s, "", settings.FromDiscord); len(ps) != 1 || ps[0].Code != "rule_role_taken" {
+		t.Errorf("two rules of a role: %v", ps)
+	}
+}

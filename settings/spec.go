@@ -50,6 +50,30 @@ type Spec struct {
 	DepartedGuildRetention *Days          `toml:"departed_guild_retention,omitempty" json:"departed_guild_retention,omitempty"`
 	WeeklyReport           WeeklySpec     `toml:"weekly_report,omitempty" json:"weekly_report,omitzero"`
 	Schedules              []ScheduleSpec `toml:"schedules" json:"schedules"`
+	// RoleRules give roles to members by their attendance and take them
+	// away when they no longer qualify.
+	RoleRules []RoleRuleSpec `toml:"role_rules,omitempty" json:"role_rules,omitempty"`
+}
+
+// RoleRuleSpec gives Role to every member who meets all the conditions set
+// and takes it away from those who no longer do. At least one condition.
+type RoleRuleSpec struct {
+	Role Snowflake `toml:"role" json:"role"`
+	// AttendedAtLeast of the last OfLast events (of Schedule, if set).
+	AttendedAtLeast *int `toml:"attended_at_least,omitempty" json:"attended_at_least,omitempty"`
+	OfLast          *int `toml:"of_last,omitempty" json:"of_last,omitempty"`
+	// MinutesAtLeast counted minutes in the last MinutesInLast days.
+	MinutesAtLeast *int  `toml:"minutes_at_least,omitempty" json:"minutes_at_least,omitempty"`
+	MinutesInLast  *Days `toml:"minutes_in_last,omitempty" json:"minutes_in_last,omitempty"`
+	// Streak: at least this many events in a row (of Schedule, if set).
+	Streak *int `toml:"streak,omitempty" json:"streak,omitempty"`
+	// InactiveFor: no event attended for this long (an "inactive" role).
+	InactiveFor *Days `toml:"inactive_for,omitempty" json:"inactive_for,omitempty"`
+	// Schedule limits attended_at_least/of_last and streak to one schedule.
+	Schedule string `toml:"schedule,omitempty" json:"schedule,omitempty"`
+	// ManageExisting lets the rule take the role from members who got it
+	// some other way (by hand); without it a rule only takes what it gave.
+	ManageExisting *bool `toml:"manage_existing,omitempty" json:"manage_existing,omitempty"`
 }
 
 // WeeklySpec configures the automatic weekly post.

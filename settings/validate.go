@@ -19,6 +19,11 @@ const (
 	MaxChannels = 25
 	// DefaultDepartedRetention is how long a departed guild's data is kept.
 	DefaultDepartedRetention = 30 * 24 * time.Hour
+	// MaxRoleRules bounds one guild's role rules.
+	MaxRoleRules = 25
+	// MaxRuleEvents bounds of_last and streak; MaxRuleDays the windows.
+	MaxRuleEvents = 100
+	MaxRuleDays   = 365
 )
 
 var weekdays = map[string]time.Weekday{
@@ -119,6 +124,7 @@ func Validate(spec Spec, key string, src Source) (*Guild, Problems) {
 		g.Schedules = append(g.Schedules, s)
 	}
 	ps.schedule = ""
+	validateRoleRules(ps, spec, key, g)
 	if len(ps.list) == 0 {
 		checkOverlaps(ps, g)
 	}
@@ -126,6 +132,83 @@ func Validate(spec Spec, key string, src Source) (*Guild, Problems) {
 		return nil, ps.list
 	}
 	return g, nil
+}
+
+func validateRoleRules(ps *problems, spec Spec, key string, g *Guild) {
+	if len(spec.RoleRules) > MaxRoleRules {
+		ps.add(at(key, "role_rules", -1), "role_rules", -1, "too_many_rules", len(spec.RoleRules), MaxRoleRules)
+	}
+	seen := map[Snowflake]bool{}
+	for i, rs := range spec.RoleRules {
+		rkey := at(key, "role_rules", i)
+		r := RoleRule{Key: rkey, Role: uint64(rs.Role), Schedule: rs.Schedule, ManageExisting: rs.ManageExisting != nil && *rs.ManageExisting}
+		switch {
+		case rs.Role == 0:
+			ps.add(at(rkey, "role", -1), "role", -1, "rule_role_missing")
+		case rs.Role == spec.ID:
+			ps.add(at(rkey, "role", -1), "role", -1, "rule_role_everyone")
+		case seen[rs.Role]:
+			ps.add(at(rkey, "role", -1), "role", -1, "rule_role_taken", uint64(rs.Role))
+		}
+		seen[rs.Role] = true
+		count := func(field string, v *int, lo, hi int) int {
+			if v == nil {
+				return 0
+			}
+			if *v < lo || *v > hi {
+				ps.add(at(rkey, field, -1), field, -1, "rule_count_range", *v, lo, hi)
+			}
+			return *v
+		}
+		days := func(field string, v *Days) time.Duration {
+			if v == nil {
+				return 0
+			}
+			if *v < 1 || *v > MaxRuleDays {
+				ps.add(at(rkey, field, -1), field, -1, "rule_days_range", int(*v), MaxRuleDays)
+			}
+			return time.Duration(*v) * 24 * time.Hour
+		}
+		r.Attended = count("attended_at_least", rs.AttendedAtLeast, 1, MaxRuleEvents)
+		r.OfLast = count("of_last", rs.OfLast, 1, MaxRuleEvents)
+		r.Minutes = count("minutes_at_least", rs.MinutesAtLeast, 1, 100000)
+		r.MinutesWindow = days("minutes_in_last", rs.MinutesInLast)
+		r.Streak = count("streak", rs.Streak, 2, MaxRuleEvents)
+		r.Inactive = days("inactive_for", rs.InactiveFor)
+		switch {
+		case r.Attended > 0 && r.OfLast == 0:
+			r.OfLast = r.Attended // "attended the last N"
+		case r.OfLast > 0 && r.Attended == 0:
+			ps.add(at(rkey, "attended_at_least", -1), "attended_at_least", -1, "rule_of_last_alone")
+		case r.Attended > r.OfLast:
+			ps.add(at(rkey, "of_last", -1), "of_last", -1, "rule_of_last_small", r.OfLast, r.Attended)
+		}
+		if (r.Minutes > 0) != (r.MinutesWindow > 0) {
+			ps.add(at(rkey, "minutes_in_last", -1), "minutes_in_last", -1, "rule_minutes_pair")
+		}
+		if r.Inactive > 0 && (r.Attended > 0 || r.Minutes > 0 || r.Streak > 0) {
+			ps.add(at(rkey, "inactive_for", -1), "inactive_for", -1, "rule_inactive_alone")
+		}
+		if r.Attended == 0 && r.Minutes == 0 && r.Streak == 0 && r.Inactive == 0 && r.MinutesWindow == 0 && r.OfLast == 0 {
+			ps.add(rkey, "role_rules", i, "rule_no_condition")
+		}
+		if r.Schedule != "" {
+			found := false
+			for _, sc := range spec.Schedules {
+				found = found || strings.EqualFold(sc.Name, r.Schedule)
+				if strings.EqualFold(sc.Name, r.Schedule) {
+					r.Schedule = sc.Name
+				}
+			}
+			switch {
+			case !found:
+				ps.add(at(rkey, "schedule", -1), "schedule", -1, "rule_schedule_unknown", Clip(r.Schedule))
+			case r.Attended == 0 && r.Streak == 0:
+				ps.add(at(rkey, "schedule", -1), "schedule", -1, "rule_schedule_unused")
+			}
+		}
+		g.RoleRules = append(g.RoleRules, r)
+	}
 }
 
 // normalize trims what people add by accident, so that " БЗС" and "БЗС"
@@ -136,6 +219,10 @@ func normalize(s Spec) Spec {
 	s.EmptyReport = strings.ToLower(strings.TrimSpace(s.EmptyReport))
 	s.WeeklyReport.Day = strings.ToLower(strings.TrimSpace(s.WeeklyReport.Day))
 	s.WeeklyReport.Time = strings.TrimSpace(s.WeeklyReport.Time)
+	s.RoleRules = slices.Clone(s.RoleRules)
+	for i := range s.RoleRules {
+		s.RoleRules[i].Schedule = strings.TrimSpace(s.RoleRules[i].Schedule)
+	}
 	s.Schedules = slices.Clone(s.Schedules)
 	for i := range s.Schedules {
 		sc := &s.Schedules[i]

@@ -203,6 +203,7 @@ func (s *Store) DeleteMember(ctx context.Context, guildID, userID uint64, dryRun
 		{"interested", `DELETE FROM interested WHERE guild_id = $1 AND user_id = $2`},
 		{"corrections", `DELETE FROM corrections WHERE guild_id = $1 AND user_id = $2`},
 		{"excuses", `DELETE FROM excuses WHERE guild_id = $1 AND user_id = $2`},
+		{"role_grants", `DELETE FROM role_grants WHERE guild_id = $1 AND user_id = $2`},
 		// What they did as a moderator stays, without their name.
 		{"corrections_made", `UPDATE corrections SET author_id = 0, author_name = '` + DeletedAuthor + `' WHERE guild_id = $1 AND author_id = $2`},
 		{"excuses_made", `UPDATE excuses SET author_id = 0, author_name = '` + DeletedAuthor + `' WHERE guild_id = $1 AND author_id = $2`},
@@ -289,6 +290,8 @@ var guildTables = []struct{ table, sql string }{
 	{"coverage", `DELETE FROM coverage c USING occurrences o WHERE o.id = c.occurrence_id AND o.guild_id = $1`},
 	{"corrections", `DELETE FROM corrections WHERE guild_id = $1`},
 	{"excuses", `DELETE FROM excuses WHERE guild_id = $1`},
+	{"role_grants", `DELETE FROM role_grants WHERE guild_id = $1`},
+	{"role_rule_states", `DELETE FROM role_rule_states WHERE guild_id = $1`},
 	{"occurrences", `DELETE FROM occurrences WHERE guild_id = $1`},
 	{"members", `DELETE FROM members WHERE guild_id = $1`},
 	{"posts", `DELETE FROM posts WHERE guild_id = $1`},
