@@ -52,6 +52,7 @@ Environment:
                   defaults of --config and --data-dir
   PG_BIN_DIR      where PostgreSQL's programs are: the server's for the private database,
                   pg_dump and pg_restore for backup and restore
+  HTTPS_PROXY     an HTTP proxy through which Discord (its API and gateway) is reached
 
 The configuration is a TOML file; config.example.toml documents every key.
 `
