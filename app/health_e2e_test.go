@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -223,5 +225,57 @@ func TestE2EHTTPListenOffLoopbackWarns(t *testing.T) {
 	}
 	if !warned {
 		t.Errorf("no warning about an address other machines may reach:\n%s", h.Logs.Text())
+	}
+}
+
+// The README's table of metrics names every rollcall_* metric the App
+// serves, and nothing it does not (rollcall_private_database_up exists
+// only when main runs a private database; the command metrics appear with
+// the first command).
+func TestE2EEveryMetricIsInTheREADME(t *testing.T) {
+	w, h := oneEvent(t, at(15, 0, 0))
+	h.Config.HTTPListen = "127.0.0.1:0"
+	h.Start()
+	base := "http://" + h.App.HTTPAddr()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := w.Sim.Invoke(ctx, discordsim.Invocation{GuildID: w.Guild, UserID: w.Members["zoe"], Command: "week", Locale: "en-US"}); err != nil {
+		t.Fatal(err)
+	}
+	m := healthtest.WaitFor(t, base, "the /week reply", func(m healthtest.Metrics) bool {
+		_, ok := m.Lookup("rollcall_commands_total", "command", "week")
+		return ok
+	})
+	served := map[string]bool{"rollcall_private_database_up": true}
+	for name := range m {
+		if strings.HasPrefix(name, "rollcall_") {
+			served[name] = true
+		}
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "### Health and metrics")
+	section, _, _ = strings.Cut(section, "\n### ")
+	documented := map[string]bool{}
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| `rollcall_") {
+			continue
+		}
+		cell, _, _ := strings.Cut(strings.TrimPrefix(line, "| "), " |")
+		for _, m := range regexp.MustCompile("`(rollcall_[a-z_]+)").FindAllStringSubmatch(cell, -1) {
+			documented[m[1]] = true
+		}
+	}
+	for name := range served {
+		if !documented[name] {
+			t.Errorf("%s is served but not in the README's table of metrics", name)
+		}
+	}
+	for name := range documented {
+		if !served[name] {
+			t.Errorf("the README lists %s, which is not served", name)
+		}
 	}
 }
