@@ -27,7 +27,15 @@ var (
 	buildErr  error
 )
 
-// rollcallBinary builds ./rollcall once per test process.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
+}
+
+// rollcallBinary builds ./rollcall once per test process (TestMain removes it).
 func rollcallBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
