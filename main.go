@@ -55,6 +55,7 @@ Environment:
                   defaults of --config and --data-dir
   PG_BIN_DIR      where PostgreSQL's programs are: the server's for the private database,
                   pg_dump and pg_restore for backup and restore
+  HTTPS_PROXY     an HTTP proxy through which Discord (its API and gateway) is reached
 
 The configuration is a TOML file; config.example.toml documents every key.
 `
@@ -148,13 +149,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	log := newLogger(stderr, *logFormat, cfg.LogLevel)
 	log.Info("starting "+version.String(), slog.String("version", version.Get().Version), slog.String("data_dir", *dataDir))
+	var privateUp func() bool
 	if cfg.DatabaseURL == "" {
-		stopDB, err := startPrivateDB(ctx, cfg, *dataDir, log)
+		srv, stopDB, err := openPrivateDB(ctx, cfg, *dataDir, log)
 		if err != nil {
-			log.Error("start the private database", slog.Any("error", err))
-			return 1
+			return startFailed(ctx, log, "start the private database", err)
 		}
 		defer stopDB()
+		privateUp = srv.Running
 	}
 	a, err := app.New(ctx, cfg, app.Deps{
 		Schema:        schema,
@@ -163,10 +165,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// REST goes to discord_api_url; the gateway's address is what its
 		// GET /gateway answers, so a local Discord needs no second key.
 		ClientOpts: []disgobot.ConfigOpt{disgobot.WithRestClientConfigOpts(rest.WithURL(cfg.DiscordAPIURL))},
+		PrivateDB:     privateUp,
 	})
 	if err != nil {
-		log.Error("start", slog.Any("error", err))
-		return 1
+		return startFailed(ctx, log, "start", err)
 	}
 	defer a.Close()
 	if err := a.Run(ctx); err != nil {
@@ -200,20 +202,39 @@ func runDemo(ctx context.Context, o demo.Options, dataDir string, stderr io.Writ
 	return 0
 }
 
+// startFailed ends a start that did not finish: exit 1, unless a signal
+// asked to stop meanwhile (systemctl stop while Discord, the database or
+// the private database's start was being waited for), which is a normal
+// stop. Whatever was started is stopped by the deferred calls.
+func startFailed(ctx context.Context, log *slog.Logger, what string, err error) int {
+	if ctx.Err() != nil {
+		log.Info("stopped before start-up finished", slog.String("during", what), slog.Any("reason", err))
+		return 0
+	}
+	log.Error(what, slog.Any("error", err))
+	return 1
+}
+
 // startPrivateDB runs rollcall's own PostgreSQL under dataDir when no
 // database URL is configured, and points cfg at it. The returned func stops
 // it, with its own timeout: ctx is already cancelled at shutdown.
 func startPrivateDB(ctx context.Context, cfg *config.Config, dataDir string, log *slog.Logger) (func(), error) {
+	_, stop, err := openPrivateDB(ctx, cfg, dataDir, log)
+	return stop, err
+}
+
+// openPrivateDB is startPrivateDB that also returns the server.
+func openPrivateDB(ctx context.Context, cfg *config.Config, dataDir string, log *slog.Logger) (*localpg.Server, func(), error) {
 	srv, err := localpg.Start(ctx, localpg.Options{DataDir: filepath.Join(dataDir, "postgres"), Logger: log.With(slog.String("component", "postgres"))})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The URL holds no secret (the socket's directory is what keeps other
 	// accounts out), so it is logged for whoever wants psql or a backup.
 	log.Info("using the private database (no database_url configured); connect with psql \"$(rollcall db-url)\", back up with rollcall backup --out FILE",
 		slog.String("data_dir", dataDir), slog.String("url", srv.URL()), slog.String("log", srv.LogPath()))
 	cfg.DatabaseURL = config.Secret(srv.URL())
-	return func() {
+	return srv, func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := srv.Stop(stopCtx); err != nil {

@@ -17,6 +17,7 @@ import (
 	"rollcall/commands"
 	"rollcall/compose"
 	"rollcall/config"
+	"rollcall/health"
 	"rollcall/jobs"
 	"rollcall/render"
 	"rollcall/settings"
@@ -39,6 +40,9 @@ type Deps struct {
 	// WriteTimeout bounds one write of samples (default 5 s); PostBackoff
 	// is a failing post's first retry delay (default 5 s). Tests shorten them.
 	WriteTimeout, PostBackoff time.Duration
+	// PrivateDB, when rollcall runs its own PostgreSQL, reports whether it
+	// still runs (rollcall_private_database_up); nil with a database URL.
+	PrivateDB func() bool
 }
 
 // App is a wired, not yet running rollcall.
@@ -52,6 +56,10 @@ type App struct {
 	sync     *settingsSync
 	close    []func()
 	log      *slog.Logger
+	clock    clock.Clock
+	poll     time.Duration
+	metrics  *metrics
+	http     *health.Server // nil unless http_listen is set
 }
 
 // New opens and migrates the database, starts the renderer and builds the
@@ -66,7 +74,7 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 	// Every log line passes the redactor, not only disgo's: rollcall's own
 	// errors quote request URLs, and interaction tokens live in them.
 	d.Logger = slog.New(bot.RedactingHandler(d.Logger.Handler(), cfg.Token.Value()))
-	a := &App{log: d.Logger}
+	a := &App{log: d.Logger, clock: d.Clock, poll: cfg.PollInterval.D(), metrics: newMetrics()}
 	st, err := store.Open(ctx, cfg.DatabaseURL.Value())
 	if err != nil {
 		return nil, err
@@ -96,11 +104,15 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 		a.Close()
 		return nil, fmt.Errorf("load the settings of guilds managed from Discord: %w", err)
 	}
+	charts := renderer != nil
+	if charts {
+		renderer = timedRenderer{renderer, a.metrics}
+	}
 	a.Reports = &compose.Reports{Store: st, Renderer: renderer, Log: d.Logger.With(slog.String("component", "reports"))}
 	var b *bot.Bot
 	a.Commands = commands.New(commands.Deps{Settings: a.Settings, Scope: cfg.Commands, Store: st, Reports: a.Reports, Clock: d.Clock, Logger: d.Logger,
-		PrivacyURL:    cfg.PrivacyURL,
-		Refresh:       func(ctx context.Context, guild uint64) error { return a.sync.loadOne(ctx, guild) },
+		PrivacyURL: cfg.PrivacyURL, Observer: a.metrics,
+		Refresh:    func(ctx context.Context, guild uint64) error { return a.sync.loadOne(ctx, guild) },
 		MemberChanged: func(guild, user uint64, paused *bool) { b.MemberChanged(guild, user, paused) }})
 	b, err = bot.New(bot.Options{
 		Settings: a.Settings, Token: cfg.Token.Value(),
@@ -110,6 +122,7 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 		// Any guild the bot is in can be set up from Discord.
 		FromDiscord:  true,
 		Unconfigured: a.Commands.GuildJoined,
+		Observer:     a.metrics,
 	})
 	if err != nil {
 		a.Close()
@@ -126,7 +139,81 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 	a.Jobs = q
 	b.SetPoster(q)
 	a.Commands.SetPoster(q)
+	a.metrics.exposeParts(b, q, charts, d.PrivateDB)
+	if cfg.HTTPListen != "" {
+		if err := a.listen(cfg.HTTPListen); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
 	return a, nil
+}
+
+// listen starts the HTTP listener: last, so that every part its checks
+// read exists. It is closed first.
+func (a *App) listen(addr string) error {
+	log := a.log.With(slog.String("component", "http"))
+	srv, err := health.Listen(addr, a.metrics.reg, a.checks(), log)
+	if err != nil {
+		return err
+	}
+	a.http = srv
+	a.close = append(a.close, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+	})
+	if health.IsLoopback(addr) {
+		log.Info("serving /healthz, /readyz and /metrics", slog.String("addr", srv.Addr()))
+	} else {
+		log.Warn("serving /healthz, /readyz and /metrics on an address other machines may reach: they have no authentication, so anyone who reaches it reads the metrics; prefer 127.0.0.1 behind a proxy or firewall",
+			slog.String("addr", srv.Addr()))
+	}
+	return nil
+}
+
+// HTTPAddr is the address the HTTP listener listens on (its port chosen by
+// the system for :0), "" without http_listen.
+func (a *App) HTTPAddr() string {
+	if a.http == nil {
+		return ""
+	}
+	return a.http.Addr()
+}
+
+// checks are /readyz's: the bot records (the gateway is ready for every
+// guild), the database answers, and while an event is being recorded its
+// samples reach the database (stored up to at most two poll intervals ago,
+// by the bot's clock).
+func (a *App) checks() []health.Check {
+	return []health.Check{
+		{Name: "gateway", Run: func(context.Context) (bool, string) { return a.Bot.GatewayState() }},
+		{Name: "database", Run: func(ctx context.Context) (bool, string) {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			t0 := time.Now()
+			if err := a.Store.Pool().Ping(ctx); err != nil {
+				return false, "unreachable: " + err.Error()
+			}
+			return true, "answered in " + time.Since(t0).Round(time.Millisecond).String()
+		}},
+		{Name: "samples", Run: func(context.Context) (bool, string) {
+			n := a.Bot.Recording()
+			if n == 0 {
+				return true, "no event is being recorded"
+			}
+			stored := a.Bot.StoredThrough()
+			if stored.IsZero() {
+				return false, fmt.Sprintf("%d events being recorded, no sample stored yet", n)
+			}
+			lag := a.clock.Now().Sub(stored)
+			if lag > 2*a.poll {
+				return false, fmt.Sprintf("%d events being recorded, samples stored only up to %s ago (%d member-chunks waiting in memory)",
+					n, lag.Round(time.Second), a.Bot.Buffered())
+			}
+			return true, fmt.Sprintf("%d events being recorded, samples stored up to %s ago", n, max(lag, 0).Round(time.Second))
+		}},
+	}
 }
 
 // Run connects to Discord (retrying while it cannot be reached), registers

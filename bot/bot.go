@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +77,8 @@ type Options struct {
 	// is in that has no settings, e.g. so that the commands are registered
 	// where it can run /rollcall setup.
 	Unconfigured func(ctx context.Context, client *disgobot.Client, guild uint64)
+	// Observer, when set, is told how long ticks and writes take (metrics).
+	Observer Observer
 }
 
 // Bot is a rollcall bot: build it with New, connect with Connect, run with Run.
@@ -96,6 +100,8 @@ type Bot struct {
 	session map[snowflake.ID]bool // guilds listed in the last READY
 
 	running atomic.Bool
+	// Stats count what the bot did, for the metrics endpoint.
+	Stats *Stats
 	// Privacy is the members' choices about being recorded.
 	Privacy  *Privacy
 	sampler  *Sampler
@@ -119,9 +125,11 @@ func New(opts Options) (*Bot, error) {
 		opts: opts, reg: opts.Settings, store: opts.Store, clock: opts.Clock, log: opts.Logger,
 		connected: make(chan struct{}),
 		ready:     map[snowflake.ID]bool{}, session: map[snowflake.ID]bool{}, unset: map[snowflake.ID]bool{},
+		Stats: &Stats{},
 	}
 	b.recorder = &Recorder{Store: opts.Store, Poster: opts.Poster, Log: opts.Logger.With(slog.String("component", "recorder")),
-		PollInterval: opts.PollInterval, OutageWindow: opts.DBOutageWindow, WriteTimeout: opts.WriteTimeout}
+		PollInterval: opts.PollInterval, OutageWindow: opts.DBOutageWindow, WriteTimeout: opts.WriteTimeout,
+		Stats: b.Stats, Observer: opts.Observer}
 	b.Privacy = NewPrivacy()
 	b.sampler = NewSampler(opts.Settings, cacheVoice{b}, b.recorder, b.Privacy, opts.Logger)
 	b.work = newWorker(opts.Store, opts.Logger)
@@ -147,6 +155,7 @@ func (b *Bot) Connect(ctx context.Context) error {
 		disgobot.WithGatewayConfigOpts(gateway.WithIntents(intents(b.reg.All(), b.opts.FromDiscord)...)),
 		disgobot.WithCacheConfigOpts(cache.WithCaches(cache.FlagGuilds, cache.FlagMembers, cache.FlagVoiceStates, cache.FlagChannels, cache.FlagRoles, cache.FlagGuildScheduledEvents)),
 		disgobot.WithEventListenerFunc(b.onReady),
+		disgobot.WithEventListenerFunc(b.onResumed),
 		disgobot.WithEventListenerFunc(b.onGuildReady),
 		disgobot.WithEventListenerFunc(b.onGuildJoin),
 		disgobot.WithEventListenerFunc(b.onGuildLeave),
@@ -301,8 +310,12 @@ func (b *Bot) untilNextTick(now time.Time) time.Duration {
 // Tick does one poll: sample who is present, hand it to the recorder, and
 // refresh the presence. It does no I/O. Exported for benchmarks; Run calls it.
 func (b *Bot) Tick(now time.Time) {
+	t0 := time.Now() // how long the work takes: real time
 	b.sampler.Tick(now)
 	b.presence.set(presenceText(b.reg.All(), b.sampler.Present, now))
+	if b.opts.Observer != nil {
+		b.opts.Observer.Tick(time.Since(t0))
+	}
 }
 
 // Settled reports whether everything a tick at now started is done: no
@@ -311,6 +324,14 @@ func (b *Bot) Settled(now time.Time) bool { return b.recorder.Settled(now) && b.
 
 // Buffered is how many member-chunks of attendance wait to be written.
 func (b *Bot) Buffered() int { return b.recorder.Buffered() }
+
+// Recording is how many events were being recorded at the last tick.
+func (b *Bot) Recording() int { return b.sampler.Recording() }
+
+// StoredThrough is the latest tick up to which every sample taken is in the
+// database: the readiness check compares it with the clock while an event
+// is being recorded.
+func (b *Bot) StoredThrough() time.Time { return b.recorder.StoredThrough() }
 
 // catchUp queues the posts that fell due within the catch-up window while no
 // process made them (the bot was down). A post already made is not made
@@ -427,7 +448,15 @@ func (b *Bot) onReady(e *events.Ready) {
 	for _, g := range e.Guilds {
 		e.Client().Caches.RemoveVoiceStatesByGuildID(g.ID)
 	}
+	b.Stats.Sessions.Add(1)
 	b.log.Info("gateway session ready", slog.Int("guilds", len(e.Guilds)))
+}
+
+// onResumed counts a session resumed after a disconnect: Discord replayed
+// what was missed, so nothing else changes.
+func (b *Bot) onResumed(*events.Resumed) {
+	b.Stats.Resumes.Add(1)
+	b.log.Info("gateway session resumed")
 }
 
 func (b *Bot) onGuildReady(e *events.GuildReady) { b.guildArrived(e.Client(), e.GuildID) }
@@ -615,7 +644,7 @@ func (b *Bot) onMemberLeave(e *events.GuildMemberLeave) {
 // settings that Discord sent has arrived with its members: the state in
 // which the bot records.
 func (b *Bot) Ready() bool {
-	if b.client == nil {
+	if !b.isConnected() {
 		return false
 	}
 	for _, g := range b.reg.All() {
@@ -627,6 +656,51 @@ func (b *Bot) Ready() bool {
 		}
 	}
 	return b.client.Gateway != nil && b.client.Gateway.Status() == gateway.StatusReady
+}
+
+// isConnected reports whether Connect has made the client; once true,
+// b.client may be read from any goroutine (the close of connected orders
+// the write before it).
+func (b *Bot) isConnected() bool {
+	select {
+	case <-b.connected:
+		return true
+	default:
+		return false
+	}
+}
+
+// GatewayState is Ready in words, for the readiness check: what is not
+// ready yet, or how many guilds are.
+func (b *Bot) GatewayState() (ready bool, detail string) {
+	if !b.isConnected() {
+		return false, "not connected to Discord yet"
+	}
+	if b.client.Gateway == nil || b.client.Gateway.Status() != gateway.StatusReady {
+		status := "not opened"
+		if b.client.Gateway != nil {
+			status = b.client.Gateway.Status().String()
+		}
+		return false, "gateway session not ready (" + status + ")"
+	}
+	var waiting []string
+	n := 0
+	for _, g := range b.reg.All() {
+		b.readyMu.Lock()
+		inSession := b.session[snowflake.ID(g.ID)]
+		b.readyMu.Unlock()
+		if !inSession && g.Source != settings.FromFile {
+			continue
+		}
+		n++
+		if !b.gatewayReady(snowflake.ID(g.ID)) {
+			waiting = append(waiting, strconv.FormatUint(g.ID, 10))
+		}
+	}
+	if len(waiting) > 0 {
+		return false, fmt.Sprintf("%d of %d guilds not ready yet (members not loaded, or Discord did not send them): %s", len(waiting), n, strings.Join(waiting, ", "))
+	}
+	return true, fmt.Sprintf("session ready, %d guilds ready", n)
 }
 
 // Lang is the language of a guild's automatic posts: its setting, or with

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/bits"
 	"sync"
 	"time"
 
@@ -96,6 +97,10 @@ type Recorder struct {
 	// PollInterval starts the backoff; OutageWindow bounds how long samples
 	// of ended events are kept; WriteTimeout bounds one write (default 5 s).
 	PollInterval, OutageWindow, WriteTimeout time.Duration
+	// Stats, when set, counts the member-minutes stored; Observer, when
+	// set, is told how long each write took.
+	Stats    *Stats
+	Observer Observer
 
 	once sync.Once
 	kick chan time.Time
@@ -116,6 +121,9 @@ type Recorder struct {
 	failingFor time.Time
 	kicked     bool // a kick is on its way to the writer
 	busy       bool // the writer is writing
+	// stored is the latest tick up to which everything the sampler handed
+	// over is in the database, for the readiness check.
+	stored time.Time
 }
 
 type nativeStart struct {
@@ -212,6 +220,9 @@ func (r *Recorder) Kick(now time.Time) {
 	r.init()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !r.hasWorkLocked() && !r.busy && !r.kicked {
+		r.markStoredLocked(now) // nothing new since the last write
+	}
 	if !r.hasWorkLocked() || now.Before(r.retryAt) || r.busy || r.kicked {
 		return
 	}
@@ -301,8 +312,12 @@ func (r *Recorder) flush(ctx context.Context, now time.Time, shutdown bool) {
 	r.mu.Unlock()
 
 	wctx, cancel := context.WithTimeout(ctx, r.WriteTimeout)
+	t0 := time.Now() // how long the database takes: real time
 	err := r.write(wctx, w)
 	cancel()
+	if r.Observer != nil {
+		r.Observer.Write(time.Since(t0), err)
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -314,6 +329,11 @@ func (r *Recorder) flush(ctx context.Context, now time.Time, shutdown bool) {
 		}
 		r.failures, r.retryAt, r.failingFor = 0, time.Time{}, time.Time{}
 		r.forgetWrittenLocked(now, w)
+		// Everything queued by the tick at now was in w.
+		r.markStoredLocked(now)
+		if r.Stats != nil {
+			r.Stats.SamplesWritten.Add(minutesOf(w.samples))
+		}
 		return
 	}
 	// Put it all back, merged with what arrived meanwhile.
@@ -486,6 +506,30 @@ func (r *Recorder) dropExpiredLocked(t time.Time) {
 	if dropped > 0 {
 		r.Log.Error("database unreachable for longer than db_outage_window: dropped buffered attendance", slog.Int("member_chunks", dropped))
 	}
+}
+
+func (r *Recorder) markStoredLocked(now time.Time) {
+	if now.After(r.stored) {
+		r.stored = now
+	}
+}
+
+// StoredThrough is the latest tick up to which every sample is in the
+// database (zero before the first tick): while the database is down, or
+// the writer or the ticks stall, it falls behind the clock.
+func (r *Recorder) StoredThrough() time.Time {
+	r.init()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stored
+}
+
+func minutesOf(samples map[sampleKey]store.Sample) int64 {
+	var n int64
+	for _, s := range samples {
+		n += int64(bits.OnesCount64(s.Present))
+	}
+	return n
 }
 
 // Buffered is how many member-chunks wait to be written.

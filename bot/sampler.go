@@ -2,6 +2,7 @@ package bot
 
 import (
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/disgoorg/disgo/discord"
@@ -60,6 +61,9 @@ type Sampler struct {
 	native  map[uint64]*nativeEvent // Discord Scheduled Events being followed, by id
 
 	lastTick time.Time
+	// recording is how many events were being recorded at the last tick,
+	// for the readiness check (read from other goroutines).
+	recording atomic.Int64
 	// Present counts members present per guild at the last tick, for the
 	// bot's presence.
 	Present map[uint64]int
@@ -75,6 +79,11 @@ func NewSampler(reg *settings.Registry, src VoiceSource, rec *Recorder, privacy 
 func keyOf(guild uint64, o attendance.Occurrence) occKey {
 	return occKey{guild: guild, schedule: o.Schedule, start: o.Start.Unix()}
 }
+
+// Recording is how many events (occurrences of schedules, and Discord
+// Scheduled Events) were being recorded at the last tick. Safe to call from
+// any goroutine.
+func (s *Sampler) Recording() int { return int(s.recording.Load()) }
 
 // Tick samples at now: records a minute for every member present in a
 // running event's channels, and reports occurrences and weeks that ended
@@ -97,6 +106,7 @@ func (s *Sampler) Tick(now time.Time) {
 	s.weekly(now, &b)
 	s.daily(now, &b)
 	s.lastTick = now
+	s.recording.Store(int64(len(s.active)))
 	s.rec.Add(b)
 	s.rec.Kick(now)
 }

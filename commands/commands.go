@@ -60,6 +60,17 @@ type Deps struct {
 	// that finds the guild not set up looks again before refusing, since
 	// another process may have set it up a moment ago.
 	Refresh func(ctx context.Context, guild uint64) error
+	// Observer, when set, is told of every command this process answered.
+	Observer Observer
+}
+
+// Observer is told of each slash command answered, for the metrics
+// endpoint: how long until Discord had the first answer (the deferral, or
+// the whole answer when it was immediate) and until the final one, both in
+// real time from when the interaction reached the router. It is called on
+// the gateway goroutine or a reply's: quick, and safe for concurrent use.
+type Observer interface {
+	Command(name string, ack, reply time.Duration)
 }
 
 // Timeouts. Discord drops an interaction not acknowledged within 3 s; after
@@ -82,6 +93,7 @@ type Commands struct {
 	member  func(guild, user uint64, paused *bool)
 	privacy string     // the privacy policy's URL
 	poster  bot.Poster // queues announcements of corrections; SetPoster
+	observe Observer   // may be nil
 	refresh func(ctx context.Context, guild uint64) error
 	slots   chan struct{} // replies being built; a semaphore
 	waiting atomic.Int64  // replies waiting for a slot
@@ -107,7 +119,7 @@ func New(d Deps) *Commands {
 	if d.MemberChanged == nil {
 		d.MemberChanged = func(uint64, uint64, *bool) {}
 	}
-	c := &Commands{scope: d.Scope, reg: d.Settings, store: d.Store, reports: d.Reports, member: d.MemberChanged, privacy: d.PrivacyURL, refresh: d.Refresh,
+	c := &Commands{scope: d.Scope, reg: d.Settings, store: d.Store, reports: d.Reports, member: d.MemberChanged, privacy: d.PrivacyURL, refresh: d.Refresh, observe: d.Observer,
 		clock: d.Clock, log: d.Logger.With(slog.String("component", "commands")), slots: make(chan struct{}, d.MaxConcurrent)}
 	c.mux = handler.New()
 	c.mux.Use(c.recoverRouting)
@@ -268,6 +280,11 @@ type request struct {
 	user   snowflake.ID
 	mod    bool // may see others' data
 	now    time.Time
+	// name, start and ack are for the Observer: the command, when it
+	// reached the router (real time), how long the deferral took.
+	name  string
+	start time.Time
+	ack   time.Duration
 }
 
 // loc is the guild's zone.
@@ -314,6 +331,7 @@ func (c *Commands) command(name string, needGuild bool, prepare func(*request) (
 		// that must finish before the client closes.
 		c.jobs.Add(1)
 		defer c.jobs.Add(-1)
+		start := time.Now() // latency seen by the user: real time
 		l := langOf(e)
 		acked := false
 		log := c.log.With(slog.String("command", name), slog.Uint64("interaction_id", uint64(e.ID())))
@@ -323,6 +341,9 @@ func (c *Commands) command(name string, needGuild bool, prepare func(*request) (
 			if v := recover(); v != nil {
 				log.Error("command panicked", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
 				c.sendError(e, l, acked, false, errors.New("panic"), log)
+				if !acked {
+					c.observed(name, start, time.Since(start))
+				}
 			}
 		}()
 		r, err := c.request(e, data, l, needGuild)
@@ -340,6 +361,7 @@ func (c *Commands) command(name string, needGuild bool, prepare func(*request) (
 					return nil
 				}
 				acked = true
+				r.name, r.start, r.ack = name, start, time.Since(start)
 				c.jobs.Add(1)
 				go c.retryPrepare(r, data, needGuild, prepare, log)
 				return nil
@@ -354,12 +376,14 @@ func (c *Commands) command(name string, needGuild bool, prepare func(*request) (
 					return nil
 				}
 				acked = true
+				r.name, r.start, r.ack = name, start, time.Since(start)
 				c.jobs.Add(1)
 				go c.finish(r, p, log)
 				return nil
 			}
 		}
 		c.sendError(e, l, false, false, err, log)
+		c.observed(name, start, time.Since(start))
 		return nil
 	}
 }
@@ -387,10 +411,20 @@ func (c *Commands) retryPrepare(r *request, data discord.SlashCommandInteraction
 	if err != nil {
 		defer c.jobs.Add(-1)
 		c.sendError(r.e, r.lang, true, false, err, log)
+		c.observed(r.name, r.start, r.ack)
 		return
 	}
 	p.public = false // the deferral was private
+	r2.name, r2.start, r2.ack = r.name, r.start, r.ack
 	c.finish(r2, p, log)
+}
+
+// observed tells the Observer of a command answered: its first answer
+// took ack, the final one is sent now.
+func (c *Commands) observed(name string, start time.Time, ack time.Duration) {
+	if c.observe != nil {
+		c.observe.Command(name, ack, time.Since(start))
+	}
 }
 
 // request reads who asks, where, and in which language.
@@ -434,6 +468,7 @@ func isModerator(g *settings.Guild, m *discord.ResolvedMember) bool {
 // response with it.
 func (c *Commands) finish(r *request, p prepared, log *slog.Logger) {
 	defer c.jobs.Add(-1)
+	defer c.observed(r.name, r.start, r.ack)
 	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
 	defer cancel()
 	start := time.Now()

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -59,6 +60,9 @@ type Config struct {
 	// PrivacyURL is where the operator publishes the privacy policy (see
 	// PRIVACY.md); /privacy show links it.
 	PrivacyURL string `toml:"privacy_url"`
+	// HTTPListen is the address (host:port) of the HTTP listener for
+	// /healthz, /readyz and /metrics; empty (the default) means none.
+	HTTPListen string `toml:"http_listen"`
 	// Guilds are the guilds managed by this file, as written.
 	Guilds []settings.Spec `toml:"guilds"`
 
@@ -347,6 +351,9 @@ func (c *Config) Validate() error {
 	if u := c.PrivacyURL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 		errs = append(errs, keyErr("privacy_url", "%q is not a web address: write it like https://example.org/rollcall-privacy", settings.Clip(u)))
 	}
+	if err := validateListen(c.HTTPListen); err != nil {
+		errs = append(errs, err)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -423,6 +430,34 @@ func (es Errors) Error() string {
 
 // Unwrap lets errors.As find a *KeyError or *settings.Problem.
 func (es Errors) Unwrap() []error { return es }
+
+// hostName is what a host name may hold (letters, digits, dots, hyphens).
+var hostName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
+
+// validateListen checks http_listen: host:port, the host an IP address, a
+// name, or empty for every interface; port 0 lets the system choose (the
+// log says which).
+func validateListen(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	const key = "http_listen"
+	shown := settings.Clip(addr)
+	if strings.Contains(addr, "://") {
+		return keyErr(key, "%q is a URL: write only the address to listen on, e.g. \"127.0.0.1:9108\"", shown)
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return keyErr(key, "%q is not host:port: write e.g. \"127.0.0.1:9108\" (this machine only) or \":9108\" (every interface; the endpoints have no authentication)", shown)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return keyErr(key, "%q: the port %q is not a number from 1 to 65535: write e.g. \"127.0.0.1:9108\"", shown, settings.Clip(port))
+	}
+	if host != "" && net.ParseIP(host) == nil && !hostName.MatchString(host) {
+		return keyErr(key, "%q: %q is neither an IP address nor a host name: write e.g. \"127.0.0.1:9108\"", shown, settings.Clip(host))
+	}
+	return nil
+}
 
 func (c *Config) validateToken() error {
 	t := c.Token.Value()

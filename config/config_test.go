@@ -246,3 +246,18 @@ retention = "a year"
 		t.Fatal("accepted")
 	}
 }
+
+// http_listen is off unless written; any host:port form net.Listen takes
+// is accepted.
+func TestHTTPListen(t *testing.T) {
+	c, err := Parse(valid, okEnv)
+	if err != nil || c.HTTPListen != "" {
+		t.Fatalf("default http_listen = %q, %v; want off", c.HTTPListen, err)
+	}
+	for _, addr := range []string{"127.0.0.1:9108", ":9108", "[::1]:9108", "localhost:9108", "0.0.0.0:9108", "127.0.0.1:0"} {
+		c, err := Parse("http_listen = \""+addr+"\"\n"+valid, okEnv)
+		if err != nil || c.HTTPListen != addr {
+			t.Errorf("http_listen = %q: %v, got %q", addr, err, c.HTTPListen)
+		}
+	}
+}

@@ -111,7 +111,7 @@ func TestConfigMessages(t *testing.T) {
 		{"top-level key under a table", with("timezone", "timezone = \"UTC\"\ncatch_up = \"1h\""),
 			[]string{"config: line 6: guilds[0].catch_up: unknown key in [[guilds]]: catch_up is a top-level key, so write it above the first [table] header (every key under a header belongs to that table)"}},
 		{"unknown key, nothing close", with("poll_interval", "colour = \"red\""),
-			[]string{"config: line 2: colour: unknown key in the top level (its keys are token, database_url, poll_interval, catch_up, db_outage_window, log_level, discord_api_url, commands, privacy_url, guilds)"}},
+			[]string{"config: line 2: colour: unknown key in the top level (its keys are token, database_url, poll_interval, catch_up, db_outage_window, log_level, discord_api_url, commands, privacy_url, http_listen, guilds)"}},
 
 		// A name where an id goes.
 		{"voice channel by name", with("voice_channel_names", `  voice_channels = ["Raid Voice"]`),
@@ -128,6 +128,20 @@ func TestConfigMessages(t *testing.T) {
 			[]string{`config: line 3: guilds[0].timezone: missing: an IANA time zone such as "Europe/Moscow"`}},
 		{"top-level value", with("poll_interval", `poll_interval = "10ms"`),
 			[]string{`config: line 2: poll_interval: 10ms is out of range: use 1s to 30s (a minute is only counted if a poll falls inside it)`}},
+
+		// http_listen: host:port, said how.
+		{"listen without a port", with("poll_interval", `http_listen = "9108"`),
+			[]string{`config: line 2: http_listen: "9108" is not host:port: write e.g. "127.0.0.1:9108" (this machine only) or ":9108" (every interface; the endpoints have no authentication)`}},
+		{"listen as a URL", with("poll_interval", `http_listen = "http://127.0.0.1:9108/metrics"`),
+			[]string{`config: line 2: http_listen: "http://127.0.0.1:9108/metrics" is a URL: write only the address to listen on, e.g. "127.0.0.1:9108"`}},
+		{"listen on a port out of range", with("poll_interval", `http_listen = "127.0.0.1:99999"`),
+			[]string{`config: line 2: http_listen: "127.0.0.1:99999": the port "99999" is not a number from 1 to 65535: write e.g. "127.0.0.1:9108"`}},
+		{"listen on a named port", with("poll_interval", `http_listen = "localhost:http"`),
+			[]string{`config: line 2: http_listen: "localhost:http": the port "http" is not a number from 1 to 65535: write e.g. "127.0.0.1:9108"`}},
+		{"listen on a bad host", with("poll_interval", `http_listen = "my host:9108"`),
+			[]string{`config: line 2: http_listen: "my host:9108": "my host" is neither an IP address nor a host name: write e.g. "127.0.0.1:9108"`}},
+		{"listen as a number", with("poll_interval", `http_listen = 9108`),
+			[]string{`config: line 2: http_listen: is text: write it in quotes: http_listen = "9108"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse(tc.text, okEnv)

@@ -453,7 +453,7 @@ var examples = map[string]string{
 	"id": `"123456789012345678"`, "timezone": `"Europe/Moscow"`, "language": `"en"`, "empty_report": `"post"`,
 	"day": `"mon"`, "time": `"00:00"`, "name": `"Raid night"`, "days": `"sat"`, "times": `"19:00"`,
 	"voice_channel_names": `"Raid Voice"`, "min_minutes": "5", "log_level": `"info"`, "commands": `"auto"`,
-	"poll_interval": `"5s"`, "catch_up": `"6h"`, "db_outage_window": `"30m"`, "duration": `"60m"`,
+	"poll_interval": `"5s"`, "catch_up": `"6h"`, "http_listen": `"127.0.0.1:9108"`, "db_outage_window": `"30m"`, "duration": `"60m"`,
 	"late_after": `"5m"`, "left_early_before": `"5m"`,
 }
 

@@ -104,9 +104,32 @@ type RESTClient interface {
 	GetMessages(channelID snowflake.ID, around snowflake.ID, before snowflake.ID, after snowflake.ID, limit int, opts ...rest.RequestOpt) ([]discord.Message, error)
 }
 
-// Stats count what the post workers did, for logs and metrics.
-type Stats struct {
+// Counts are what the post workers did with one kind of report: posted,
+// skipped (empty_report = skip), found in the channel after an attempt
+// whose answer was lost, attempts that failed and will be retried, and
+// posts given up.
+type Counts struct {
 	Posted, Skipped, Found, Retried, Failed atomic.Int64
+}
+
+// Stats count what the post workers did, by kind of report, for the
+// metrics endpoint.
+type Stats struct {
+	Event, Weekly, Correction Counts
+	other                     Counts // a kind this version does not know (a newer process's job)
+}
+
+// Of is the counts of a kind of report (bot.KindEvent, KindWeekly, KindCorrection).
+func (s *Stats) Of(kind string) *Counts {
+	switch kind {
+	case bot.KindEvent:
+		return &s.Event
+	case bot.KindWeekly:
+		return &s.Weekly
+	case bot.KindCorrection:
+		return &s.Correction
+	}
+	return &s.other
 }
 
 // PostWorker sends posts.
@@ -165,10 +188,11 @@ func (w *PostWorker) Work(ctx context.Context, job *river.Job[PostArgs]) error {
 	a := job.Args
 	log := w.Log.With(slog.String("report", a.Report), slog.Uint64("guild_id", a.GuildID), slog.Uint64("channel_id", a.ChannelID),
 		slog.Int64("job_id", job.ID), slog.Int("attempt", job.Attempt))
+	stats := w.Stats.Of(a.Report)
 	g, ok := w.Settings.Get(a.GuildID)
 	if !ok {
 		log.Warn("post given up: rollcall no longer serves this server")
-		w.Stats.Failed.Add(1)
+		stats.Failed.Add(1)
 		return river.JobCancel(errors.New("guild no longer served"))
 	}
 	if !w.waitReady(ctx) {
@@ -189,7 +213,7 @@ func (w *PostWorker) Work(ctx context.Context, job *river.Job[PostArgs]) error {
 		switch {
 		case err == nil && found != 0:
 			log.Info("post found in the channel after an attempt whose answer was lost: not sending it again", slog.Uint64("message_id", uint64(found)))
-			w.Stats.Found.Add(1)
+			stats.Found.Add(1)
 			w.built.Delete(job.ID)
 			return w.Store.MarkPosted(ctx, post, uint64(found), now)
 		case err != nil && permanent(err) == "":
@@ -205,7 +229,7 @@ func (w *PostWorker) Work(ctx context.Context, job *river.Job[PostArgs]) error {
 		return err
 	}
 	if msg.Skip {
-		w.Stats.Skipped.Add(1)
+		stats.Skipped.Add(1)
 		log.Info("post skipped: nobody attended (empty_report = skip)")
 		return w.Store.MarkPosted(ctx, post, 0, now)
 	}
@@ -230,16 +254,15 @@ func (w *PostWorker) Work(ctx context.Context, job *river.Job[PostArgs]) error {
 	if err != nil {
 		if why := permanent(err); why != "" {
 			w.built.Delete(job.ID)
-			w.Stats.Failed.Add(1)
+			stats.Failed.Add(1)
 			log.Error("post given up: the channel cannot take it; fix the channel or the bot's permissions, later reports will be tried again",
 				slog.String("reason", why), slog.Any("error", err))
 			return river.JobCancel(err)
 		}
-		w.Stats.Retried.Add(1)
 		return fmt.Errorf("send to channel %d: %w", a.ChannelID, err)
 	}
 	w.built.Delete(job.ID)
-	w.Stats.Posted.Add(1)
+	stats.Posted.Add(1)
 	log.Info("report posted", slog.Uint64("message_id", uint64(m.ID)), slog.Duration("late", now.Sub(a.Due)))
 	// If this write fails the job is retried; it finds the message by its
 	// marker and marks it then.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -236,23 +237,42 @@ func (q *Queue) Pending(ctx context.Context, soon time.Duration) (int, error) {
 	return q.store.PendingJobs(ctx, soon)
 }
 
-// errorHandler logs a post that ran out of attempts or panicked.
+// errorHandler counts and logs a post's failed attempt: River calls it for
+// every error a post returns (whatever failed: drawing, the database,
+// Discord) and every panic, but not for a post cancelled or snoozed.
 type errorHandler struct {
 	log   *slog.Logger
 	stats *Stats
 }
 
 func (h *errorHandler) HandleError(_ context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
+	h.failed(job)
 	if job.Attempt >= job.MaxAttempts {
-		h.stats.Failed.Add(1)
 		h.log.Error("post given up after its last attempt", slog.Int64("job_id", job.ID), slog.Int("attempts", job.Attempt), slog.Any("error", err))
 	}
 	return nil
 }
 
 func (h *errorHandler) HandlePanic(_ context.Context, job *rivertype.JobRow, v any, trace string) *river.ErrorHandlerResult {
+	h.failed(job)
 	h.log.Error("post panicked", slog.Int64("job_id", job.ID), slog.Any("panic", v), slog.String("stack", trace))
 	return nil
+}
+
+// failed counts an attempt of a post that failed: retried, or given up
+// after the last attempt. Purges are not posts.
+func (h *errorHandler) failed(job *rivertype.JobRow) {
+	if job.Kind != (PostArgs{}).Kind() {
+		return
+	}
+	var a PostArgs
+	_ = json.Unmarshal(job.EncodedArgs, &a)
+	c := h.stats.Of(a.Report)
+	if job.Attempt >= job.MaxAttempts {
+		c.Failed.Add(1)
+	} else {
+		c.Retried.Add(1)
+	}
 }
 
 // atLeast drops records below a level: River's debug log narrates every

@@ -131,6 +131,18 @@ type Server struct {
 // the socket's directory get in), and it is the same at every start.
 func (s *Server) URL() string { return socketURL(s.socketDir, s.port, database) }
 
+// Running reports whether the server Start started is still running: not
+// stopped, its postmaster alive (not killed, not crashed).
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return false
+	}
+	pid, ok := s.postmasterPID()
+	return ok && pid == s.pid && isPostgres(pid)
+}
+
 // SocketDir is the directory holding the server's Unix socket.
 func (s *Server) SocketDir() string { return s.socketDir }
 

@@ -36,6 +36,9 @@ func (s *Server) URL() string { return "" }
 // LogPath is never reached.
 func (s *Server) LogPath() string { return "" }
 
+// Running is never reached.
+func (s *Server) Running() bool { return false }
+
 // Stop does nothing.
 func (s *Server) Stop(ctx context.Context) error { return nil }
 

@@ -3,11 +3,13 @@ package packaging
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -173,34 +175,73 @@ func TestServiceUnit(t *testing.T) {
 	}
 }
 
-// make deb builds the package: its control fields, its files with their
-// modes, the conffiles, a binary that says the version it was built as, a
-// unit that still verifies where the package puts it. It is not installed
-// with dpkg -i: that would create an account and a service on the machine
-// the tests run on.
-func TestDeb(t *testing.T) {
+// debVersion is the version the tests build the package as.
+const debVersion = "1.2.3+test"
+
+var (
+	debOnce sync.Once
+	debPath string
+	debErr  error
+)
+
+// buildDeb runs make deb once per test process and returns the package.
+func buildDeb(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("skipping: builds the package")
 	}
-	need(t, "make", "go", "dpkg-deb", "systemd-analyze")
+	need(t, "make", "go", "dpkg-deb")
 	if _, err := os.Stat("../render/assets/echarts.min.js"); err != nil {
 		need(t, "npm") // make deb runs make assets
 	}
-	dist := t.TempDir()
-	version := "1.2.3+test"
-	cmd := exec.Command("make", "--no-print-directory", "deb", "DIST="+dist, "VERSION="+version, "MAINTAINER=Test <test@example.org>")
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make deb: %v\n%s", err, out)
+	debOnce.Do(func() {
+		dist, err := os.MkdirTemp("", "rollcall-deb-")
+		if err != nil {
+			debErr = err
+			return
+		}
+		cmd := exec.Command("make", "--no-print-directory", "deb", "DIST="+dist, "VERSION="+debVersion, "MAINTAINER=Test <test@example.org>")
+		cmd.Dir = ".."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			debErr = fmt.Errorf("make deb: %v\n%s", err, out)
+			return
+		}
+		arch, err := exec.Command("go", "env", "GOARCH").Output()
+		if err != nil {
+			debErr = err
+			return
+		}
+		debPath = filepath.Join(dist, "rollcall_"+debVersion+"_"+strings.TrimSpace(string(arch))+".deb")
+		if _, err := os.Stat(debPath); err != nil {
+			entries, _ := os.ReadDir(dist)
+			debErr = fmt.Errorf("%s: %v (made: %v)", debPath, err, entries)
+		}
+	})
+	if debErr != nil {
+		t.Fatal(debErr)
 	}
+	return debPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if debPath != "" {
+		os.RemoveAll(filepath.Dir(debPath))
+	}
+	os.Exit(code)
+}
+
+// make deb builds the package: its control fields, its files with their
+// modes, the conffiles, a binary that says the version it was built as, a
+// unit that still verifies where the package puts it. (TestDebInstallsAndRuns
+// installs it, in a throwaway copy of this machine.)
+func TestDeb(t *testing.T) {
+	deb := buildDeb(t)
+	need(t, "systemd-analyze")
+	version := debVersion
 	arch, err := exec.Command("go", "env", "GOARCH").Output()
 	if err != nil {
 		t.Fatal(err)
-	}
-	deb := filepath.Join(dist, "rollcall_"+version+"_"+strings.TrimSpace(string(arch))+".deb")
-	if _, err := os.Stat(deb); err != nil {
-		entries, _ := os.ReadDir(dist)
-		t.Fatalf("%s: %v (made: %v)", deb, err, entries)
 	}
 
 	field := func(name string) string {
