@@ -121,6 +121,7 @@ func (m *metrics) exposeParts(b *bot.Bot, q *jobs.Queue, charts bool, privateDB 
 			Help: "1 when a Chromium renderer was started, 0 when reports and replies are text tables only."},
 			func() float64 { return boolValue(charts) }),
 		&reportsCollector{stats: q.Stats},
+		&rolesCollector{stats: q.Roles},
 	)
 	if privateDB != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rollcall_private_database_up",
@@ -155,6 +156,24 @@ func (c *reportsCollector) Collect(ch chan<- prometheus.Metric) {
 		}{{"posted", n.Posted.Load()}, {"skipped", n.Skipped.Load()}, {"found", n.Found.Load()}, {"retried", n.Retried.Load()}, {"failed", n.Failed.Load()}} {
 			ch <- prometheus.MustNewConstMetric(reportsDesc, prometheus.CounterValue, float64(r.v), kind, r.result)
 		}
+	}
+}
+
+// rolesCollector exposes jobs.RoleStats as rollcall_role_changes_total{result}.
+type rolesCollector struct{ stats *jobs.RoleStats }
+
+var rolesDesc = prometheus.NewDesc("rollcall_role_changes_total",
+	"Role changes made by role rules, by result: given; taken; failed (Discord refused or failed; the rule pauses or the evaluation is retried); left (the member left before their change).",
+	[]string{"result"}, nil)
+
+func (c *rolesCollector) Describe(ch chan<- *prometheus.Desc) { ch <- rolesDesc }
+
+func (c *rolesCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, r := range []struct {
+		result string
+		v      int64
+	}{{"given", c.stats.Given.Load()}, {"taken", c.stats.Taken.Load()}, {"failed", c.stats.Failed.Load()}, {"left", c.stats.Left.Load()}} {
+		ch <- prometheus.MustNewConstMetric(rolesDesc, prometheus.CounterValue, float64(r.v), r.result)
 	}
 }
 

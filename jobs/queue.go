@@ -65,6 +65,8 @@ type Queue struct {
 	log    *slog.Logger
 	proc   store.Process
 	Stats  *Stats
+	// Roles counts the role changes made by role rules.
+	Roles *RoleStats
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -95,13 +97,13 @@ func New(o Options) (*Queue, error) {
 		o.ProcessID = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 	}
 	log := o.Logger.With(slog.String("component", "jobs"))
-	q := &Queue{store: o.Store, log: log, proc: store.Process{ID: o.ProcessID, Host: host, PID: os.Getpid()}, Stats: &Stats{}, stop: make(chan struct{})}
+	q := &Queue{store: o.Store, log: log, proc: store.Process{ID: o.ProcessID, Host: host, PID: os.Getpid()}, Stats: &Stats{}, Roles: &RoleStats{}, stop: make(chan struct{})}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &PostWorker{Store: o.Store, Reports: o.Reports, Settings: o.Settings, Discord: o.Discord,
 		Clock: o.Clock, Log: log, Stats: q.Stats, Backoff: o.Backoff, MaxBackoff: o.MaxBackoff})
 	river.AddWorker(workers, &PurgeWorker{Store: o.Store, Settings: o.Settings, Clock: o.Clock, Log: log})
 	if o.Roles != nil {
-		river.AddWorker(workers, &RolesWorker{Store: o.Store, Settings: o.Settings, Discord: o.Roles, Clock: o.Clock, Log: log})
+		river.AddWorker(workers, &RolesWorker{Store: o.Store, Settings: o.Settings, Discord: o.Roles, Clock: o.Clock, Log: log, Stats: q.Roles})
 	}
 	c, err := river.NewClient(riverpgxv5.New(o.Store.Pool()), &river.Config{
 		ID:                          o.ProcessID,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/disgoorg/disgo/cache"
@@ -52,6 +53,13 @@ type MemberRoleREST interface {
 	RemoveMemberRole(guildID, userID, roleID snowflake.ID, opts ...rest.RequestOpt) error
 }
 
+// RoleStats count what role rules did, for metrics: roles given and
+// taken, changes Discord refused or failed, and members who left before
+// their change.
+type RoleStats struct {
+	Given, Taken, Failed, Left atomic.Int64
+}
+
 // RolesWorker evaluates and applies a guild's role rules.
 type RolesWorker struct {
 	river.WorkerDefaults[RolesArgs]
@@ -60,6 +68,7 @@ type RolesWorker struct {
 	Discord  RoleDiscord
 	Clock    clock.Clock
 	Log      *slog.Logger
+	Stats    *RoleStats
 }
 
 // Timeout: a big server's first evaluation may change many members, each
@@ -120,11 +129,14 @@ func (w *RolesWorker) Work(ctx context.Context, job *river.Job[RolesArgs]) error
 					}
 					if c.Add {
 						given++
+						w.Stats.Given.Add(1)
 					} else {
 						taken++
+						w.Stats.Taken.Add(1)
 					}
 					continue
 				case errors.As(err, &rerr) && rerr.Code == rest.JSONErrorCodeUnknownMember:
+					w.Stats.Left.Add(1)
 					continue // left meanwhile
 				case errors.As(err, &rerr) && rerr.Code == rest.JSONErrorCodeUnknownRole:
 					state = roles.StateRoleDeleted
@@ -133,9 +145,11 @@ func (w *RolesWorker) Work(ctx context.Context, job *river.Job[RolesArgs]) error
 					// the role moved above the bot's since the cache said.
 					state = roles.StateForbidden
 				default:
+					w.Stats.Failed.Add(1)
 					retry = fmt.Errorf("change role %d of member %d: %w", rp.Rule.Role, c.UserID, err)
 					continue
 				}
+				w.Stats.Failed.Add(1)
 				break
 			}
 			for _, uid := range rp.StaleGrants {
