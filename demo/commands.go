@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,9 +108,9 @@ func (c *community) describe(name string, opts []discordsim.Option, shown map[st
 }
 
 // setUp is the server's owner setting rollcall up from Discord once it
-// has joined and said hello: the time zone and the report channel, then
-// the БЗС schedule (the two daily events the week so far was recorded
-// under), a minute apart. The bot's settings for the
+// has joined and said hello: the time zone and the report channel, the
+// БЗС schedule (the two daily events the week so far was recorded under),
+// and a role for the regulars, a minute apart. The bot's settings for the
 // guild right after the schedule is added go into p for the tests.
 func (d *driver) setUp(ctx context.Context, p *played) error {
 	c := d.c
@@ -136,6 +137,8 @@ func (d *driver) setUp(ctx context.Context, p *played) error {
 			{Name: "language", Value: "en"}}, shown: map[string]string{"language": "English"}}, // a mixed community: posts in English
 		{who: c.moderator, name: "rollcall schedule add", opts: []discordsim.Option{{Name: "name", Value: "БЗС"}, {Name: "times", Value: "16:00,21:00"},
 			{Name: "duration", Value: "60m"}, channel("voice_channel", c.bzs), channel("voice_channel_2", c.bzs2)}},
+		{who: c.moderator, name: "rollcall roles add", opts: []discordsim.Option{{Name: "role", Value: c.regular, Type: discord.ApplicationCommandOptionTypeRole},
+			{Name: "attended_at_least", Value: 3}, {Name: "of_last", Value: 4}}},
 	} {
 		if i > 0 {
 			if err := d.step(ctx, d.clk.Now().Add(time.Minute), nil, d.speed); err != nil {
@@ -149,5 +152,14 @@ func (d *driver) setUp(ctx context.Context, p *played) error {
 			p.setUp, _ = d.app.Settings.Get(uint64(c.guild))
 		}
 	}
-	return d.settle(ctx)
+	// The rule's first evaluation gives the role to who earned it this week.
+	if err := d.settle(ctx); err != nil {
+		return err
+	}
+	for _, person := range c.people {
+		if slices.Contains(d.sim.MemberRoles(c.guild, person.id), c.regular) {
+			p.regulars++
+		}
+	}
+	return nil
 }

@@ -25,6 +25,7 @@ type community struct {
 	bzs, bzs2, lobby, afk      snowflake.ID
 	general, reports, commands snowflake.ID
 	moderatorRole              snowflake.ID
+	regular                    snowflake.ID // the role the moderator has rollcall give to regulars
 	moderator                  snowflake.ID
 	people                     []person
 	bots                       []snowflake.ID
@@ -56,9 +57,14 @@ func newCommunity(sim *discordsim.Server, now time.Time) *community {
 	c.reports = sim.AddChannel(c.guild, "отчёты", discord.ChannelTypeGuildText)
 	c.commands = sim.AddChannel(c.guild, "команды", discord.ChannelTypeGuildText)
 	c.moderatorRole = sim.AddRole(c.guild, "Модератор", discord.PermissionManageGuild)
+	// A role rollcall may give: below the bot's own role (Discord lets a
+	// bot manage only the roles under its highest), and the bot invited
+	// with Manage Roles.
+	c.regular = sim.CreateRole(c.guild, discordsim.RoleSpec{Name: "Regular", Position: 1})
+	sim.SetBotPermissions(c.guild, discordsim.DefaultBotPermissions|discord.PermissionManageRoles)
 	c.names = map[snowflake.ID]string{
 		c.bzs: "БЗС основной", c.bzs2: "БЗС резерв", c.lobby: "Лобби", c.afk: "AFK",
-		c.general: "общий", c.reports: "отчёты", c.commands: "команды", c.moderatorRole: "Модератор",
+		c.general: "общий", c.reports: "отчёты", c.commands: "команды", c.moderatorRole: "Модератор", c.regular: "Regular",
 	}
 	rng := rand.New(rand.NewPCG(2026, 11))
 	for i, n := range names {

@@ -69,6 +69,7 @@ type played struct {
 	c              *community
 	f              *feed
 	setUp          *settings.Guild // the bot's settings for the guild right after /rollcall schedule add
+	regulars       int             // members given the Regular role by the rule's first evaluation
 	event, evening time.Time       // the two Sunday events the demo plays
 	eventStories   []story         // the 16:00 event's
 	eveningStories []story         // the 21:00 event's
@@ -328,7 +329,7 @@ const eventMinutes = 60
 
 func (d *driver) play(ctx context.Context, p *played) error {
 	c := d.c
-	fmt.Fprintln(d.out, "Sunday 15:55 Moscow: rollcall joins the server; its owner sets it up from Discord (/rollcall setup, /rollcall schedule add)...")
+	fmt.Fprintln(d.out, "Sunday 15:55 Moscow: rollcall joins the server; its owner sets it up from Discord (/rollcall setup, schedule add, roles add)...")
 	if err := d.setUp(ctx, p); err != nil {
 		return err
 	}

@@ -109,21 +109,22 @@ func TestE2EDemoFeedShowsEveryPostAndImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The bot's hello, the moderator's two /rollcall commands, the 16:00
+	// The bot's hello, the moderator's three /rollcall commands, the 16:00
 	// report, six command replies (all ephemeral: only who asked sees them), the 21:00
 	// report, one weekly report.
-	if got.Messages != 12 || got.Images != 8 || got.Loaded != got.Images || got.Ephemeral != 8 {
-		t.Fatalf("page shows %d messages, %d images (%d loaded), %d ephemeral; want 12 messages, 8 images all loaded, the eight replies marked ephemeral",
+	if got.Messages != 13 || got.Images != 8 || got.Loaded != got.Images || got.Ephemeral != 9 {
+		t.Fatalf("page shows %d messages, %d images (%d loaded), %d ephemeral; want 13 messages, 8 images all loaded, the nine replies marked ephemeral",
 			got.Messages, got.Images, got.Loaded, got.Ephemeral)
 	}
 	// The set-up as the moderator did it, and the bot's answers, with
 	// channels and roles by name as Discord shows them.
-	if len(got.Commands) < 2 || !strings.HasPrefix(got.Commands[0], "↪ /rollcall setup timezone: Europe/Moscow report_channel: #отчёты") ||
-		!strings.HasPrefix(got.Commands[1], "↪ /rollcall schedule add name: БЗС times: 16:00,21:00") {
+	if len(got.Commands) < 3 || !strings.HasPrefix(got.Commands[0], "↪ /rollcall setup timezone: Europe/Moscow report_channel: #отчёты") ||
+		!strings.HasPrefix(got.Commands[1], "↪ /rollcall schedule add name: БЗС times: 16:00,21:00") ||
+		!strings.HasPrefix(got.Commands[2], "↪ /rollcall roles add role: @Regular") {
 		t.Errorf("the page does not open with the set-up commands: %q", got.Commands)
 	}
 	for _, want := range []string{"Thanks for adding rollcall!", "rollcall настроен: часовой пояс Europe/Moscow, отчёты в #отчёты",
-		"Событие БЗС добавлено", "#БЗС основной, #БЗС резерв"} {
+		"Событие БЗС добавлено", "#БЗС основной, #БЗС резерв", "Правило сохранено: @Regular"} {
 		if !strings.Contains(got.Text, want) {
 			t.Errorf("the page lacks %q", want)
 		}

@@ -46,7 +46,7 @@ func masks(m attendance.Mask) string {
 
 // TestDemoPlaysItsStory plays the demo and reads back what the bot stored:
 // the guild set up from Discord (the bot's hello, then the moderator's
-// /rollcall setup and schedule add, each answered in the feed,
+// /rollcall setup, schedule add and roles add, each answered in the feed,
 // and the schedule in the bot's settings right after it was added); every
 // scripted story (on time, late, left early, hopping to the lobby,
 // muted, idling in AFK) is exactly the minutes recorded, at 16:00 and at
@@ -73,8 +73,8 @@ func TestDemoPlaysItsStory(t *testing.T) {
 	guild := uint64(c.guild)
 
 	// Set up from Discord: the feed opens with the hello and the
-	// moderator's two commands, each answered with what it did.
-	if len(p.f.Items) < 3 {
+	// moderator's three commands, each answered with what it did.
+	if len(p.f.Items) < 4 {
 		t.Fatalf("the feed has %d items", len(p.f.Items))
 	}
 	if hello := p.f.Items[0]; hello.Channel != "общий" || !strings.Contains(hello.Content, "/rollcall setup") {
@@ -85,6 +85,7 @@ func TestDemoPlaysItsStory(t *testing.T) {
 		{[]string{"/rollcall setup timezone: Europe/Moscow report_channel: #отчёты language: English"}, []string{"Europe/Moscow", "#отчёты", "English"}},
 		{[]string{"/rollcall schedule add name: БЗС times: 16:00,21:00 duration: 60m", "voice_channel: #БЗС основной", "voice_channel_2: #БЗС резерв"},
 			[]string{"**БЗС**", "16:00, 21:00", "#БЗС основной, #БЗС резерв", "#отчёты"}},
+		{[]string{"/rollcall roles add role: @Regular attended_at_least: 3 of_last: 4"}, []string{"@Regular"}},
 	} {
 		it := p.f.Items[1+i]
 		if !strings.HasSuffix(it.Command, moderator) || it.Channel != "команды" {
@@ -121,6 +122,9 @@ func TestDemoPlaysItsStory(t *testing.T) {
 	}
 	if strings.Join(starts, ",") != "16:00,21:00" || sc.Duration != time.Hour || !slices.Equal(sc.VoiceChannels, []uint64{uint64(c.bzs), uint64(c.bzs2)}) {
 		t.Errorf("schedule БЗС: starts %v, %s, voice %v", starts, sc.Duration, sc.VoiceChannels)
+	}
+	if p.regulars == 0 {
+		t.Error("the Regular rule's first evaluation gave the role to nobody")
 	}
 
 	// Each story reads as told, and each kind of story is in the script.
