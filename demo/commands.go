@@ -21,6 +21,9 @@ type call struct {
 	// shown are option values as Discord shows them in the invocation
 	// when that is not the value sent: a choice's name.
 	shown map[string]string
+	// pick is an autocomplete option filled as a person does: typing
+	// nothing and taking the first of the choices offered.
+	pick string
 }
 
 // invoke runs the call in the commands channel and puts it and the bot's
@@ -31,6 +34,23 @@ func (d *driver) invoke(ctx context.Context, cl call) (*discordsim.Response, err
 	defer cancel()
 	command, sub, _ := strings.Cut(cl.name, " ")
 	inv := discordsim.Invocation{GuildID: c.guild, UserID: cl.who, ChannelID: c.commands, Command: command, Subcommand: sub, Options: cl.opts, Locale: "ru"}
+	if cl.pick != "" {
+		typing := inv
+		typing.Options = append(append([]discordsim.Option(nil), cl.opts...), discordsim.Option{Name: cl.pick, Value: "", Focused: true})
+		choices, err := d.sim.Autocomplete(ictx, typing)
+		if err != nil {
+			return nil, fmt.Errorf("/%s %s: %w", cl.name, cl.pick, err)
+		}
+		if len(choices) == 0 {
+			return nil, fmt.Errorf("/%s %s: nothing offered to choose from", cl.name, cl.pick)
+		}
+		first, ok := choices[0].(discord.AutocompleteChoiceString)
+		if !ok {
+			return nil, fmt.Errorf("/%s %s: a choice of %T", cl.name, cl.pick, choices[0])
+		}
+		inv.Options = append(append([]discordsim.Option(nil), cl.opts...), discordsim.Option{Name: cl.pick, Value: first.Value})
+		cl.shown = map[string]string{cl.pick: first.Name}
+	}
 	r, err := d.sim.Invoke(ictx, inv)
 	if err != nil {
 		return nil, fmt.Errorf("/%s: %w", cl.name, err)
@@ -42,9 +62,9 @@ func (d *driver) invoke(ctx context.Context, cl call) (*discordsim.Response, err
 	return r, nil
 }
 
-// runCommands has a moderator and a member use every slash command, the
+// runCommands has a moderator and members use every slash command, the
 // way a community would after an event.
-func (d *driver) runCommands(ctx context.Context) error {
+func (d *driver) runCommands(ctx context.Context, p *played) error {
 	c := d.c
 	member := c.people[3]
 	for _, cl := range []call{
@@ -53,6 +73,9 @@ func (d *driver) runCommands(ctx context.Context) error {
 		{who: c.moderator, name: "absent", opts: []discordsim.Option{{Name: "period", Value: "7d"}}},
 		{who: c.moderator, name: "member", opts: []discordsim.Option{{Name: "member", Value: member.id, Type: discord.ApplicationCommandOptionTypeUser}, {Name: "period", Value: "7d"}}},
 		{who: member.id, name: "member", opts: []discordsim.Option{{Name: "period", Value: "7d"}}},
+		// Someone's own minute by minute of the event just over, picked
+		// from the list of events Discord offers while typing.
+		{who: lively(p.eventStories), name: "member", pick: "event"},
 		{who: member.id, name: "week"}, // not a moderator: politely refused
 	} {
 		if _, err := d.invoke(ctx, cl); err != nil {
@@ -60,6 +83,19 @@ func (d *driver) runCommands(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// lively is who had the most going on in an event: a trip to the lobby
+// and a mute, or at least the trip; their timeline shows it.
+func lively(stories []story) snowflake.ID {
+	for _, hopAndMute := range []bool{true, false} {
+		for _, s := range stories {
+			if s.hops() && (s.mute >= 0 || !hopAndMute) {
+				return s.user
+			}
+		}
+	}
+	return stories[0].user
 }
 
 func (c *community) nameOf(id snowflake.ID) string {

@@ -341,8 +341,8 @@ func (d *driver) play(ctx context.Context, p *played) error {
 	if err := d.settle(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintln(d.out, "17:00: the event is over and reported; a moderator and a member use the slash commands...")
-	if err := d.runCommands(ctx); err != nil {
+	fmt.Fprintln(d.out, "17:00: the event is over and reported; a moderator and members use the slash commands...")
+	if err := d.runCommands(ctx, p); err != nil {
 		return err
 	}
 	// The 21:00 event is played too, only faster: skipping it left the

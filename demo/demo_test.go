@@ -55,7 +55,8 @@ func TestE2EDemoFeedShowsEveryPostAndImage(t *testing.T) {
 		t.Errorf("the demo does not say where to open it: %q", stdout.String())
 	}
 	// The charts on disk: two post-event timelines, one weekly leaderboard,
-	// and the images of all four commands, each a PNG that decodes.
+	// and the images of all five commands (/member twice: for a week and
+	// for one event), each a PNG that decodes.
 	pngs := map[string]int{}
 	entries, _ := os.ReadDir(out)
 	for _, e := range entries {
@@ -71,7 +72,7 @@ func TestE2EDemoFeedShowsEveryPostAndImage(t *testing.T) {
 		}
 		pngs[strings.SplitN(e.Name(), "-", 2)[1]]++
 	}
-	for _, want := range []string{"timeline.png", "week.png", "absent.png", "member.png"} {
+	for _, want := range []string{"timeline.png", "week.png", "absent.png", "member.png", "member-timeline.png"} {
 		if pngs[want] == 0 {
 			t.Errorf("no %s among the charts: %v", want, pngs)
 		}
@@ -110,10 +111,10 @@ func TestE2EDemoFeedShowsEveryPostAndImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The bot's hello, the moderator's three /rollcall commands, the 16:00
-	// report, six command replies (all ephemeral: only who asked sees them), the 21:00
+	// report, seven command replies (all ephemeral: only who asked sees them), the 21:00
 	// report, one weekly report.
-	if got.Messages != 13 || got.Images != 8 || got.Loaded != got.Images || got.Ephemeral != 9 {
-		t.Fatalf("page shows %d messages, %d images (%d loaded), %d ephemeral; want 13 messages, 8 images all loaded, the nine replies marked ephemeral",
+	if got.Messages != 14 || got.Images != 9 || got.Loaded != got.Images || got.Ephemeral != 10 {
+		t.Fatalf("page shows %d messages, %d images (%d loaded), %d ephemeral; want 14 messages, 9 images all loaded, the ten replies marked ephemeral",
 			got.Messages, got.Images, got.Loaded, got.Ephemeral)
 	}
 	// The set-up as the moderator did it, and the bot's answers, with
