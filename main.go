@@ -165,7 +165,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// REST goes to discord_api_url; the gateway's address is what its
 		// GET /gateway answers, so a local Discord needs no second key.
 		ClientOpts: []disgobot.ConfigOpt{disgobot.WithRestClientConfigOpts(rest.WithURL(cfg.DiscordAPIURL))},
-		PrivateDB:     privateUp,
+		PrivateDB:  privateUp,
 	})
 	if err != nil {
 		return startFailed(ctx, log, "start", err)

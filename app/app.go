@@ -112,7 +112,7 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 	var b *bot.Bot
 	a.Commands = commands.New(commands.Deps{Settings: a.Settings, Scope: cfg.Commands, Store: st, Reports: a.Reports, Clock: d.Clock, Logger: d.Logger,
 		PrivacyURL: cfg.PrivacyURL, Observer: a.metrics,
-		Refresh:    func(ctx context.Context, guild uint64) error { return a.sync.loadOne(ctx, guild) },
+		Refresh:       func(ctx context.Context, guild uint64) error { return a.sync.loadOne(ctx, guild) },
 		MemberChanged: func(guild, user uint64, paused *bool) { b.MemberChanged(guild, user, paused) }})
 	b, err = bot.New(bot.Options{
 		Settings: a.Settings, Token: cfg.Token.Value(),
