@@ -15,18 +15,21 @@ import (
 
 // community is the synthetic guild the demo runs: people with Russian and
 // English names (some with emoji), a few bots, voice channels including an
-// AFK channel, a report channel and a moderator, who is also the guild's
-// owner: the simulator makes every guild with an owner of its own ("Owner"),
-// and left as it was that 35th person was expected at events and listed as
-// never attending, though nobody had scripted them.
+// AFK channel, a general channel (the server's system channel, where the
+// bot says hello), a report channel and a moderator, who is also the
+// guild's owner: the simulator makes every guild with an owner of its own
+// ("Owner"), and left as it was that 35th person was expected at events and
+// listed as never attending, though nobody had scripted them.
 type community struct {
-	guild                 snowflake.ID
-	bzs, bzs2, lobby, afk snowflake.ID
-	reports, commands     snowflake.ID
-	moderatorRole         snowflake.ID
-	moderator             snowflake.ID
-	people                []person
-	bots                  []snowflake.ID
+	guild                      snowflake.ID
+	bzs, bzs2, lobby, afk      snowflake.ID
+	general, reports, commands snowflake.ID
+	moderatorRole              snowflake.ID
+	regular                    snowflake.ID // the role the moderator has rollcall give to regulars
+	moderator                  snowflake.ID
+	people                     []person
+	bots                       []snowflake.ID
+	names                      map[snowflake.ID]string // channels and roles, for the feed's mentions
 }
 
 type person struct {
@@ -49,9 +52,20 @@ func newCommunity(sim *discordsim.Server, now time.Time) *community {
 	c.lobby = sim.AddChannel(c.guild, "Лобби", discord.ChannelTypeGuildVoice)
 	c.afk = sim.AddChannel(c.guild, "AFK", discord.ChannelTypeGuildVoice)
 	sim.SetAFKChannel(c.guild, c.afk)
+	c.general = sim.AddChannel(c.guild, "общий", discord.ChannelTypeGuildText)
+	sim.SetSystemChannel(c.guild, c.general)
 	c.reports = sim.AddChannel(c.guild, "отчёты", discord.ChannelTypeGuildText)
 	c.commands = sim.AddChannel(c.guild, "команды", discord.ChannelTypeGuildText)
 	c.moderatorRole = sim.AddRole(c.guild, "Модератор", discord.PermissionManageGuild)
+	// A role rollcall may give: below the bot's own role (Discord lets a
+	// bot manage only the roles under its highest), and the bot invited
+	// with Manage Roles.
+	c.regular = sim.CreateRole(c.guild, discordsim.RoleSpec{Name: "Regular", Position: 1})
+	sim.SetBotPermissions(c.guild, discordsim.DefaultBotPermissions|discord.PermissionManageRoles)
+	c.names = map[snowflake.ID]string{
+		c.bzs: "БЗС основной", c.bzs2: "БЗС резерв", c.lobby: "Лобби", c.afk: "AFK",
+		c.general: "общий", c.reports: "отчёты", c.commands: "команды", c.moderatorRole: "Модератор", c.regular: "Regular",
+	}
 	rng := rand.New(rand.NewPCG(2026, 11))
 	for i, n := range names {
 		spec := discordsim.MemberSpec{Username: fmt.Sprintf("player%02d", i+1), GlobalName: n, JoinedAt: now.AddDate(0, -2, -rng.IntN(30))}
@@ -78,22 +92,12 @@ func newCommunity(sim *discordsim.Server, now time.Time) *community {
 	return c
 }
 
-// configText is the rollcall configuration for the community.
-func (c *community) configText() string {
-	return fmt.Sprintf(`
-poll_interval = "5s"
-[[guilds]]
-id = "%d"
-timezone = "Europe/Moscow"
-report_channels = ["%d"]
-moderator_roles = ["%d"]
-  [[guilds.schedules]]
-  name = "БЗС"
-  times = ["16:00", "21:00"]
-  duration = "60m"
-  voice_channel_names = ["БЗС"]
-`, c.guild, c.reports, c.moderatorRole)
-}
+// configText is the rollcall configuration the demo starts the bot with.
+// It lists no guild: the community is managed from Discord, and its
+// moderator sets it up there with /rollcall setup and /rollcall schedule
+// add (see setUp), as a community that invites the bot does.
+const configText = `poll_interval = "5s"
+`
 
 // move is one scripted voice change at a minute of an event: the member's
 // whole voice state from then on, channel and flags both, so that a later

@@ -24,6 +24,7 @@ import (
 	"rollcall/config"
 	"rollcall/discordsim"
 	"rollcall/render"
+	"rollcall/settings"
 	"rollcall/store"
 )
 
@@ -67,9 +68,11 @@ func Run(ctx context.Context, o Options) error {
 type played struct {
 	c              *community
 	f              *feed
-	event, evening time.Time // the two Sunday events the demo plays
-	eventStories   []story   // the 16:00 event's
-	eveningStories []story   // the 21:00 event's
+	setUp          *settings.Guild // the bot's settings for the guild right after /rollcall schedule add
+	regulars       int             // members given the Regular role by the rule's first evaluation
+	event, evening time.Time       // the two Sunday events the demo plays
+	eventStories   []story         // the 16:00 event's
+	eveningStories []story         // the 21:00 event's
 }
 
 func run(ctx context.Context, o Options) (*played, error) {
@@ -85,9 +88,10 @@ func run(ctx context.Context, o Options) (*played, error) {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("--out: %w", err)
 	}
-	// Sunday 22 Nov 2026, just before the 16:00 event; a week of history
-	// before it, so the weekly report at Monday 00:00 has something to say.
-	start := time.Date(2026, 11, 22, 15, 59, 30, 0, tz)
+	// Sunday 22 Nov 2026, a few minutes before the 16:00 event: time for
+	// the moderator to set rollcall up. A week of history before it, so the
+	// weekly report at Monday 00:00 has something to say.
+	start := time.Date(2026, 11, 22, 15, 55, 0, 0, tz)
 	clk := clock.NewFake(start)
 	sim, err := discordsim.New(discordsim.Options{Now: clk.Now, Logger: o.Logger.With(slog.String("component", "discordsim"))})
 	if err != nil {
@@ -95,7 +99,7 @@ func run(ctx context.Context, o Options) (*played, error) {
 	}
 	defer sim.Close()
 	c := newCommunity(sim, start)
-	cfg, err := config.Parse(c.configText(), func(k string) string {
+	cfg, err := config.Parse(configText, func(k string) string {
 		return map[string]string{"DISCORD_TOKEN": sim.Token(), "DATABASE_URL": o.DatabaseURL}[k]
 	})
 	if err != nil {
@@ -104,7 +108,7 @@ func run(ctx context.Context, o Options) (*played, error) {
 	if err := seedHistory(ctx, o, c, start); err != nil {
 		return nil, early(ctx, o, err)
 	}
-	f := &feed{dir: o.Out, Title: "rollcall demo", channels: map[snowflake.ID]string{c.reports: "отчёты", c.commands: "команды"}}
+	f := &feed{dir: o.Out, Title: "rollcall demo", channels: map[snowflake.ID]string{c.general: "общий", c.reports: "отчёты", c.commands: "команды"}, mention: c.mention}
 	if o.Serve {
 		stop, err := serve(o, f)
 		if err != nil {
@@ -159,8 +163,10 @@ func early(ctx context.Context, o Options, err error) error {
 	return err
 }
 
-// seedHistory writes Monday to Saturday of the week, as if the bot had been
-// recording all along, so the weekly report has a week to rank.
+// seedHistory writes Monday to Saturday of the week under the schedule's
+// name, as import-legacy brings in what a community's previous bot
+// recorded, so the weekly report has a week to rank. The schedule itself
+// does not exist yet: the moderator adds it from Discord (setUp).
 func seedHistory(ctx context.Context, o Options, c *community, sunday time.Time) error {
 	st, err := store.Open(ctx, o.DatabaseURL)
 	if err != nil {
@@ -323,6 +329,10 @@ const eventMinutes = 60
 
 func (d *driver) play(ctx context.Context, p *played) error {
 	c := d.c
+	fmt.Fprintln(d.out, "Sunday 15:55 Moscow: rollcall joins the server; its owner sets it up from Discord (/rollcall setup, schedule add, roles add)...")
+	if err := d.setUp(ctx, p); err != nil {
+		return err
+	}
 	fmt.Fprintf(d.out, "Sunday 16:00 Moscow: the БЗС event starts; %d people come and go (a simulated hour)...\n", len(c.people))
 	moves := d.timed(p.event, c.script(p.eventStories, eventMinutes))
 	if err := d.step(ctx, p.event.Add((eventMinutes+1)*time.Minute), moves, d.speed); err != nil {
@@ -331,8 +341,8 @@ func (d *driver) play(ctx context.Context, p *played) error {
 	if err := d.settle(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintln(d.out, "17:00: the event is over and reported; a moderator and a member use the slash commands...")
-	if err := d.runCommands(ctx); err != nil {
+	fmt.Fprintln(d.out, "17:00: the event is over and reported; a moderator and members use the slash commands...")
+	if err := d.runCommands(ctx, p); err != nil {
 		return err
 	}
 	// The 21:00 event is played too, only faster: skipping it left the

@@ -55,7 +55,8 @@ func TestE2EDemoFeedShowsEveryPostAndImage(t *testing.T) {
 		t.Errorf("the demo does not say where to open it: %q", stdout.String())
 	}
 	// The charts on disk: two post-event timelines, one weekly leaderboard,
-	// and the images of all four commands, each a PNG that decodes.
+	// and the images of all five commands (/member twice: for a week and
+	// for one event), each a PNG that decodes.
 	pngs := map[string]int{}
 	entries, _ := os.ReadDir(out)
 	for _, e := range entries {
@@ -71,7 +72,7 @@ func TestE2EDemoFeedShowsEveryPostAndImage(t *testing.T) {
 		}
 		pngs[strings.SplitN(e.Name(), "-", 2)[1]]++
 	}
-	for _, want := range []string{"timeline.png", "week.png", "absent.png", "member.png"} {
+	for _, want := range []string{"timeline.png", "week.png", "absent.png", "member.png", "member-timeline.png"} {
 		if pngs[want] == 0 {
 			t.Errorf("no %s among the charts: %v", want, pngs)
 		}
@@ -89,6 +90,8 @@ func TestE2EDemoFeedShowsEveryPostAndImage(t *testing.T) {
 	defer bcancel()
 	type pageView struct {
 		Messages, Images, Loaded, Ephemeral int
+		Commands                            []string // the invocations shown above the replies
+		Text                                string
 	}
 	if _, err := chromedp.Run(bctx, chromedp.Navigate("file://"+filepath.Join(out, "index.html"))); err != nil {
 		t.Fatal(err)
@@ -101,14 +104,34 @@ func TestE2EDemoFeedShowsEveryPostAndImage(t *testing.T) {
 		Images: document.images.length,
 		Loaded: Array.from(document.images).filter(i => i.naturalWidth > 0).length,
 		Ephemeral: document.querySelectorAll('.eph').length,
+		Commands: Array.from(document.querySelectorAll('.cmd')).map(e => e.innerText),
+		Text: document.body.innerText,
 	})`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The 16:00 report, six command replies (all ephemeral or refusals), the
-	// 21:00 report, one weekly report.
-	if got.Messages != 9 || got.Images != 8 || got.Loaded != got.Images || got.Ephemeral < 5 {
-		t.Fatalf("page shows %+v; want 9 messages, 8 images all loaded, the ephemeral replies marked", got)
+	// The bot's hello, the moderator's three /rollcall commands, the 16:00
+	// report, seven command replies (all ephemeral: only who asked sees them), the 21:00
+	// report, one weekly report.
+	if got.Messages != 14 || got.Images != 9 || got.Loaded != got.Images || got.Ephemeral != 10 {
+		t.Fatalf("page shows %d messages, %d images (%d loaded), %d ephemeral; want 14 messages, 9 images all loaded, the ten replies marked ephemeral",
+			got.Messages, got.Images, got.Loaded, got.Ephemeral)
+	}
+	// The set-up as the moderator did it, and the bot's answers, with
+	// channels and roles by name as Discord shows them.
+	if len(got.Commands) < 3 || !strings.HasPrefix(got.Commands[0], "↪ /rollcall setup timezone: Europe/Moscow report_channel: #отчёты") ||
+		!strings.HasPrefix(got.Commands[1], "↪ /rollcall schedule add name: БЗС times: 16:00,21:00") ||
+		!strings.HasPrefix(got.Commands[2], "↪ /rollcall roles add role: @Regular") {
+		t.Errorf("the page does not open with the set-up commands: %q", got.Commands)
+	}
+	for _, want := range []string{"Thanks for adding rollcall!", "rollcall настроен: часовой пояс Europe/Moscow, отчёты в #отчёты",
+		"Событие БЗС добавлено", "#БЗС основной, #БЗС резерв", "Правило сохранено: @Regular"} {
+		if !strings.Contains(got.Text, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if strings.Contains(got.Text, "<#") || strings.Contains(got.Text, "<@") {
+		t.Error("the page shows a mention as its raw id")
 	}
 }
 

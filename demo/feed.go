@@ -25,6 +25,9 @@ type feed struct {
 	dir      string
 	Title    string
 	channels map[snowflake.ID]string
+	// mention names a user, channel or role as Discord shows its mention
+	// ("@Zoë ⚔️", "#отчёты"); nil leaves mentions as sent.
+	mention func(snowflake.ID) string
 
 	mu    sync.Mutex
 	Items []item // what the page shows, in the order it happened
@@ -61,7 +64,7 @@ func (f *feed) save(name string, data []byte) string {
 }
 
 func (f *feed) toItem(channel, author string, t time.Time, content string, embeds []discord.Embed, files []discordsim.File) item {
-	it := item{Channel: channel, Author: author, Time: t, Content: content}
+	it := item{Channel: channel, Author: author, Time: t, Content: f.mentions(content)}
 	attached := map[string]string{}
 	// Saved, and so numbered, in the order the page shows them: the embeds'
 	// charts, other images, then the other attachments.
@@ -92,7 +95,11 @@ func (f *feed) toItem(channel, author string, t time.Time, content string, embed
 		}
 	}
 	for _, e := range embeds {
-		ev := embed{Title: e.Title, Description: e.Description, Fields: e.Fields, Color: fmt.Sprintf("#%06x", e.Color)}
+		ev := embed{Title: e.Title, Description: f.mentions(e.Description), Color: fmt.Sprintf("#%06x", e.Color)}
+		for _, fl := range e.Fields {
+			fl.Name, fl.Value = f.mentions(fl.Name), f.mentions(fl.Value)
+			ev.Fields = append(ev.Fields, fl)
+		}
 		if e.Footer != nil {
 			ev.Footer = e.Footer.Text
 		}
@@ -104,6 +111,28 @@ func (f *feed) toItem(channel, author string, t time.Time, content string, embed
 		it.Embeds = append(it.Embeds, ev)
 	}
 	return it
+}
+
+// mentionRe is a user (<@id>, <@!id>), role (<@&id>) or channel (<#id>)
+// mention as the bot writes it.
+var mentionRe = regexp.MustCompile(`<(@!?|@&|#)(\d+)>`)
+
+// mdSpecial are the characters Discord markdown would read in a name.
+var mdSpecial = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `_`, `\_`, `~`, `\~`, "`", "\\`", `|`, `\|`, `>`, `\>`)
+
+// mentions writes the mentions in s as Discord shows them, by name: the
+// client resolves <#123> to "#отчёты" for whoever reads it.
+func (f *feed) mentions(s string) string {
+	if f.mention == nil {
+		return s
+	}
+	return mentionRe.ReplaceAllStringFunc(s, func(m string) string {
+		id, err := snowflake.Parse(mentionRe.FindStringSubmatch(m)[2])
+		if err != nil {
+			return m
+		}
+		return mdSpecial.Replace(f.mention(id))
+	})
 }
 
 func remove(xs []string, x string) []string {

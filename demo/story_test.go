@@ -17,6 +17,7 @@ import (
 
 	"rollcall/attendance"
 	"rollcall/render"
+	"rollcall/settings"
 	"rollcall/store"
 	"rollcall/store/storetest"
 )
@@ -44,7 +45,10 @@ func masks(m attendance.Mask) string {
 }
 
 // TestDemoPlaysItsStory plays the demo and reads back what the bot stored:
-// every scripted story (on time, late, left early, hopping to the lobby,
+// the guild set up from Discord (the bot's hello, then the moderator's
+// /rollcall setup, schedule add and roles add, each answered in the feed,
+// and the schedule in the bot's settings right after it was added); every
+// scripted story (on time, late, left early, hopping to the lobby,
 // muted, idling in AFK) is exactly the minutes recorded, at 16:00 and at
 // 21:00; the week holds the 14 events its schedule defines; the server's
 // owner is one of the 34 people the README speaks of; and the files in the
@@ -68,6 +72,61 @@ func TestDemoPlaysItsStory(t *testing.T) {
 	c := p.c
 	guild := uint64(c.guild)
 
+	// Set up from Discord: the feed opens with the hello and the
+	// moderator's three commands, each answered with what it did.
+	if len(p.f.Items) < 4 {
+		t.Fatalf("the feed has %d items", len(p.f.Items))
+	}
+	if hello := p.f.Items[0]; hello.Channel != "общий" || !strings.Contains(hello.Content, "/rollcall setup") {
+		t.Errorf("the feed does not open with the bot's hello in #общий: %+v", hello)
+	}
+	moderator := " — " + c.nameOf(c.moderator)
+	for i, want := range []struct{ command, reply []string }{
+		{[]string{"/rollcall setup timezone: Europe/Moscow report_channel: #отчёты language: English"}, []string{"Europe/Moscow", "#отчёты", "English"}},
+		{[]string{"/rollcall schedule add name: БЗС times: 16:00,21:00 duration: 60m", "voice_channel: #БЗС основной", "voice_channel_2: #БЗС резерв"},
+			[]string{"**БЗС**", "16:00, 21:00", "#БЗС основной, #БЗС резерв", "#отчёты"}},
+		{[]string{"/rollcall roles add role: @Regular attended_at_least: 3 of_last: 4"}, []string{"@Regular"}},
+	} {
+		it := p.f.Items[1+i]
+		if !strings.HasSuffix(it.Command, moderator) || it.Channel != "команды" {
+			t.Errorf("item %d is not the moderator's command: %+v", 1+i, it)
+		}
+		for _, w := range want.command {
+			if !strings.Contains(it.Command, w) {
+				t.Errorf("item %d shows %q, want %q in it", 1+i, it.Command, w)
+			}
+		}
+		for _, w := range want.reply {
+			if !strings.Contains(it.Content, w) {
+				t.Errorf("%s: the reply %q lacks %q", it.Command, it.Content, w)
+			}
+		}
+		if strings.Contains(it.Content, "<#") || strings.Contains(it.Content, "<@") {
+			t.Errorf("%s: a mention not shown by name: %q", it.Command, it.Content)
+		}
+	}
+	g := p.setUp
+	if g == nil {
+		t.Fatal("the bot has no settings for the guild after /rollcall schedule add")
+	}
+	if g.Source != settings.FromDiscord || g.Location.String() != "Europe/Moscow" || !slices.Equal(g.ReportChannels, []uint64{uint64(c.reports)}) {
+		t.Errorf("settings after setup: source %v, zone %s, reports %v", g.Source, g.Location, g.ReportChannels)
+	}
+	sc := g.ScheduleByName("БЗС")
+	if sc == nil {
+		t.Fatalf("no schedule БЗС in the bot's settings after /rollcall schedule add: %+v", g.Schedules)
+	}
+	var starts []string
+	for _, s := range sc.Parsed.Starts {
+		starts = append(starts, s.String())
+	}
+	if strings.Join(starts, ",") != "16:00,21:00" || sc.Duration != time.Hour || !slices.Equal(sc.VoiceChannels, []uint64{uint64(c.bzs), uint64(c.bzs2)}) {
+		t.Errorf("schedule БЗС: starts %v, %s, voice %v", starts, sc.Duration, sc.VoiceChannels)
+	}
+	if p.regulars == 0 {
+		t.Error("the Regular rule's first evaluation gave the role to nobody")
+	}
+
 	// Each story reads as told, and each kind of story is in the script.
 	kinds := map[string]int{}
 	for _, ev := range []struct {
@@ -79,6 +138,9 @@ func TestDemoPlaysItsStory(t *testing.T) {
 			occs, err := st.Occurrences(ctx, guild, ev.start, ev.start.Add(time.Minute))
 			if err != nil || len(occs) != 1 {
 				t.Fatalf("occurrences at %s: %v, %v", ev.start, occs, err)
+			}
+			if occs[0].Schedule != sc.Name {
+				t.Errorf("recorded under %q, not the schedule added from Discord (%q)", occs[0].Schedule, sc.Name)
 			}
 			rows, _, err := st.OccurrenceMinutes(ctx, occs[0].ID)
 			if err != nil {
@@ -130,6 +192,11 @@ func TestDemoPlaysItsStory(t *testing.T) {
 	occs, err := st.Occurrences(ctx, guild, week.Start, week.End)
 	if err != nil || len(occs) != 14 {
 		t.Errorf("the week holds %d events, want 14 (two a day): %v", len(occs), err)
+	}
+	for _, o := range occs {
+		if o.Schedule != sc.Name {
+			t.Errorf("the event at %s is under %q, not %q", o.Start, o.Schedule, sc.Name)
+		}
 	}
 	weekly := p.f.Items[len(p.f.Items)-1]
 	if len(weekly.Embeds) != 1 || !strings.HasPrefix(weekly.Embeds[0].Title, "Weekly report") {
