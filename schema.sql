@@ -233,3 +233,33 @@ CREATE TABLE role_rule_states (
     since    timestamptz NOT NULL,
     PRIMARY KEY (guild_id, role_id)
 );
+
+-- migrate: 8
+
+-- Sharding across processes. A process running some of the gateway's
+-- shards by lease says it lives here (seen_at), per shard count; the
+-- shards are shared out among the live ones, each held by a lease that its
+-- holder renews. A process that dies stops renewing, and the others take
+-- its shards when the leases run out.
+CREATE TABLE shard_members (
+    holder      text        PRIMARY KEY,
+    shard_count integer     NOT NULL,
+    seen_at     timestamptz NOT NULL
+);
+CREATE TABLE shard_leases (
+    shard_count integer     NOT NULL,
+    shard_id    integer     NOT NULL,
+    holder      text,
+    expires_at  timestamptz NOT NULL DEFAULT '-infinity',
+    PRIMARY KEY (shard_count, shard_id)
+);
+-- The last IDENTIFY of each rate-limit bucket (shard_id % max_concurrency),
+-- whichever process sent it: Discord allows one per bucket every 5 s
+-- across every connection of the bot.
+CREATE TABLE identify_slots (
+    bucket integer     PRIMARY KEY,
+    at     timestamptz NOT NULL
+);
+-- A guild's preferred locale, as Discord last sent it: posts in "auto"
+-- language made by a process that does not hold the guild's shard.
+ALTER TABLE guilds ADD COLUMN locale text;

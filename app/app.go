@@ -35,7 +35,8 @@ type Deps struct {
 	Renderer compose.Renderer
 	// RenderOptions configure the browser started when Renderer is nil.
 	RenderOptions render.Options
-	// ProcessID names this process to the job queue; default host:pid:random.
+	// ProcessID names this process to the job queue and in shard leases;
+	// default host:pid:random.
 	ProcessID string
 	// WriteTimeout bounds one write of samples (default 5 s); PostBackoff
 	// is a failing post's first retry delay (default 5 s). Tests shorten them.
@@ -114,6 +115,9 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 		PrivacyURL: cfg.PrivacyURL, Observer: a.metrics,
 		Refresh:       func(ctx context.Context, guild uint64) error { return a.sync.loadOne(ctx, guild) },
 		MemberChanged: func(guild, user uint64, paused *bool) { b.MemberChanged(guild, user, paused) }})
+	if d.ProcessID == "" {
+		d.ProcessID = jobs.NewProcessID()
+	}
 	b, err = bot.New(bot.Options{
 		Settings: a.Settings, Token: cfg.Token.Value(),
 		PollInterval: cfg.PollInterval.D(), DBOutageWindow: cfg.DBOutageWindow.D(), CatchUp: cfg.CatchUp.D(), WriteTimeout: d.WriteTimeout,
@@ -123,6 +127,7 @@ func New(ctx context.Context, cfg *config.Config, d Deps) (*App, error) {
 		FromDiscord:  true,
 		Unconfigured: a.Commands.GuildJoined,
 		Observer:     a.metrics,
+		Sharding:     bot.Sharding{Count: int(cfg.Shards), IDs: cfg.ShardIDs, Lease: cfg.ShardLease.D(), Holder: d.ProcessID},
 	})
 	if err != nil {
 		a.Close()

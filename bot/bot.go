@@ -79,6 +79,8 @@ type Options struct {
 	Unconfigured func(ctx context.Context, client *disgobot.Client, guild uint64)
 	// Observer, when set, is told how long ticks and writes take (metrics).
 	Observer Observer
+	// Sharding says which of the gateway's shards this process runs.
+	Sharding Sharding
 }
 
 // Bot is a rollcall bot: build it with New, connect with Connect, run with Run.
@@ -97,7 +99,17 @@ type Bot struct {
 	// unset are guilds that arrived without settings: set up later (from
 	// Discord, in any process), they are loaded then (watchSetUp).
 	unset   map[snowflake.ID]bool
-	session map[snowflake.ID]bool // guilds listed in the last READY
+	session map[snowflake.ID]bool // guilds listed in the last READY of their shard
+	// readyShards are the shards whose READY arrived (shard 0 without sharding).
+	readyShards map[int]bool
+
+	// Sharding: the shard count, the shards held and being opened, and the
+	// identify limiter shared with every process.
+	shardMu    sync.RWMutex
+	shardCount int
+	held       map[int]bool
+	opening    map[int]bool
+	limiter    *pgIdentifyLimiter
 
 	running atomic.Bool
 	// Stats count what the bot did, for the metrics endpoint.
@@ -125,6 +137,7 @@ func New(opts Options) (*Bot, error) {
 		opts: opts, reg: opts.Settings, store: opts.Store, clock: opts.Clock, log: opts.Logger,
 		connected: make(chan struct{}),
 		ready:     map[snowflake.ID]bool{}, session: map[snowflake.ID]bool{}, unset: map[snowflake.ID]bool{},
+		readyShards: map[int]bool{}, held: map[int]bool{}, opening: map[int]bool{},
 		Stats: &Stats{},
 	}
 	b.recorder = &Recorder{Store: opts.Store, Poster: opts.Poster, Log: opts.Logger.With(slog.String("component", "recorder")),
@@ -132,6 +145,7 @@ func New(opts Options) (*Bot, error) {
 		Stats: b.Stats, Observer: opts.Observer}
 	b.Privacy = NewPrivacy()
 	b.sampler = NewSampler(opts.Settings, cacheVoice{b}, b.recorder, b.Privacy, opts.Logger)
+	b.sampler.Owns = b.Owns
 	b.work = newWorker(opts.Store, opts.Logger)
 	b.presence = &presence{log: opts.Logger, latest: make(chan string, 1)}
 	return b, nil
@@ -144,15 +158,31 @@ const (
 	maxConnectBackoff = time.Minute
 )
 
+// gatewayOpts configure every gateway connection. zlib-stream rather than
+// disgo's default zstd-stream: disgo v0.19.6's zstd transport frees its
+// decoder on Close while the read loop may still be decoding a frame, and
+// the process dies of a nil dereference; closing a connection that is
+// still opening is routine with shards (one handed over just after it was
+// taken). zlib's reader answers an error after Close instead. Both are
+// compressions Discord offers (?compress=zlib-stream).
+func gatewayOpts(in []gateway.Intents) []gateway.ConfigOpt {
+	return []gateway.ConfigOpt{gateway.WithIntents(in...), gateway.WithCompression(gateway.CompressionZlibStream)}
+}
+
 // Connect makes the Discord client, retrying with backoff while Discord
 // cannot be reached (each failure logged with its reason), until ctx ends.
 // disgo asks Discord for the gateway's address while building its client,
 // without a context: the request runs aside so that a signal ends the wait
 // at once.
 func (b *Bot) Connect(ctx context.Context) error {
+	gwOpts := gatewayOpts(intents(b.reg.All(), b.opts.FromDiscord))
+	gatewayOpt := disgobot.WithGatewayConfigOpts(gwOpts...)
+	if b.opts.Sharding.Enabled() {
+		gatewayOpt = disgobot.WithShardManagerConfigOpts(b.shardOpts(gwOpts)...)
+	}
 	clientOpts := []disgobot.ConfigOpt{
 		disgobot.WithLogger(slog.New(newRedactHandler(b.log.Handler(), b.opts.Token)).With(slog.String("component", "disgo"))),
-		disgobot.WithGatewayConfigOpts(gateway.WithIntents(intents(b.reg.All(), b.opts.FromDiscord)...)),
+		gatewayOpt,
 		disgobot.WithCacheConfigOpts(cache.WithCaches(cache.FlagGuilds, cache.FlagMembers, cache.FlagVoiceStates, cache.FlagChannels, cache.FlagRoles, cache.FlagGuildScheduledEvents)),
 		disgobot.WithEventListenerFunc(b.onReady),
 		disgobot.WithEventListenerFunc(b.onResumed),
@@ -186,6 +216,11 @@ func (b *Bot) Connect(ctx context.Context) error {
 			return ctx.Err()
 		}
 		if r.err == nil {
+			if b.opts.Sharding.Enabled() {
+				// Extra options (the simulator's) may have made a single
+				// gateway besides the shards: it is never opened.
+				r.c.Gateway = nil
+			}
 			b.client = r.c
 			close(b.connected)
 			return nil
@@ -232,6 +267,14 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	shardCtx, stopShards := context.WithCancel(context.WithoutCancel(ctx))
+	shardsDone := make(chan struct{})
+	if b.opts.Sharding.Enabled() {
+		go func() { defer close(shardsDone); b.maintainShards(shardCtx) }()
+	} else {
+		close(shardsDone)
+	}
+	defer func() { stopShards(); <-shardsDone }()
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -275,12 +318,19 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 }
 
-// openGateway connects the gateway, retrying with backoff.
+// openGateway connects the gateway, retrying with backoff; sharded, it
+// learns the shard count and opens the first shards (the static ones, or
+// those leased at once).
 func (b *Bot) openGateway(ctx context.Context) error {
 	wait := connectBackoff
 	for attempt := 1; ; attempt++ {
-		err := b.client.OpenGateway(ctx)
-		if err == nil {
+		var err error
+		if b.opts.Sharding.Enabled() {
+			if err = b.resolveShards(ctx); err == nil {
+				b.shardsOnce(ctx)
+				return nil
+			}
+		} else if err = b.client.OpenGateway(ctx); err == nil {
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -412,7 +462,7 @@ func (b *Bot) missingFileGuilds() []*settings.Guild {
 	defer b.readyMu.Unlock()
 	var out []*settings.Guild
 	for _, g := range b.reg.All() {
-		if g.Source == settings.FromFile && !b.ready[snowflake.ID(g.ID)] {
+		if g.Source == settings.FromFile && !b.ready[snowflake.ID(g.ID)] && b.Owns(g.ID) {
 			out = append(out, g)
 		}
 	}
@@ -421,13 +471,19 @@ func (b *Bot) missingFileGuilds() []*settings.Guild {
 
 // sessionReady: every guild of the last READY has arrived.
 func (b *Bot) sessionReady() bool {
+	shards := []int{0}
+	if b.opts.Sharding.Enabled() {
+		shards, _ = b.Shards()
+	}
 	b.readyMu.Lock()
 	defer b.readyMu.Unlock()
-	if len(b.session) == 0 {
-		return false
+	for _, id := range shards {
+		if !b.readyShards[id] {
+			return false
+		}
 	}
 	for id := range b.session {
-		if !b.ready[id] {
+		if !b.ready[id] && b.Owns(uint64(id)) {
 			return false
 		}
 	}
@@ -438,18 +494,32 @@ func (b *Bot) sessionReady() bool {
 // adds to disgo's cache, so after a fresh session members who left voice
 // while the bot was away would otherwise stay "present" forever.
 func (b *Bot) onReady(e *events.Ready) {
+	shard := e.ShardID()
 	b.readyMu.Lock()
-	b.ready = map[snowflake.ID]bool{}
-	b.session = map[snowflake.ID]bool{}
+	for gid := range b.ready {
+		if b.shardOf(gid) == shard {
+			delete(b.ready, gid)
+		}
+	}
+	for gid := range b.session {
+		if b.shardOf(gid) == shard {
+			delete(b.session, gid)
+		}
+	}
 	for _, g := range e.Guilds {
 		b.session[g.ID] = true
 	}
+	again := b.readyShards[shard]
+	b.readyShards[shard] = true
 	b.readyMu.Unlock()
 	for _, g := range e.Guilds {
 		e.Client().Caches.RemoveVoiceStatesByGuildID(g.ID)
 	}
 	b.Stats.Sessions.Add(1)
-	b.log.Info("gateway session ready", slog.Int("guilds", len(e.Guilds)))
+	if again {
+		b.Stats.NewSessions.Add(1)
+	}
+	b.log.Info("gateway session ready", slog.Int("shard_id", shard), slog.Int("guilds", len(e.Guilds)))
 }
 
 // onResumed counts a session resumed after a disconnect: Discord replayed
@@ -648,6 +718,9 @@ func (b *Bot) Ready() bool {
 		return false
 	}
 	for _, g := range b.reg.All() {
+		if !b.Owns(g.ID) {
+			continue
+		}
 		b.readyMu.Lock()
 		inSession := b.session[snowflake.ID(g.ID)]
 		b.readyMu.Unlock()
@@ -655,7 +728,13 @@ func (b *Bot) Ready() bool {
 			return false
 		}
 	}
-	return b.client.Gateway != nil && b.client.Gateway.Status() == gateway.StatusReady
+	return b.gatewaysReady()
+}
+
+// Holds reports whether this process has the guild's gateway events and
+// members now: it samples the guild, and the guild has arrived.
+func (b *Bot) Holds(guild uint64) bool {
+	return b.isConnected() && b.Owns(guild) && b.gatewayReady(snowflake.ID(guild))
 }
 
 // isConnected reports whether Connect has made the client; once true,
@@ -676,10 +755,14 @@ func (b *Bot) GatewayState() (ready bool, detail string) {
 	if !b.isConnected() {
 		return false, "not connected to Discord yet"
 	}
-	if b.client.Gateway == nil || b.client.Gateway.Status() != gateway.StatusReady {
+	if !b.gatewaysReady() {
 		status := "not opened"
 		if b.client.Gateway != nil {
 			status = b.client.Gateway.Status().String()
+		}
+		if b.opts.Sharding.Enabled() {
+			ids, count := b.Shards()
+			status = fmt.Sprintf("shards %v of %d held, not all connected", ids, count)
 		}
 		return false, "gateway session not ready (" + status + ")"
 	}
@@ -689,7 +772,7 @@ func (b *Bot) GatewayState() (ready bool, detail string) {
 		b.readyMu.Lock()
 		inSession := b.session[snowflake.ID(g.ID)]
 		b.readyMu.Unlock()
-		if !inSession && g.Source != settings.FromFile {
+		if !inSession && g.Source != settings.FromFile || !b.Owns(g.ID) {
 			continue
 		}
 		n++
@@ -699,6 +782,10 @@ func (b *Bot) GatewayState() (ready bool, detail string) {
 	}
 	if len(waiting) > 0 {
 		return false, fmt.Sprintf("%d of %d guilds not ready yet (members not loaded, or Discord did not send them): %s", len(waiting), n, strings.Join(waiting, ", "))
+	}
+	if b.opts.Sharding.Enabled() {
+		ids, count := b.Shards()
+		return true, fmt.Sprintf("shards %v of %d ready, %d guilds ready", ids, count, n)
 	}
 	return true, fmt.Sprintf("session ready, %d guilds ready", n)
 }
@@ -710,6 +797,14 @@ func (b *Bot) Lang(g *settings.Guild) view.Lang {
 	if b.client != nil {
 		if guild, ok := b.client.Caches.Guild(snowflake.ID(g.ID)); ok {
 			locale = guild.PreferredLocale
+		}
+	}
+	if locale == "" && g.Language == "auto" {
+		// Another process holds the guild's shard: the locale it recorded.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if l, err := b.store.GuildLocale(ctx, g.ID); err == nil {
+			locale = l
 		}
 	}
 	return view.PostLang(g.Language, locale)
@@ -730,6 +825,11 @@ func (b *Bot) joined(gid snowflake.ID) {
 	defer cancel()
 	if err := b.store.GuildJoined(ctx, uint64(gid), b.clock.Now()); err != nil {
 		b.log.Warn("record a guild the bot is in", slog.Uint64("guild_id", uint64(gid)), slog.Any("error", err))
+	}
+	if guild, ok := b.client.Caches.Guild(gid); ok && guild.PreferredLocale != "" {
+		if err := b.store.SetGuildLocale(ctx, uint64(gid), guild.PreferredLocale); err != nil {
+			b.log.Warn("record a guild's locale", slog.Uint64("guild_id", uint64(gid)), slog.Any("error", err))
+		}
 	}
 }
 

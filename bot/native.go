@@ -17,7 +17,7 @@ func (s *Sampler) startNative(now time.Time, b *Batch) {
 	s.reconcileNative(now)
 	for id, n := range s.native {
 		g, ok := s.reg.Get(n.guild)
-		if !ok || !g.NativeEvents {
+		if !ok || !g.NativeEvents || !s.owns(n.guild) {
 			continue
 		}
 		if !n.recording {

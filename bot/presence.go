@@ -65,17 +65,41 @@ func (p *presence) run(ctx context.Context, client *disgobot.Client) {
 		case <-ctx.Done():
 			return
 		case text := <-p.latest:
-			if text == p.sent || client.Gateway == nil || client.Gateway.Status() != gateway.StatusReady {
+			if text == p.sent {
 				continue
 			}
-			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err := client.SetPresence(sctx, gateway.WithCustomActivity(text))
-			cancel()
-			if err != nil {
-				p.log.Warn("set presence", slog.Any("error", err))
-				continue
+			// Every connection this process has: the gateway, or each shard.
+			var gws []gateway.Gateway
+			if client.Gateway != nil {
+				gws = append(gws, client.Gateway)
+			} else if client.ShardManager != nil {
+				for sh := range client.ShardManager.Shards() {
+					gws = append(gws, sh)
+				}
 			}
-			p.sent = text
+			ok := len(gws) > 0
+			for _, g := range gws {
+				if g.Status() != gateway.StatusReady {
+					ok = false
+					continue
+				}
+				// As disgo's SetPresence does, for one connection.
+				pu := gateway.MessageDataPresenceUpdate{}
+				if cur := g.Presence(); cur != nil {
+					pu = *cur
+				}
+				gateway.WithCustomActivity(text)(&pu)
+				sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err := g.Send(sctx, gateway.OpcodePresenceUpdate, pu)
+				cancel()
+				if err != nil {
+					p.log.Warn("set presence", slog.Any("error", err))
+					ok = false
+				}
+			}
+			if ok {
+				p.sent = text
+			}
 		}
 	}
 }

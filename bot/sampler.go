@@ -60,6 +60,10 @@ type Sampler struct {
 	covered map[occKey]attendance.Mask
 	native  map[uint64]*nativeEvent // Discord Scheduled Events being followed, by id
 
+	// Owns reports whether this process samples a guild (sharded, the
+	// guilds of the shards it holds); nil samples every guild.
+	Owns func(guild uint64) bool
+
 	lastTick time.Time
 	// recording is how many events were being recorded at the last tick,
 	// for the readiness check (read from other goroutines).
@@ -90,6 +94,7 @@ func (s *Sampler) Recording() int { return int(s.recording.Load()) }
 // since the last tick. It returns at once; the recorder writes.
 func (s *Sampler) Tick(now time.Time) {
 	var b Batch
+	s.drop()
 	s.start(now)
 	s.startNative(now, &b)
 	for gid := range s.Present {
@@ -111,9 +116,26 @@ func (s *Sampler) Tick(now time.Time) {
 	s.rec.Kick(now)
 }
 
+// owns reports whether this process samples the guild.
+func (s *Sampler) owns(guild uint64) bool { return s.Owns == nil || s.Owns(guild) }
+
+// drop forgets the events of guilds another process samples now (their
+// shard was handed over): that process records them to the end and makes
+// their report due; buffered minutes are still written.
+func (s *Sampler) drop() {
+	for k := range s.active {
+		if !s.owns(k.guild) {
+			s.forget(k)
+		}
+	}
+}
+
 // start makes active the configured schedules' occurrences running at now.
 func (s *Sampler) start(now time.Time) {
 	for _, g := range s.reg.All() {
+		if !s.owns(g.ID) {
+			continue
+		}
 		for j := range g.Schedules {
 			sc := &g.Schedules[j]
 			for _, occ := range sc.Parsed.Running(now) {
@@ -122,6 +144,8 @@ func (s *Sampler) start(now time.Time) {
 					continue
 				}
 				s.active[k] = &activeOcc{key: k, occ: occ, schedule: sc, reportTo: sc.ReportChannels}
+				s.log.Info("recording event", slog.Uint64("guild_id", g.ID), slog.String("schedule", sc.Name),
+					slog.Time("start", occ.Start), slog.Time("end", occ.End))
 			}
 		}
 	}

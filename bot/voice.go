@@ -6,7 +6,6 @@ import (
 
 	disgobot "github.com/disgoorg/disgo/bot"
 	"github.com/disgoorg/disgo/discord"
-	"github.com/disgoorg/disgo/gateway"
 	"github.com/disgoorg/snowflake/v2"
 )
 
@@ -110,7 +109,7 @@ func (c cacheVoice) ScheduledEvents(guild uint64) []NativeEvent {
 // gatewayReady reports whether the cache can be trusted now: while the
 // gateway is reconnecting it may hold members who have since left voice.
 func (b *Bot) gatewayReady(guildID snowflake.ID) bool {
-	if b.client.Gateway == nil || b.client.Gateway.Status() != gateway.StatusReady {
+	if !b.guildGatewayReady(guildID) {
 		return false
 	}
 	b.readyMu.Lock()

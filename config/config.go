@@ -63,6 +63,15 @@ type Config struct {
 	// HTTPListen is the address (host:port) of the HTTP listener for
 	// /healthz, /readyz and /metrics; empty (the default) means none.
 	HTTPListen string `toml:"http_listen"`
+	// Shards is how many gateway shards the bot runs: "auto" (Discord's
+	// recommendation) or a number; unset or 1 means no sharding.
+	Shards ShardCount `toml:"shards"`
+	// ShardIDs are the shards this process runs; empty, with shards set,
+	// the processes on one database share the shards out by lease.
+	ShardIDs []int `toml:"shard_ids"`
+	// ShardLease is how long a shard lease lasts without renewal (default
+	// 30s): a process that dies loses its shards to the others in about this.
+	ShardLease Duration `toml:"shard_lease"`
 	// Guilds are the guilds managed by this file, as written.
 	Guilds []settings.Spec `toml:"guilds"`
 
@@ -73,6 +82,45 @@ type Config struct {
 	// as "0s" is checked rather than replaced by its default.
 	written map[string]bool
 }
+
+// ShardCount is shards: AutoShards for "auto", else the number (0 unset).
+type ShardCount int
+
+// AutoShards is shards = "auto".
+const AutoShards ShardCount = -1
+
+// MaxShards bounds shards: Discord shards a bot by the thousands of guilds.
+const MaxShards = 4096
+
+// UnmarshalTOML accepts "auto" and a number.
+func (n *ShardCount) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case string:
+		if strings.EqualFold(strings.TrimSpace(x), "auto") {
+			*n = AutoShards
+			return nil
+		}
+		return fmt.Errorf("%q is not a shard count: write shards = \"auto\" (Discord's recommendation) or a number such as 4", settings.Clip(x))
+	case int64:
+		if x < 1 || x > MaxShards {
+			return fmt.Errorf("%d is out of range: use 1 to %d, or \"auto\"", x, MaxShards)
+		}
+		*n = ShardCount(x)
+		return nil
+	}
+	return fmt.Errorf("must be \"auto\" or a number such as 4, got %T", v)
+}
+
+// MarshalText writes "auto" or the number.
+func (n ShardCount) MarshalText() ([]byte, error) {
+	if n == AutoShards {
+		return []byte("auto"), nil
+	}
+	return []byte(strconv.Itoa(int(n))), nil
+}
+
+// DefaultShardLease is shard_lease's default.
+const DefaultShardLease = 30 * time.Second
 
 // Duration is a time.Duration written as "5s", "60m", "1h30m" in TOML.
 type Duration = settings.Duration
@@ -354,6 +402,7 @@ func (c *Config) Validate() error {
 	if err := validateListen(c.HTTPListen); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateShards()...)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -386,6 +435,31 @@ func (c *Config) Validate() error {
 		return errs
 	}
 	return nil
+}
+
+// validateShards checks shards, shard_ids and shard_lease together.
+func (c *Config) validateShards() Errors {
+	var errs Errors
+	if c.ShardLease == 0 && !c.written["shard_lease"] {
+		c.ShardLease = Duration(DefaultShardLease)
+	}
+	if l := c.ShardLease.D(); l < 3*time.Second || l > 10*time.Minute {
+		errs = append(errs, keyErr("shard_lease", "%v is out of range: use 3s to 10m (a process that dies loses its shards to the others after about this long)", l))
+	}
+	if len(c.ShardIDs) > 0 && (c.Shards == 0 || c.Shards == 1) {
+		errs = append(errs, keyErr("shard_ids", "needs shards: set shards = \"auto\" or the number of shards, e.g. shards = 4 with shard_ids = [0, 1] here and [2, 3] in the other process"))
+	}
+	seen := map[int]bool{}
+	for i, id := range c.ShardIDs {
+		switch {
+		case id < 0 || c.Shards > 1 && id >= int(c.Shards):
+			errs = append(errs, keyErr(fmt.Sprintf("shard_ids[%d]", i), "%d is not a shard of %d: shard ids go from 0 to %d", id, c.Shards, c.Shards-1))
+		case seen[id]:
+			errs = append(errs, keyErr(fmt.Sprintf("shard_ids[%d]", i), "shard %d is listed twice", id))
+		}
+		seen[id] = true
+	}
+	return errs
 }
 
 // validateAPIURL accepts an absolute http(s) URL with a host and without a

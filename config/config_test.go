@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -258,6 +259,42 @@ func TestHTTPListen(t *testing.T) {
 		c, err := Parse("http_listen = \""+addr+"\"\n"+valid, okEnv)
 		if err != nil || c.HTTPListen != addr {
 			t.Errorf("http_listen = %q: %v, got %q", addr, err, c.HTTPListen)
+		}
+	}
+}
+
+// shards, shard_ids and shard_lease: the good forms read, every mistake
+// named with its key.
+func TestShardKeys(t *testing.T) {
+	c, err := Parse(valid, okEnv)
+	if err != nil || c.Shards != 0 || len(c.ShardIDs) != 0 || c.ShardLease.D() != DefaultShardLease {
+		t.Fatalf("defaults: %v %v %v %v", c.Shards, c.ShardIDs, c.ShardLease, err)
+	}
+	for _, tc := range []struct {
+		top  string
+		want ShardCount
+		ids  []int
+	}{
+		{`shards = "auto"`, AutoShards, nil},
+		{`shards = "AUTO"`, AutoShards, nil},
+		{"shards = 4\nshard_ids = [0, 3]", 4, []int{0, 3}},
+	} {
+		c, err := Parse(tc.top+"\n"+valid, okEnv)
+		if err != nil || c.Shards != tc.want || !slices.Equal(c.ShardIDs, tc.ids) {
+			t.Errorf("%s: %v %v, %v", tc.top, c.Shards, c.ShardIDs, err)
+		}
+	}
+	for _, tc := range []struct{ top, want string }{
+		{`shards = "many"`, `shards: "many" is not a shard count`},
+		{`shards = 0`, "shards: 0 is out of range: use 1 to 4096"},
+		{`shard_ids = [0]`, "shard_ids: needs shards"},
+		{"shards = 4\nshard_ids = [4]", "shard_ids[0]: 4 is not a shard of 4: shard ids go from 0 to 3"},
+		{"shards = 4\nshard_ids = [1, 1]", "shard_ids[1]: shard 1 is listed twice"},
+		{`shard_lease = "1s"`, "shard_lease: 1s is out of range: use 3s to 10m"},
+	} {
+		_, err := Parse(tc.top+"\n"+valid, okEnv)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.top, err, tc.want)
 		}
 	}
 }

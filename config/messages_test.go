@@ -111,7 +111,7 @@ func TestConfigMessages(t *testing.T) {
 		{"top-level key under a table", with("timezone", "timezone = \"UTC\"\ncatch_up = \"1h\""),
 			[]string{"config: line 6: guilds[0].catch_up: unknown key in [[guilds]]: catch_up is a top-level key, so write it above the first [table] header (every key under a header belongs to that table)"}},
 		{"unknown key, nothing close", with("poll_interval", "colour = \"red\""),
-			[]string{"config: line 2: colour: unknown key in the top level (its keys are token, database_url, poll_interval, catch_up, db_outage_window, log_level, discord_api_url, commands, privacy_url, http_listen, guilds)"}},
+			[]string{"config: line 2: colour: unknown key in the top level (its keys are token, database_url, poll_interval, catch_up, db_outage_window, log_level, discord_api_url, commands, privacy_url, http_listen, shards, shard_ids, shard_lease, guilds)"}},
 
 		// A name where an id goes.
 		{"voice channel by name", with("voice_channel_names", `  voice_channels = ["Raid Voice"]`),

@@ -425,3 +425,4 @@ func (d botDiscord) Lang(g *settings.Guild) view.Lang { return d.b.Lang(g) }
 func (d botDiscord) BotID() snowflake.ID              { return d.b.Client().ID() }
 func (d botDiscord) Caches() cache.Caches             { return d.b.Client().Caches }
 func (d botDiscord) MemberRoles() MemberRoleREST      { return d.b.Client().Rest }
+func (d botDiscord) Holds(guild uint64) bool          { return d.b.Holds(guild) }

@@ -56,6 +56,15 @@ type Options struct {
 	Workers int
 }
 
+// NewProcessID names a process uniquely: host:pid:random (a pid is reused
+// after a restart; the random part is not).
+func NewProcessID() string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
 // Queue is the durable job queue of this process: it inserts posts, works
 // them, and keeps the heartbeat that lets other processes rescue its jobs
 // if it dies.
@@ -92,9 +101,7 @@ func New(o Options) (*Queue, error) {
 	}
 	host, _ := os.Hostname()
 	if o.ProcessID == "" {
-		var b [3]byte
-		_, _ = rand.Read(b[:])
-		o.ProcessID = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+		o.ProcessID = NewProcessID()
 	}
 	log := o.Logger.With(slog.String("component", "jobs"))
 	q := &Queue{store: o.Store, log: log, proc: store.Process{ID: o.ProcessID, Host: host, PID: os.Getpid()}, Stats: &Stats{}, Roles: &RoleStats{}, stop: make(chan struct{})}

@@ -38,11 +38,17 @@ func (RolesArgs) InsertOpts() river.InsertOpts {
 
 const queueRoles = "roles"
 
+// unheldFor is how long an evaluation waits for a process that holds its
+// guild before it is dropped (the bot was removed; the next day's comes).
+const unheldFor = time.Hour
+
 // RoleDiscord is what applying role rules needs of the bot: the gateway's
 // cache of members and roles, and the REST calls that change a member's
 // roles.
 type RoleDiscord interface {
 	Ready() bool
+	// Holds: this process has the guild's members (sharded, its shard).
+	Holds(guild uint64) bool
 	Caches() cache.Caches
 	MemberRoles() MemberRoleREST
 }
@@ -100,6 +106,15 @@ func (w *RolesWorker) Work(ctx context.Context, job *river.Job[RolesArgs]) error
 	}
 	if !w.Discord.Ready() {
 		return river.JobSnooze(5 * time.Second)
+	}
+	if !w.Discord.Holds(g.ID) {
+		// The guild's members are in the process that holds its shard:
+		// leave the job to it (any process may fetch it next).
+		if time.Since(job.CreatedAt) > unheldFor {
+			log.Warn("role evaluation dropped: no process has held the guild for an hour")
+			return nil
+		}
+		return river.JobSnooze(2 * time.Second)
 	}
 	now := w.Clock.Now()
 	plan, err := roles.Make(ctx, w.Store, g, w.Discord.Caches(), now)

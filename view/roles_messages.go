@@ -86,9 +86,9 @@ var rolesEN = map[string]string{
 	"rco_manage_existing_desc":   "Also take the role from members who got it by hand (default: only from those rollcall gave it)",
 
 	"rr_attended":        "attended at least %d of the last %d%s events",
-	"rr_minutes":         "at least %d counted minutes in %d days",
-	"rr_streak":          "%d%s events in a row",
-	"rr_inactive":        "no event attended in %d days",
+	"rr_minutes":         "had at least %d counted minutes in %d days",
+	"rr_streak":          "came to %d%s events in a row",
+	"rr_inactive":        "attended no event in %d days",
 	"rr_and":             " and ",
 	"rr_manage_existing": "(also manages holders rollcall did not give it to)",
 
@@ -142,10 +142,10 @@ var rolesRU = map[string]string{
 	"rco_rule_schedule_desc":     "Считать только события этого расписания (для был_не_меньше и подряд)",
 	"rco_manage_existing_desc":   "Снимать роль и с тех, кому её дали вручную (по умолчанию — только с тех, кому её дал rollcall)",
 
-	"rr_attended":        "был не меньше чем на %d из последних %d событий%s",
-	"rr_minutes":         "не меньше %d засчитанных минут за %d дн.",
-	"rr_streak":          "%d событий%s подряд",
-	"rr_inactive":        "ни одного события за %d дн.",
+	"rr_attended":        "были не меньше чем на %d из последних %d событий%s",
+	"rr_minutes":         "набрали не меньше %d засчитанных минут за %d дн.",
+	"rr_streak":          "были на %d событиях%s подряд",
+	"rr_inactive":        "не были ни на одном событии %d дн.",
 	"rr_and":             " и ",
 	"rr_manage_existing": "(управляет и теми, кому роль дал не rollcall)",
 

@@ -464,10 +464,17 @@ func secretOf(s string) config.Secret { return config.Secret(s) }
 // Twin is a second bot process on the same guild, database and clock, as
 // in a rolling deploy. Start and stop it like the first; RunUntil on either
 // waits for both to finish each tick.
-func (h *Harness) Twin() *Harness {
+func (h *Harness) Twin() *Harness { return h.TwinWith("twin", nil) }
+
+// TwinWith is Twin with its own name in the log ("process" attribute) and
+// its config changed by edit (e.g. other shard ids).
+func (h *Harness) TwinWith(name string, edit func(*config.Config)) *Harness {
 	h.t.Helper()
 	cfg := *h.Config
-	t := &Harness{t: h.t, W: h.W, Clock: h.Clock, Config: &cfg, DBURL: h.DBURL, Logs: h.Logs, log: h.log.With(slog.String("process", "twin")), parked: h.parked}
+	if edit != nil {
+		edit(&cfg)
+	}
+	t := &Harness{t: h.t, W: h.W, Clock: h.Clock, Config: &cfg, DBURL: h.DBURL, Logs: h.Logs, log: h.log.With(slog.String("process", name)), parked: h.parked}
 	h.t.Cleanup(t.Stop)
 	return t
 }
