@@ -286,8 +286,8 @@ func totalReports(w *apptest.World, gs []shardGuild) int {
 
 // Three real rollcall processes share 4 shards of 60 guilds by lease.
 // SIGKILL one mid-event: its shards are taken over within about a lease,
-// its guilds lose at most the minute of the takeover, and every report is
-// posted once. Then all three restart with 8 shards, and the next event
+// its guilds lose at most the minute of the takeover (which their reports
+// show as not recorded), and every report is posted once. Then all three restart with 8 shards, and the next event
 // is recorded for every guild, whole, and reported once.
 func TestE2EShardProcessesKillAndReshard(t *testing.T) {
 	if testing.Short() {
@@ -367,12 +367,24 @@ func TestE2EShardProcessesKillAndReshard(t *testing.T) {
 	for _, g := range gs {
 		victimGuild[g.id] = slices.Contains(victimShards, sharding.ShardIDByGuild(g.id, 4))
 		present := minutesOfEvent(t, st, g.id, startA)
+		whole := true
 		for _, m := range g.members {
 			switch n := present[m]; {
 			case !victimGuild[g.id] && n != 2:
 				t.Errorf("event A, guild %d (its process lived): member %d has %d minutes, want 2", g.id, m, n)
 			case victimGuild[g.id] && n < 1:
 				t.Errorf("event A, guild %d (its process killed): member %d has %d minutes, want at least 1", g.id, m, n)
+			}
+			whole = whole && present[m] == 2
+		}
+		// A minute nobody sampled is said in the report, as after a restart.
+		if msgs := w.Sim.Messages(g.reports); len(msgs) > 0 && len(msgs[0].Embeds) > 0 {
+			footer := ""
+			if f := msgs[0].Embeds[0].Footer; f != nil {
+				footer = f.Text
+			}
+			if said := strings.Contains(footer, "Not recorded"); said == whole {
+				t.Errorf("event A, guild %d: every minute recorded %v, but the report's footer is %q", g.id, whole, footer)
 			}
 		}
 	}
