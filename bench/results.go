@@ -189,9 +189,8 @@ func (r *Results) finish(took time.Duration) {
 		why := "mostly judging in Go: a CPU profile (-cpuprofile) puts about half of report.Build in BuildEvent's stable sort of Row structs, " +
 			"which lower-cases two names on every comparison"
 		if q.DBP50 > q.Dist.P50/2 {
-			why = "mostly SQL: store.History's `($4 = 0 OR a.user_id = $4)` gets a generic plan once pgx's cached prepared statement has run five times, " +
-				"and that plan reads every attendance row of the period (EXPLAIN ANALYZE on a year: 584 ms generic, 1 ms custom); " +
-				"two statements, with and without the user filter, would avoid it"
+			why = "the SQL reads every attendance row of the period (each member's masks) for Go to judge; " +
+				"asking PostgreSQL only for the members with a counted minute (the rules are bit operations) would cut both halves"
 		}
 		judge(3, "query p95: "+q.Command, "≤ 20 ms", ptr(q.Dist.P95), " ms", func(v float64) bool { return v <= 20 },
 			fmt.Sprintf("%s; of the %s ms median, %s ms is SQL: %s. See bench/README.md.", q.What, fmtNum(q.Dist.P50), fmtNum(q.DBP50), why))
