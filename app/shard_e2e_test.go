@@ -296,7 +296,7 @@ func TestE2EShardProcessesKillAndReshard(t *testing.T) {
 	t.Setenv("CHROMIUM_PATH", "/nonexistent") // three browsers are too many for two cores: text tables
 	w, gs := shardWorld(t, time.Now, 60, 4)
 	dbURL := storetest.URL(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	st, err := store.Open(ctx, dbURL)
 	if err != nil {
@@ -306,9 +306,12 @@ func TestE2EShardProcessesKillAndReshard(t *testing.T) {
 	if err := st.Migrate(ctx, storetest.Schema(t)); err != nil {
 		t.Fatal(err)
 	}
-	// Event A at the next minute with room to start, event B three minutes
+	// Event A at a minute with room for three processes to start on a
+	// machine busy with other packages' tests (the binary is built first:
+	// under load that alone takes tens of seconds), event B three minutes
 	// after A ends; two minutes each.
-	startA := time.Now().In(msk).Add(40 * time.Second).Truncate(time.Minute).Add(time.Minute)
+	apptest.Binary(t)
+	startA := time.Now().In(msk).Add(90 * time.Second).Truncate(time.Minute).Add(time.Minute)
 	startB := startA.Add(5 * time.Minute)
 	top := fmt.Sprintf("discord_api_url = %q\nlog_level = \"debug\"\npoll_interval = \"1s\"\nshard_lease = \"3s\"\n", w.Sim.APIURL())
 	four := shardConfig(top+"shards = 4", gs, "2m", startA.Format("15:04"), startB.Format("15:04"))
@@ -353,8 +356,8 @@ func TestE2EShardProcessesKillAndReshard(t *testing.T) {
 		}
 		return n == 4 && len(ls) == 2
 	})
-	if took := time.Since(killed); took > 10*time.Second {
-		t.Errorf("the takeover took %v, want about one lease (3 s) and a round", took)
+	if took := time.Since(killed); took > 15*time.Second {
+		t.Errorf("the takeover took %v, want about one lease (3 s) and a round (1 s), with room for a loaded machine", took)
 	}
 	waitUntil(ctx, t, "event A's reports", func() bool { return totalReports(w, gs) >= len(gs) })
 	waitUntil(ctx, t, "event A settled", func() bool { return time.Now().After(startA.Add(2*time.Minute + 20*time.Second)) })
