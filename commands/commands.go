@@ -580,6 +580,33 @@ func (c *Commands) errorText(l view.Lang, err error, log *slog.Logger, ref snowf
 	return l.T("err_internal", "ref "+ref.String())
 }
 
+// afterClick does a button's work off the gateway goroutine once the click
+// was deferred, within a job's deadline (Close waits for it), then puts the
+// text work returns, or its error's, in place of the message, buttons
+// removed. what names the answer in the log if Discord refuses it.
+func (c *Commands) afterClick(e *handler.ComponentEvent, l view.Lang, what string, work func(ctx context.Context) (string, error)) {
+	c.jobs.Add(1)
+	go func() {
+		defer c.jobs.Add(-1)
+		ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
+		defer cancel()
+		text, err := work(ctx)
+		if err != nil {
+			text = c.errorText(l, err, c.log, e.ID())
+		}
+		if _, err := e.UpdateInteractionResponse(discord.MessageUpdate{Content: &text, Components: &[]discord.LayoutComponent{},
+			AllowedMentions: &discord.AllowedMentions{Parse: []discord.AllowedMentionType{}}}); err != nil {
+			c.log.Error(what, "error", err)
+		}
+	}()
+}
+
+// clickRequest is the request of a moderator's click on one of rollcall's
+// buttons in guild g (checked a moderator by the button's handler).
+func (c *Commands) clickRequest(g *settings.Guild, e *handler.ComponentEvent, l view.Lang) *request {
+	return &request{guild: g, gid: g.ID, author: e.User(), lang: l, user: e.User().ID, mod: true, now: c.clock.Now()}
+}
+
 // notFound answers interactions of commands this version does not have
 // (registered by an older one and still cached by the user's client).
 func (c *Commands) notFound(e *handler.InteractionEvent) error {

@@ -363,23 +363,13 @@ func (c *Commands) confirmPrivacyDelete(_ discord.ButtonInteractionData, e *hand
 		return err
 	}
 	user := e.User().ID
-	c.jobs.Add(1)
-	go func() {
-		defer c.jobs.Add(-1)
-		ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
-		defer cancel()
+	c.afterClick(e, l, "answer the delete button", func(ctx context.Context) (string, error) {
 		counts, err := c.store.DeleteMember(ctx, uint64(*gid), uint64(user), false)
-		var text string
 		if err != nil {
-			text = c.errorText(l, err, c.log, e.ID())
-		} else {
-			c.member(uint64(*gid), uint64(user), nil)
-			text = l.T("pv_deleted", counts["attendance"], counts["interested"], fmt.Sprintf("<t:%d:f>", c.clock.Now().Unix()))
+			return "", err
 		}
-		if _, err := e.UpdateInteractionResponse(discord.MessageUpdate{Content: &text, Components: &[]discord.LayoutComponent{},
-			AllowedMentions: &discord.AllowedMentions{Parse: []discord.AllowedMentionType{}}}); err != nil {
-			c.log.Error("answer the delete button", "error", err)
-		}
-	}()
+		c.member(uint64(*gid), uint64(user), nil)
+		return l.T("pv_deleted", counts["attendance"], counts["interested"], fmt.Sprintf("<t:%d:f>", c.clock.Now().Unix())), nil
+	})
 	return nil
 }

@@ -330,35 +330,21 @@ func (c *Commands) confirmRule(data discord.ButtonInteractionData, e *handler.Co
 	if err := e.DeferUpdateMessage(); err != nil {
 		return err
 	}
-	c.jobs.Add(1)
-	go func() {
-		defer c.jobs.Add(-1)
-		ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
-		defer cancel()
-		r := &request{guild: g, gid: g.ID, author: e.User(), lang: l, user: e.User().ID, mod: true, now: c.clock.Now()}
+	c.afterClick(e, l, "answer the rule confirmation", func(ctx context.Context) (string, error) {
+		r := c.clickRequest(g, e, l)
 		spec := cloneSpec(g.Spec)
 		setRule(&spec, rs)
-		var text string
 		g2, ps := settings.Validate(spec, "", settings.FromDiscord)
-		var err error
 		if ps != nil {
-			err = &problemsError{ps: ps, names: ruleKeys}
-		} else {
-			var rp roles.RulePlan
-			if rp, err = c.planRule(ctx, g2, e.Client().Caches, r, uint64(rs.Role)); err == nil {
-				var m compose.Message
-				m, err = c.storeRule(ctx, r, rs, rp)
-				text = m.Content
-			}
+			return "", &problemsError{ps: ps, names: ruleKeys}
 		}
+		rp, err := c.planRule(ctx, g2, e.Client().Caches, r, uint64(rs.Role))
 		if err != nil {
-			text = c.errorText(l, err, c.log, e.ID())
+			return "", err
 		}
-		if _, err := e.UpdateInteractionResponse(discord.MessageUpdate{Content: &text, Components: &[]discord.LayoutComponent{},
-			AllowedMentions: &discord.AllowedMentions{Parse: []discord.AllowedMentionType{}}}); err != nil {
-			c.log.Error("answer the rule confirmation", "error", err)
-		}
-	}()
+		m, err := c.storeRule(ctx, r, rs, rp)
+		return m.Content, err
+	})
 	return nil
 }
 

@@ -338,13 +338,8 @@ func (c *Commands) confirmDeleteSchedule(data discord.ButtonInteractionData, e *
 	if err := e.DeferUpdateMessage(); err != nil {
 		return err
 	}
-	c.jobs.Add(1)
-	go func() {
-		defer c.jobs.Add(-1)
-		ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
-		defer cancel()
-		r := &request{guild: g, gid: g.ID, author: e.User(), lang: l, user: e.User().ID, mod: true, now: c.clock.Now()}
-		text := ""
+	c.afterClick(e, l, "answer the delete button", func(ctx context.Context) (string, error) {
+		r := c.clickRequest(g, e, l)
 		_, _, err := c.save(ctx, r, "schedule remove", scheduleKeys, func(spec *settings.Spec) error {
 			i := findSchedule(spec, name)
 			if i < 0 {
@@ -353,19 +348,12 @@ func (c *Commands) confirmDeleteSchedule(data discord.ButtonInteractionData, e *
 			spec.Schedules = append(spec.Schedules[:i], spec.Schedules[i+1:]...)
 			return nil
 		})
-		if err == nil || err == errNothingChanged {
-			var n int64
-			n, err = c.store.DeleteScheduleHistory(ctx, g.ID, name, r.now, uint64(e.User().ID), e.User().EffectiveName())
-			text = l.T("rc_deleted", view.Escape(name), n)
+		if err != nil && err != errNothingChanged {
+			return "", err
 		}
-		if err != nil {
-			text = c.errorText(l, err, c.log, e.ID())
-		}
-		if _, err := e.UpdateInteractionResponse(discord.MessageUpdate{Content: &text, Components: &[]discord.LayoutComponent{},
-			AllowedMentions: &discord.AllowedMentions{Parse: []discord.AllowedMentionType{}}}); err != nil {
-			c.log.Error("answer the delete button", "error", err)
-		}
-	}()
+		n, err := c.store.DeleteScheduleHistory(ctx, g.ID, name, r.now, uint64(e.User().ID), e.User().EffectiveName())
+		return l.T("rc_deleted", view.Escape(name), n), err
+	})
 	return nil
 }
 
