@@ -365,10 +365,28 @@ func (r *request) readID(name, unknownKey string) (int64, string, error) {
 }
 
 func (c *Commands) prepareUndo(r *request) (prepared, error) {
+	return c.prepareWithdraw(r, withdrawal{option: "correction", unknown: "cr_unknown", done: "cr_undone",
+		action: "correct undo", old: "in force", new: "undone: ", undo: func(ctx context.Context, q *store.Queries, guild uint64, id int64, now time.Time, line store.Change) error {
+			_, err := q.UndoCorrection(ctx, guild, id, now, line)
+			return err
+		}})
+}
+
+// withdrawal is what undoing a correction and removing an excuse differ in:
+// the option naming it, the messages, the audit line and the query.
+type withdrawal struct {
+	option, unknown, done string
+	action, old, new      string
+	undo                  func(ctx context.Context, q *store.Queries, guild uint64, id int64, now time.Time, line store.Change) error
+}
+
+// prepareWithdraw takes back a correction or an excuse by its number, with
+// a reason kept in the audit log; history is recomputed on read.
+func (c *Commands) prepareWithdraw(r *request, w withdrawal) (prepared, error) {
 	if err := needSetUp(r); err != nil {
 		return prepared{}, err
 	}
-	id, typed, err := r.readID("correction", "cr_unknown")
+	id, typed, err := r.readID(w.option, w.unknown)
 	if err != nil {
 		return prepared{}, err
 	}
@@ -377,19 +395,18 @@ func (c *Commands) prepareUndo(r *request) (prepared, error) {
 		return prepared{}, err
 	}
 	return prepared{run: func(ctx context.Context) (compose.Message, error) {
-		line := store.Change{AuthorID: uint64(r.author.ID), AuthorName: r.author.EffectiveName(), Action: "correct undo",
-			Old: "in force", New: "undone: " + reason}
+		line := store.Change{AuthorID: uint64(r.author.ID), AuthorName: r.author.EffectiveName(), Action: w.action,
+			Old: w.old, New: w.new + reason}
 		err := c.store.Tx(ctx, func(q *store.Queries, _ pgx.Tx) error {
-			_, err := q.UndoCorrection(ctx, r.gid, id, r.now, line)
-			return err
+			return w.undo(ctx, q, r.gid, id, r.now, line)
 		})
 		if errors.Is(err, store.ErrNotFound) {
-			return compose.Message{}, inputErr("cr_unknown", attendance.Clip(typed))
+			return compose.Message{}, inputErr(w.unknown, attendance.Clip(typed))
 		}
 		if err != nil {
 			return compose.Message{}, err
 		}
-		return compose.Text(r.lang.T("cr_undone", id)), nil
+		return compose.Text(r.lang.T(w.done, id)), nil
 	}}, nil
 }
 
@@ -576,32 +593,11 @@ func (c *Commands) excuseWhat(ctx context.Context, r *request, e store.Excuse) (
 }
 
 func (c *Commands) prepareExcuseRemove(r *request) (prepared, error) {
-	if err := needSetUp(r); err != nil {
-		return prepared{}, err
-	}
-	id, typed, err := r.readID("excuse", "ex_unknown")
-	if err != nil {
-		return prepared{}, err
-	}
-	reason, err := r.reason()
-	if err != nil {
-		return prepared{}, err
-	}
-	return prepared{run: func(ctx context.Context) (compose.Message, error) {
-		line := store.Change{AuthorID: uint64(r.author.ID), AuthorName: r.author.EffectiveName(), Action: "excuse remove",
-			Old: "excused", New: "withdrawn: " + reason}
-		err := c.store.Tx(ctx, func(q *store.Queries, _ pgx.Tx) error {
-			_, err := q.UndoExcuse(ctx, r.gid, id, r.now, line)
+	return c.prepareWithdraw(r, withdrawal{option: "excuse", unknown: "ex_unknown", done: "ex_removed",
+		action: "excuse remove", old: "excused", new: "withdrawn: ", undo: func(ctx context.Context, q *store.Queries, guild uint64, id int64, now time.Time, line store.Change) error {
+			_, err := q.UndoExcuse(ctx, guild, id, now, line)
 			return err
-		})
-		if errors.Is(err, store.ErrNotFound) {
-			return compose.Message{}, inputErr("ex_unknown", attendance.Clip(typed))
-		}
-		if err != nil {
-			return compose.Message{}, err
-		}
-		return compose.Text(r.lang.T("ex_removed", id)), nil
-	}}, nil
+		}})
 }
 
 func (c *Commands) prepareExcuseList(r *request) (prepared, error) {
