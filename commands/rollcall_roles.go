@@ -388,14 +388,17 @@ func ruleState(l view.Lang, state string) string {
 	return l.T("rl_state_paused", state)
 }
 
-func (c *Commands) prepareRolesList(r *request) (prepared, error) {
+// rolesAnswer is /rollcall roles list and preview: an embed titled by
+// titleKey saying there are no rules, or what fill writes of the guild's
+// role plan now.
+func (c *Commands) rolesAnswer(r *request, titleKey string, fill func(l view.Lang, plan *roles.Plan, e *discord.Embed)) (prepared, error) {
 	if err := needSetUp(r); err != nil {
 		return prepared{}, err
 	}
 	caches := r.e.Client().Caches
 	return prepared{run: func(ctx context.Context) (compose.Message, error) {
 		l := r.lang
-		e := discord.Embed{Title: l.T("rl_title"), Color: view.ColorEvent}
+		e := discord.Embed{Title: l.T(titleKey), Color: view.ColorEvent}
 		if len(r.guild.RoleRules) == 0 {
 			e.Description = l.T("rl_none")
 			return compose.Message{Embeds: []discord.Embed{e}}, nil
@@ -404,6 +407,14 @@ func (c *Commands) prepareRolesList(r *request) (prepared, error) {
 		if err != nil {
 			return compose.Message{}, err
 		}
+		fill(l, plan, &e)
+		view.Fit(&e)
+		return compose.Message{Embeds: []discord.Embed{e}}, nil
+	}}, nil
+}
+
+func (c *Commands) prepareRolesList(r *request) (prepared, error) {
+	return c.rolesAnswer(r, "rl_title", func(l view.Lang, plan *roles.Plan, e *discord.Embed) {
 		var lines []string
 		for _, rp := range plan.Rules {
 			given := rp.Holders - rp.ManagedByHands
@@ -411,27 +422,11 @@ func (c *Commands) prepareRolesList(r *request) (prepared, error) {
 				" · "+l.T("rl_holders", rp.Holders, given))
 		}
 		e.Description = strings.Join(lines, "\n")
-		view.Fit(&e)
-		return compose.Message{Embeds: []discord.Embed{e}}, nil
-	}}, nil
+	})
 }
 
 func (c *Commands) prepareRolesPreview(r *request) (prepared, error) {
-	if err := needSetUp(r); err != nil {
-		return prepared{}, err
-	}
-	caches := r.e.Client().Caches
-	return prepared{run: func(ctx context.Context) (compose.Message, error) {
-		l := r.lang
-		e := discord.Embed{Title: l.T("rl_preview_title"), Color: view.ColorEvent}
-		if len(r.guild.RoleRules) == 0 {
-			e.Description = l.T("rl_none")
-			return compose.Message{Embeds: []discord.Embed{e}}, nil
-		}
-		plan, err := roles.Make(ctx, c.store, r.guild, caches, r.now)
-		if err != nil {
-			return compose.Message{}, err
-		}
+	return c.rolesAnswer(r, "rl_preview_title", func(l view.Lang, plan *roles.Plan, e *discord.Embed) {
 		var heads []string
 		var lists []view.NamedList
 		names := func(cs []roles.Change) []store.Member {
@@ -452,11 +447,8 @@ func (c *Commands) prepareRolesPreview(r *request) (prepared, error) {
 				view.NamedList{Title: role + " · " + l.T("rl_lose"), Members: names(rp.Losses)})
 		}
 		e.Description = strings.Join(heads, "\n")
-		fields, _ := l.NameFields(lists, view.MaxEmbedChars-300-view.EmbedChars(e))
-		e.Fields = fields
-		view.Fit(&e)
-		return compose.Message{Embeds: []discord.Embed{e}}, nil
-	}}, nil
+		e.Fields, _ = l.NameFields(lists, view.MaxEmbedChars-300-view.EmbedChars(*e))
+	})
 }
 
 // ruleScheduleChoices offers the guild's schedules by name.
