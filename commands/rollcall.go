@@ -163,6 +163,15 @@ func needSetUp(r *request) error {
 	return nil
 }
 
+// needChangeable refuses a change in a guild that is not set up, or whose
+// settings are managed by config.toml.
+func needChangeable(r *request) error {
+	if err := needSetUp(r); err != nil {
+		return err
+	}
+	return fileManaged(r)
+}
+
 // optionNames maps a settings key (settings.Problem.Field) to the option a
 // /rollcall subcommand takes it with, so a problem names what the
 // moderator typed.

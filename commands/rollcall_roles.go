@@ -148,10 +148,7 @@ func setRule(spec *settings.Spec, rs settings.RoleRuleSpec) bool {
 }
 
 func (c *Commands) prepareRolesAdd(r *request) (prepared, error) {
-	if err := needSetUp(r); err != nil {
-		return prepared{}, err
-	}
-	if err := fileManaged(r); err != nil {
+	if err := needChangeable(r); err != nil {
 		return prepared{}, err
 	}
 	rs, err := readRule(r)
@@ -349,10 +346,7 @@ func (c *Commands) confirmRule(data discord.ButtonInteractionData, e *handler.Co
 }
 
 func (c *Commands) prepareRolesRemove(r *request) (prepared, error) {
-	if err := needSetUp(r); err != nil {
-		return prepared{}, err
-	}
-	if err := fileManaged(r); err != nil {
+	if err := needChangeable(r); err != nil {
 		return prepared{}, err
 	}
 	id, err := r.id("role", discord.ApplicationCommandOptionTypeRole)

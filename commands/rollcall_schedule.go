@@ -155,10 +155,7 @@ func (c *Commands) readSchedule(r *request, s *settings.ScheduleSpec) error {
 }
 
 func (c *Commands) prepareScheduleAdd(r *request) (prepared, error) {
-	if err := needSetUp(r); err != nil {
-		return prepared{}, err
-	}
-	if err := fileManaged(r); err != nil {
+	if err := needChangeable(r); err != nil {
 		return prepared{}, err
 	}
 	name, err := r.str("name")
@@ -183,10 +180,7 @@ func (c *Commands) prepareScheduleAdd(r *request) (prepared, error) {
 }
 
 func (c *Commands) prepareScheduleEdit(r *request) (prepared, error) {
-	if err := needSetUp(r); err != nil {
-		return prepared{}, err
-	}
-	if err := fileManaged(r); err != nil {
+	if err := needChangeable(r); err != nil {
 		return prepared{}, err
 	}
 	ref, err := r.str("schedule")
@@ -256,10 +250,7 @@ func rulesChanged(changes []settings.Change) bool {
 }
 
 func (c *Commands) prepareScheduleRemove(r *request) (prepared, error) {
-	if err := needSetUp(r); err != nil {
-		return prepared{}, err
-	}
-	if err := fileManaged(r); err != nil {
+	if err := needChangeable(r); err != nil {
 		return prepared{}, err
 	}
 	ref, err := r.str("schedule")

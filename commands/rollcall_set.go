@@ -25,10 +25,7 @@ var guildKeys = optionNames{"timezone": "value", "language": "value", "empty_rep
 // options into an edit of the spec, then save.
 func (c *Commands) prepareSet(key string) func(r *request) (prepared, error) {
 	return func(r *request) (prepared, error) {
-		if err := needSetUp(r); err != nil {
-			return prepared{}, err
-		}
-		if err := fileManaged(r); err != nil {
+		if err := needChangeable(r); err != nil {
 			return prepared{}, err
 		}
 		edit, err := c.readSet(r, key)
