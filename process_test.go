@@ -224,50 +224,38 @@ func (p *proc) signal(t *testing.T, sig syscall.Signal) int {
 // that swallows packets, as a proxy that never answers does. accepted
 // receives once per connection.
 func silentListener(t *testing.T) (addr string, accepted <-chan struct{}) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ch := make(chan struct{}, 100)
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
+	return holdConnections(t, func(net.Conn) {
+		select {
+		case ch <- struct{}{}:
+		default:
 		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String(), ch
+	}), ch
 }
 
 // silentProxy is an HTTPS proxy that reads each CONNECT and never answers
 // it: Discord unreachable through a proxy that swallows the request.
 // connects receives once per CONNECT to host.
 func silentProxy(t *testing.T, host string) (addr string, connects <-chan struct{}) {
+	ch := make(chan struct{}, 100)
+	return holdConnections(t, func(c net.Conn) {
+		go func() {
+			req, err := http.ReadRequest(bufio.NewReader(c))
+			if err == nil && req.Method == http.MethodConnect && req.Host == host {
+				ch <- struct{}{}
+			}
+		}()
+	}), ch
+}
+
+// holdConnections listens on a local port, hands each connection to
+// accepted and keeps it open, never answering, until the test ends.
+func holdConnections(t *testing.T, accepted func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := make(chan struct{}, 100)
 	var mu sync.Mutex
 	var conns []net.Conn
 	go func() {
@@ -279,12 +267,7 @@ func silentProxy(t *testing.T, host string) (addr string, connects <-chan struct
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
-			go func() {
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err == nil && req.Method == http.MethodConnect && req.Host == host {
-					ch <- struct{}{}
-				}
-			}()
+			accepted(c)
 		}
 	}()
 	t.Cleanup(func() {
@@ -295,7 +278,7 @@ func silentProxy(t *testing.T, host string) (addr string, connects <-chan struct
 			c.Close()
 		}
 	})
-	return ln.Addr().String(), ch
+	return ln.Addr().String()
 }
 
 func waitAccepted(t *testing.T, ch <-chan struct{}, p *proc, what string) {
