@@ -76,8 +76,16 @@ func (s *Store) Migrate(ctx context.Context, schema string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+	// Under the lock too: two processes' CREATE TABLE IF NOT EXISTS of the
+	// same table can both try to create it, and one fails.
+	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`)
+		return err
+	}); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	highest := migs[len(migs)-1].Version

@@ -11,13 +11,32 @@ import (
 
 // MigrateRiver creates or upgrades River's tables (the durable job queue
 // the posts run on), as part of rollcall's own migrate step. River keeps its
-// own version in river_migration.
+// own version in river_migration. rollcall's migration lock is held (on
+// a connection of its own) while River migrates: River's steps do not
+// serialise two processes starting at once on an empty database, and the
+// second would fail creating a type the first just made. River needs a
+// transaction per step (a new enum value cannot be used in the one that
+// added it), so the lock is a session's, not a transaction's.
 func (s *Store) MigrateRiver(ctx context.Context) error {
 	m, err := rivermigrate.New(riverpgxv5.New(s.pool), nil)
 	if err != nil {
 		return fmt.Errorf("migrate the job queue: %w", err)
 	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate the job queue: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLock); err != nil {
+		return fmt.Errorf("migrate the job queue: %w", err)
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	// Released on this connection; if that fails, the connection is
+	// closed, which releases it too.
+	if _, uerr := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLock); uerr != nil {
+		_ = conn.Conn().Close(context.WithoutCancel(ctx))
+	}
+	if err != nil {
 		return fmt.Errorf("migrate the job queue: %w", err)
 	}
 	return nil

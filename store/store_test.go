@@ -37,6 +37,40 @@ func TestMigrateIsIdempotentAndVersioned(t *testing.T) {
 	}
 }
 
+// Processes started together on an empty database (a fresh install of
+// several machines, a bench) must not fail each other: schema_migrations
+// itself is created under the lock, since two concurrent CREATE TABLE IF
+// NOT EXISTS of one table can both try to create it.
+func TestMigrateConcurrentlyOnAnEmptyDatabase(t *testing.T) {
+	ctx := context.Background()
+	for round := range 5 {
+		url := storetest.URL(t)
+		const procs = 6
+		var wg sync.WaitGroup
+		errs := make(chan error, procs)
+		for range procs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s, err := store.Open(ctx, url)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer s.Close()
+				errs <- s.Migrate(ctx, storetest.Schema(t))
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}
+
 func TestParseMigrationsRejectsGaps(t *testing.T) {
 	if _, err := store.ParseMigrations("-- migrate: 1\nSELECT 1;\n-- migrate: 3\nSELECT 1;"); err == nil {
 		t.Fatal("a gap in migration numbers was accepted")
@@ -71,11 +105,11 @@ func TestRecordMergesMasksAndCoverage(t *testing.T) {
 		}
 	}
 	rec([]store.Sample{
-		{OccurrenceID: occ, GuildID: 1, UserID: 10, Chunk: 0, Present: 1 << 3, SelfMute: 1 << 3},
-		{OccurrenceID: occ, GuildID: 1, UserID: 11, Chunk: 1, Present: 1 << 0}, // minute 64
-		{OccurrenceID: occ, GuildID: 1, UserID: 12, Chunk: 0, Present: 1 << 63},
+		{OccurrenceID: occ, UserID: 10, Chunk: 0, Present: 1 << 3, SelfMute: 1 << 3},
+		{OccurrenceID: occ, UserID: 11, Chunk: 1, Present: 1 << 0}, // minute 64
+		{OccurrenceID: occ, UserID: 12, Chunk: 0, Present: 1 << 63},
 	}, []store.Coverage{{OccurrenceID: occ, Chunk: 0, Sampled: 1<<3 | 1<<63}, {OccurrenceID: occ, Chunk: 1, Sampled: 1}})
-	rec([]store.Sample{{OccurrenceID: occ, GuildID: 1, UserID: 10, Chunk: 0, Present: 1<<3 | 1<<4}}, []store.Coverage{{OccurrenceID: occ, Chunk: 0, Sampled: 1 << 4}})
+	rec([]store.Sample{{OccurrenceID: occ, UserID: 10, Chunk: 0, Present: 1<<3 | 1<<4}}, []store.Coverage{{OccurrenceID: occ, Chunk: 0, Sampled: 1 << 4}})
 	rec(nil, nil) // nothing new: no statement, no error
 
 	got, cov, err := s.OccurrenceMinutes(ctx, occ)
