@@ -68,7 +68,7 @@ func seed(t *testing.T, url string) {
 	for _, q := range []string{
 		`INSERT INTO members (guild_id, user_id, username, display_name, roles) VALUES (1, 10, 'alexey', 'Алексей 🎮', '{5,6}'), (1, 11, 'zoe', '', '{}')`,
 		`INSERT INTO occurrences (guild_id, schedule, starts_at, ends_at) VALUES (1, 'БЗС', '2026-11-27T16:00:00Z', '2026-11-27T17:00:00Z')`,
-		`INSERT INTO attendance (occurrence_id, guild_id, user_id, chunk, present, self_mute) SELECT id, 1, 10, 0, 24, 8 FROM occurrences`,
+		`INSERT INTO attendance (occurrence_id, user_id, chunk, present, self_mute) SELECT id, 10, 0, 24, 8 FROM occurrences`,
 		`INSERT INTO coverage (occurrence_id, chunk, sampled) SELECT id, 0, 24 FROM occurrences`,
 		`INSERT INTO posts (kind, ref, channel_id, guild_id, attempted_at) VALUES ('event', '1', 5, 1, now())`,
 	} {

@@ -263,3 +263,47 @@ CREATE TABLE identify_slots (
 -- A guild's preferred locale, as Discord last sent it: posts in "auto"
 -- language made by a process that does not hold the guild's shard.
 ALTER TABLE guilds ADD COLUMN locale text;
+
+-- migrate: 9
+
+-- Attendance as it arrives. A poll tick's new minutes go into one row per
+-- occurrence and chunk holding every member's masks as arrays, instead of
+-- a new version of every present member's attendance row each minute: the
+-- tick writes one row however many are present. The voice-state arrays are
+-- NULL when all their masks are empty (most ticks). Compaction (the daily
+-- job, and before a member's data is deleted) folds finished rows into
+-- attendance; until then readers see both through attendance_seen, where a
+-- member may appear more than once per chunk: readers OR the rows, as the
+-- masks are OR-ed everywhere.
+CREATE TABLE attendance_log (
+    occurrence_id bigint   NOT NULL REFERENCES occurrences (id) ON DELETE CASCADE,
+    chunk         smallint NOT NULL CHECK (chunk BETWEEN 0 AND 22),
+    user_ids      bigint[] NOT NULL,
+    present       bigint[] NOT NULL,
+    self_mute     bigint[],
+    self_deaf     bigint[],
+    server_mute   bigint[],
+    server_deaf   bigint[]
+);
+CREATE INDEX attendance_log_occurrence ON attendance_log (occurrence_id);
+
+-- attendance rows are found through their occurrence, which has the guild;
+-- the column cost 8 bytes in every row.
+ALTER TABLE attendance DROP COLUMN guild_id;
+
+-- Everything recorded, compacted or not: one row per member and chunk of
+-- attendance, and per member, chunk and occurrence of the log. The voice
+-- states are 0 rather than NULL when empty.
+CREATE VIEW attendance_seen AS
+SELECT occurrence_id, user_id, chunk, present,
+       coalesce(self_mute, 0) AS self_mute, coalesce(self_deaf, 0) AS self_deaf,
+       coalesce(server_mute, 0) AS server_mute, coalesce(server_deaf, 0) AS server_deaf
+FROM attendance
+UNION ALL
+SELECT l.occurrence_id, x.user_id, l.chunk, bit_or(x.present),
+       coalesce(bit_or(x.self_mute), 0), coalesce(bit_or(x.self_deaf), 0),
+       coalesce(bit_or(x.server_mute), 0), coalesce(bit_or(x.server_deaf), 0)
+FROM attendance_log l,
+     unnest(l.user_ids, l.present, l.self_mute, l.self_deaf, l.server_mute, l.server_deaf)
+         AS x(user_id, present, self_mute, self_deaf, server_mute, server_deaf)
+GROUP BY l.occurrence_id, x.user_id, l.chunk;

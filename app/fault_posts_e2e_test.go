@@ -93,7 +93,7 @@ func TestFaultFirstReportChannelDeleted(t *testing.T) {
 				h.WaitParked()
 				writes := 0
 				for _, sql := range proxy.Statements()[before:] {
-					if strings.Contains(sql, "INSERT INTO attendance") {
+					if strings.Contains(sql, "INSERT INTO attendance_log") {
 						writes++
 					}
 				}
@@ -123,7 +123,7 @@ func TestFaultFirstReportChannelDeleted(t *testing.T) {
 			// its own: the purge, settings, privacy choices.)
 			builds := 0
 			for _, sql := range proxy.Statements() {
-				if strings.Contains(sql, "FROM attendance a WHERE a.occurrence_id = $1") {
+				if strings.Contains(sql, "FROM attendance_seen a WHERE a.occurrence_id = $1") {
 					builds++
 				}
 			}

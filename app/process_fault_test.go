@@ -66,7 +66,7 @@ func newProcessEvent(t *testing.T) *processEvent {
 	if e.occ, err = st.EnsureOccurrence(ctx, uint64(w.Guild), "БЗС", end.Add(-time.Hour), end); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Record(ctx, []store.Sample{{OccurrenceID: e.occ, GuildID: uint64(w.Guild), UserID: alexey, Present: 1<<50 - 1}},
+	if err := st.Record(ctx, []store.Sample{{OccurrenceID: e.occ, UserID: alexey, Present: 1<<50 - 1}},
 		[]store.Coverage{{OccurrenceID: e.occ, Sampled: 1<<60 - 1}}); err != nil {
 		t.Fatal(err)
 	}

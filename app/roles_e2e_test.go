@@ -132,7 +132,7 @@ func TestE2ERoleDormantAfterThirtyDays(t *testing.T) {
 		}
 		var ss []store.Sample
 		for _, name := range who {
-			ss = append(ss, store.Sample{OccurrenceID: id, GuildID: uint64(w.Guild), UserID: uint64(w.Members[name]), Present: 1<<60 - 1})
+			ss = append(ss, store.Sample{OccurrenceID: id, UserID: uint64(w.Members[name]), Present: 1<<60 - 1})
 		}
 		if err := st.Record(ctx, ss, []store.Coverage{{OccurrenceID: id, Sampled: 1<<60 - 1}}); err != nil {
 			t.Fatal(err)
@@ -350,12 +350,12 @@ func TestE2EStreakExcusedEventsAndTheWeeklyReport(t *testing.T) {
 		}
 		var ss []store.Sample
 		if d != 3 {
-			ss = append(ss, store.Sample{OccurrenceID: id, GuildID: uint64(w.Guild), UserID: uint64(alexey), Present: 1<<60 - 1})
+			ss = append(ss, store.Sample{OccurrenceID: id, UserID: uint64(alexey), Present: 1<<60 - 1})
 		} else {
 			fourth = id
 		}
 		if d != 4 {
-			ss = append(ss, store.Sample{OccurrenceID: id, GuildID: uint64(w.Guild), UserID: uint64(zoe), Present: 1<<60 - 1})
+			ss = append(ss, store.Sample{OccurrenceID: id, UserID: uint64(zoe), Present: 1<<60 - 1})
 		}
 		if err := st.Record(ctx, ss, []store.Coverage{{OccurrenceID: id, Sampled: 1<<60 - 1}}); err != nil {
 			t.Fatal(err)

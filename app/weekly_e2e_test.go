@@ -56,7 +56,7 @@ func seedWeek(t *testing.T, st *store.Store, w *apptest.World) weekTruth {
 					mask |= 1 << m
 				}
 				uid := w.Members[name]
-				samples = append(samples, store.Sample{OccurrenceID: id, GuildID: uint64(w.Guild), UserID: uint64(uid), Present: mask})
+				samples = append(samples, store.Sample{OccurrenceID: id, UserID: uint64(uid), Present: mask})
 				if name != "musicbot" {
 					truth.minutes[uid] += bits.OnesCount64(mask)
 					truth.attended[uid]++

@@ -125,7 +125,7 @@ func runIngest(ctx context.Context, cfg Config, res *Results) error {
 			samples := make([]store.Sample, n)
 			chunk, bit := recMin/64, uint64(1)<<(recMin%64)
 			for j := range n {
-				samples[j] = store.Sample{OccurrenceID: recOcc, GuildID: 1, UserID: uint64(users[j]), Chunk: chunk, Present: bit}
+				samples[j] = store.Sample{OccurrenceID: recOcc, UserID: uint64(users[j]), Chunk: chunk, Present: bit}
 			}
 			t0 = time.Now()
 			if err := st.Record(ctx, samples, []store.Coverage{{OccurrenceID: recOcc, Chunk: chunk, Sampled: bit}}); err != nil {

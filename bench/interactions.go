@@ -171,7 +171,7 @@ func seedEvent(ctx context.Context, st *store.Store, w *world) error {
 		for chunk := range 2 {
 			mask := uint64(1)<<60 - 1
 			mask &^= uint64(1)<<(i*2%40) - 1
-			samples = append(samples, store.Sample{OccurrenceID: id, GuildID: uint64(w.guild), UserID: uint64(m), Chunk: chunk, Present: mask})
+			samples = append(samples, store.Sample{OccurrenceID: id, UserID: uint64(m), Chunk: chunk, Present: mask})
 		}
 	}
 	return st.Record(ctx, samples, []store.Coverage{{OccurrenceID: id, Chunk: 0, Sampled: ^uint64(0)}, {OccurrenceID: id, Chunk: 1, Sampled: 1<<56 - 1}})

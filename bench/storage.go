@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -158,7 +159,7 @@ func runStorage(ctx context.Context, cfg Config, res *Results) (*yearDB, error) 
 			if rng.IntN(5) == 0 {
 				muted = mask & (mask << 3) // muted for part of the time
 			}
-			samples = append(samples, store.Sample{OccurrenceID: id, GuildID: yearGuild, UserID: m.UserID, Present: mask, SelfMute: muted})
+			samples = append(samples, store.Sample{OccurrenceID: id, UserID: m.UserID, Present: mask, SelfMute: muted})
 			score := make([]int32, 0, bits.OnesCount64(mask))
 			for b := range 60 {
 				if mask&(1<<b) != 0 {
@@ -169,12 +170,23 @@ func runStorage(ctx context.Context, cfg Config, res *Results) (*yearDB, error) 
 			baseRows = append(baseRows, []any{baseID, int64(m.UserID), score, day, hour})
 		}
 		s.MemberEvents += len(samples)
-		// One statement per event, as the bot's per-minute upserts leave it.
+		// One statement per event: the log row of a whole event, as if
+		// one tick had seen it all.
 		if err := st.Record(ctx, samples, []store.Coverage{{OccurrenceID: id, Sampled: 1<<60 - 1}}); err != nil {
 			return nil, err
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+	}
+	// As the daily job leaves it: the log folded into attendance.
+	ids, err := st.EndedUncompacted(ctx, time.Now().Add(100*365*24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	for batch := range slices.Chunk(ids, 100) {
+		if _, err := st.Compact(ctx, batch); err != nil {
+			return nil, err
 		}
 	}
 	if _, err := base.conn.CopyFrom(ctx, pgx.Identifier{"bzs_stats"}, []string{"id", "player_id", "score", "data_bzs", "hour"},
@@ -183,7 +195,7 @@ func runStorage(ctx context.Context, cfg Config, res *Results) (*yearDB, error) 
 	}
 	// Both sides compacted and analysed: sizes without dead tuples, and
 	// the planner's statistics current for figure 3.
-	if _, err := base.conn.Exec(ctx, `VACUUM (FULL, ANALYZE) occurrences, attendance, coverage, members, bzs_stats`); err != nil {
+	if _, err := base.conn.Exec(ctx, `VACUUM (FULL, ANALYZE) occurrences, attendance, attendance_log, coverage, members, bzs_stats`); err != nil {
 		return nil, err
 	}
 	sizes := func(tables ...string) ([]TableBytes, int64, error) {
@@ -200,7 +212,7 @@ func runStorage(ctx context.Context, cfg Config, res *Results) (*yearDB, error) 
 		}
 		return out, total, nil
 	}
-	if s.Ours, s.OursBytes, err = sizes("occurrences", "attendance", "coverage", "members"); err != nil {
+	if s.Ours, s.OursBytes, err = sizes("occurrences", "attendance", "attendance_log", "coverage", "members"); err != nil {
 		return nil, err
 	}
 	if s.Baseline, s.BaseBytes, err = sizes("bzs_stats"); err != nil {

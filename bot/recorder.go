@@ -26,7 +26,7 @@ const maxBackoff = time.Minute
 const (
 	KindEvent  = "event"
 	KindWeekly = "weekly"
-	// KindPurge is the day's purge: attendance past a guild's retention,
+	// KindPurge is the day's purge: compaction, attendance past a guild's retention,
 	// and guilds the bot left longer ago than their grace period.
 	KindPurge = "purge"
 	// KindCorrection is a follow-up under an event's report announcing a
@@ -372,12 +372,17 @@ func (r *Recorder) flush(ctx context.Context, now time.Time, shutdown bool) {
 // transaction with their jobs.
 func (r *Recorder) write(ctx context.Context, w batch) error {
 	samples := make([]store.Sample, 0, len(w.samples))
+	var lastKey occKey
+	var lastID int64
 	for k, s := range w.samples {
-		id, err := r.occurrenceID(ctx, k.occ)
-		if err != nil {
-			return err
+		if lastID == 0 || k.occ != lastKey {
+			id, err := r.occurrenceID(ctx, k.occ)
+			if err != nil {
+				return err
+			}
+			lastKey, lastID = k.occ, id
 		}
-		s.OccurrenceID = id
+		s.OccurrenceID = lastID
 		samples = append(samples, s)
 	}
 	cov := make([]store.Coverage, 0, len(w.cov))

@@ -189,7 +189,7 @@ func (s *Sampler) sample(now time.Time, a *activeOcc, b *Batch) {
 			continue // paused: nothing about them is written, not even here
 		}
 		s.Present[gid]++
-		s.queue(a.key, gid, v, chunk, bit, b)
+		s.queue(a.key, v, chunk, bit, b)
 	}
 }
 
@@ -218,9 +218,9 @@ func (s *Sampler) watched(a *activeOcc) map[uint64]bool {
 	return out
 }
 
-func (s *Sampler) queue(k occKey, guild uint64, v Voice, chunk int, bit uint64, b *Batch) {
+func (s *Sampler) queue(k occKey, v Voice, chunk int, bit uint64, b *Batch) {
 	sk := sampleKey{occ: k, user: v.User, chunk: chunk}
-	want := store.Sample{GuildID: guild, UserID: v.User, Chunk: chunk, Present: bit}
+	want := store.Sample{UserID: v.User, Chunk: chunk, Present: bit}
 	if v.SelfMute {
 		want.SelfMute = bit
 	}

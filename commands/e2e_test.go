@@ -117,7 +117,7 @@ func (f *fixture) seed(t *testing.T, name string, start time.Time, seats ...seat
 		for m := s.from; m <= s.to; m++ {
 			mask |= 1 << m
 		}
-		samples = append(samples, store.Sample{OccurrenceID: id, GuildID: uint64(f.w.Guild), UserID: uint64(f.u[s.user]), Present: mask})
+		samples = append(samples, store.Sample{OccurrenceID: id, UserID: uint64(f.u[s.user]), Present: mask})
 	}
 	if err := st.Record(f.ctx, samples, []store.Coverage{{OccurrenceID: id, Sampled: 1<<60 - 1}}); err != nil {
 		t.Fatal(err)
@@ -598,7 +598,7 @@ func TestE2ECommandWeekOfABigServer(t *testing.T) {
 	}
 	var samples []store.Sample
 	for i := range 500 {
-		samples = append(samples, store.Sample{OccurrenceID: id, GuildID: uint64(f.w.Guild), UserID: uint64(9_000_000 + i), Present: 1<<(i%60+1) - 1})
+		samples = append(samples, store.Sample{OccurrenceID: id, UserID: uint64(9_000_000 + i), Present: 1<<(i%60+1) - 1})
 	}
 	if err := st.Record(f.ctx, samples, []store.Coverage{{OccurrenceID: id, Sampled: 1<<60 - 1}}); err != nil {
 		t.Fatal(err)

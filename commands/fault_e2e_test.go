@@ -57,7 +57,7 @@ func seedEvent(t *testing.T, st *store.Store, guild, user uint64, start time.Tim
 		t.Fatal(err)
 	}
 	var present uint64 = 1<<45 - 1
-	if err := st.Record(ctx, []store.Sample{{OccurrenceID: id, GuildID: guild, UserID: user, Present: present}},
+	if err := st.Record(ctx, []store.Sample{{OccurrenceID: id, UserID: user, Present: present}},
 		[]store.Coverage{{OccurrenceID: id, Sampled: 1<<60 - 1}}); err != nil {
 		t.Fatal(err)
 	}

@@ -92,7 +92,7 @@ func seed(t *testing.T, st *store.Store, g *settings.Guild, members []store.Memb
 		}
 		var samples []store.Sample
 		for _, u := range came[d] {
-			samples = append(samples, store.Sample{OccurrenceID: id, GuildID: g.ID, UserID: u, Present: 1<<60 - 1})
+			samples = append(samples, store.Sample{OccurrenceID: id, UserID: u, Present: 1<<60 - 1})
 		}
 		if err := st.Record(ctx, samples, []store.Coverage{{OccurrenceID: id, Sampled: 1<<60 - 1}}); err != nil {
 			t.Fatal(err)

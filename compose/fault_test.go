@@ -139,7 +139,7 @@ func TestFaultNoPhantomRowsWhenAnOccurrenceIsInsertedBetweenReads(t *testing.T) 
 			t.Fatal(err)
 		}
 		if who != 0 {
-			if err := plain.Record(ctx, []store.Sample{{OccurrenceID: id, GuildID: guildID, UserID: who, Present: minutes(30)}}, nil); err != nil {
+			if err := plain.Record(ctx, []store.Sample{{OccurrenceID: id, UserID: who, Present: minutes(30)}}, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -158,8 +158,8 @@ func TestFaultNoPhantomRowsWhenAnOccurrenceIsInsertedBetweenReads(t *testing.T) 
 			return
 		}
 		if err := plain.Record(ctx, []store.Sample{
-			{OccurrenceID: id, GuildID: guildID, UserID: phantom, Present: minutes(60)},
-			{OccurrenceID: id, GuildID: guildID, UserID: alexey, Present: minutes(45)},
+			{OccurrenceID: id, UserID: phantom, Present: minutes(60)},
+			{OccurrenceID: id, UserID: alexey, Present: minutes(45)},
 		}, nil); err != nil {
 			t.Error(err)
 		}

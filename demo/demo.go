@@ -201,7 +201,7 @@ func seedHistory(ctx context.Context, o Options, c *community, sunday time.Time)
 				for m := from; m < to; m++ {
 					mask |= 1 << m
 				}
-				samples = append(samples, store.Sample{OccurrenceID: id, GuildID: uint64(c.guild), UserID: uint64(p.id), Present: mask})
+				samples = append(samples, store.Sample{OccurrenceID: id, UserID: uint64(p.id), Present: mask})
 			}
 			full := uint64(1)<<60 - 1
 			if err := st.Record(ctx, samples, []store.Coverage{{OccurrenceID: id, Sampled: full}}); err != nil {

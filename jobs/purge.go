@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -13,8 +14,9 @@ import (
 	"rollcall/store"
 )
 
-// PurgeArgs is one day's purge, unique by the day: attendance older than
-// each guild's retention, and the data of guilds the bot left longer ago
+// PurgeArgs is one day's purge, unique by the day: the compaction of the
+// attendance of events that are over, attendance older than each guild's
+// retention, and the data of guilds the bot left longer ago
 // than their grace period (or that left the configuration).
 type PurgeArgs struct {
 	Day time.Time `json:"day" river:"unique"`
@@ -48,6 +50,9 @@ func (w *PurgeWorker) Timeout(*river.Job[PurgeArgs]) time.Duration { return 30 *
 // does no harm.
 func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error {
 	now := w.Clock.Now()
+	if err := w.compact(ctx, now); err != nil {
+		return err
+	}
 	for _, g := range w.Settings.All() {
 		if g.Retention <= 0 {
 			continue
@@ -62,6 +67,27 @@ func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error
 		}
 	}
 	return w.purgeDeparted(ctx, now)
+}
+
+// compact folds the attendance log of the events that are over into
+// attendance (see schema.sql), a batch of events per statement.
+func (w *PurgeWorker) compact(ctx context.Context, now time.Time) error {
+	ids, err := w.Store.EndedUncompacted(ctx, now)
+	if err != nil {
+		return err
+	}
+	var rows int64
+	for batch := range slices.Chunk(ids, purgeBatch) {
+		n, err := w.Store.Compact(ctx, batch)
+		if err != nil {
+			return err
+		}
+		rows += n
+	}
+	if len(ids) > 0 {
+		w.Log.Info("compacted the attendance of events that are over", slog.Int("events", len(ids)), slog.Int64("attendance_rows", rows))
+	}
+	return nil
 }
 
 // purgeDeparted deletes the guilds the bot left more than their grace

@@ -86,7 +86,7 @@ func TestBuildWeekMatchesIndependentCount(t *testing.T) {
 			if uid == 2 {
 				deaf = present & 0xFF // deafened minutes do not count in this schedule
 			}
-			samples = append(samples, store.Sample{OccurrenceID: id, GuildID: 1, UserID: uid, Present: present, SelfDeaf: deaf})
+			samples = append(samples, store.Sample{OccurrenceID: id, UserID: uid, Present: present, SelfDeaf: deaf})
 			if uid != 9 {
 				n := 0
 				for m := 0; m < 60; m++ {
@@ -169,7 +169,7 @@ func TestDeafenedRuleRecomputesHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 60 minutes present, 25 of them self-deafened.
-	if err := st.Record(ctx, []store.Sample{{OccurrenceID: id, GuildID: 1, UserID: 3, Present: 1<<60 - 1, SelfDeaf: 1<<25 - 1}}, nil); err != nil {
+	if err := st.Record(ctx, []store.Sample{{OccurrenceID: id, UserID: 3, Present: 1<<60 - 1, SelfDeaf: 1<<25 - 1}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -47,11 +48,7 @@ func (q *Queries) OccurrenceRecord(ctx context.Context, id int64) (OccurrenceRec
 	if err != nil {
 		return OccurrenceRecord{}, err
 	}
-	recs, err := q.records(ctx, []Occurrence{o}, 0, `
-		SELECT a.occurrence_id, a.user_id, a.chunk, a.present, coalesce(a.self_mute, 0), coalesce(a.self_deaf, 0),
-		       coalesce(a.server_mute, 0), coalesce(a.server_deaf, 0)
-		FROM attendance a WHERE a.occurrence_id = $1
-		ORDER BY a.user_id, a.chunk`, id)
+	recs, err := q.records(ctx, []Occurrence{o}, 0, seenSelect+`WHERE a.occurrence_id = $1`+seenGroup, id)
 	if err != nil {
 		return OccurrenceRecord{}, err
 	}
@@ -70,25 +67,19 @@ func (q *Queries) EachOccurrence(ctx context.Context, guildID uint64, from, to t
 	if err != nil || len(occs) == 0 {
 		return err
 	}
-	// Two statements rather than one with "($4 = 0 OR user_id = $4)": pgx
+	ids := make([]int64, len(occs))
+	for i, o := range occs {
+		ids[i] = o.ID
+	}
+	// Two statements rather than one with "($2 = 0 OR user_id = $2)": pgx
 	// prepares statements, and after five runs Postgres may switch to a
 	// generic plan that reads every row of the period even for one member.
-	const all = `
-		SELECT a.occurrence_id, a.user_id, a.chunk, a.present, coalesce(a.self_mute, 0), coalesce(a.self_deaf, 0),
-		       coalesce(a.server_mute, 0), coalesce(a.server_deaf, 0)
-		FROM attendance a JOIN occurrences o ON o.id = a.occurrence_id
-		WHERE o.guild_id = $1 AND o.starts_at >= $2 AND o.starts_at < $3
-		ORDER BY a.occurrence_id, a.user_id, a.chunk`
-	const one = `
-		SELECT a.occurrence_id, a.user_id, a.chunk, a.present, coalesce(a.self_mute, 0), coalesce(a.self_deaf, 0),
-		       coalesce(a.server_mute, 0), coalesce(a.server_deaf, 0)
-		FROM attendance a JOIN occurrences o ON o.id = a.occurrence_id
-		WHERE o.guild_id = $1 AND o.starts_at >= $2 AND o.starts_at < $3 AND a.user_id = $4
-		ORDER BY a.occurrence_id, a.chunk`
+	const all = seenSelect + `WHERE a.occurrence_id = ANY($1::bigint[])` + seenGroup
+	const one = seenSelect + `WHERE a.occurrence_id = ANY($1::bigint[]) AND a.user_id = $2` + seenGroup
 	if userID == 0 {
-		return q.stream(ctx, occs, 0, fn, all, int64(guildID), from, to)
+		return q.stream(ctx, occs, 0, fn, all, ids)
 	}
-	return q.stream(ctx, occs, userID, fn, one, int64(guildID), from, to, int64(userID))
+	return q.stream(ctx, occs, userID, fn, one, ids, int64(userID))
 }
 
 func (q *Queries) records(ctx context.Context, occs []Occurrence, userID uint64, sql string, args ...any) ([]OccurrenceRecord, error) {
@@ -100,9 +91,48 @@ func (q *Queries) records(ctx context.Context, occs []Occurrence, userID uint64,
 	return out, err
 }
 
-// stream reads attendance rows ordered by occurrence, user and chunk, and
-// calls fn for each of occs once its rows are complete; occurrences without
-// rows come last. A row of an occurrence not in occs (one the list did not
+// seenSelect and seenGroup frame a query of attendance_seen that returns
+// one row per occurrence, in id order, with its members' rows as parallel
+// arrays: a year of a big guild is a few thousand rows to decode rather
+// than a few hundred thousand. The arrays are in no particular order, the
+// same for all of them (every aggregate of a group reads its rows in one
+// order).
+const (
+	seenSelect = `
+		SELECT a.occurrence_id, array_agg(a.user_id), array_agg(a.chunk), array_agg(a.present),
+		       array_agg(a.self_mute), array_agg(a.self_deaf), array_agg(a.server_mute), array_agg(a.server_deaf)
+		FROM attendance_seen a `
+	seenGroup = `
+		GROUP BY a.occurrence_id ORDER BY a.occurrence_id`
+)
+
+// seenOf assembles one occurrence's members from its parallel arrays,
+// OR-ing the rows of one member and chunk (attendance_seen may have two),
+// ordered by user id.
+func seenOf(uid []int64, chunk []int16, pr, sm, sd, vm, vd []int64) []Seen {
+	order := make([]int, len(uid))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(uint64(uid[a]), uint64(uid[b])) })
+	out := make([]Seen, 0, len(uid))
+	for _, i := range order {
+		if n := len(out); n == 0 || out[n-1].UserID != uint64(uid[i]) {
+			out = append(out, Seen{UserID: uint64(uid[i])})
+		}
+		m := &out[len(out)-1].Masks
+		c := int(chunk[i])
+		setChunk(&m.Present, c, pr[i])
+		setChunk(&m.SelfMute, c, sm[i])
+		setChunk(&m.SelfDeaf, c, sd[i])
+		setChunk(&m.ServerMute, c, vm[i])
+		setChunk(&m.ServerDeaf, c, vd[i])
+	}
+	return out
+}
+
+// stream reads attendance as seenSelect frames it and calls fn for each of
+// occs once its rows are read; occurrences without rows come last. A row of an occurrence not in occs (one the list did not
 // include) is skipped rather than attributed to another.
 func (q *Queries) stream(ctx context.Context, occs []Occurrence, userID uint64, fn func(OccurrenceRecord) error, sql string, args ...any) error {
 	byID := make(map[int64]int, len(occs))
@@ -147,44 +177,24 @@ func (q *Queries) stream(ctx context.Context, occs []Occurrence, userID uint64, 
 		return fmt.Errorf("load attendance history: %w", err)
 	}
 	defer rows.Close()
-	var cur *OccurrenceRecord
+	var occ int64
+	var uid, pr, sm, sd, vm, vd []int64
+	var chunk []int16
 	for rows.Next() {
-		var occ, uid int64
-		var chunk int16
-		var pr, sm, sd, vm, vd int64
 		if err := rows.Scan(&occ, &uid, &chunk, &pr, &sm, &sd, &vm, &vd); err != nil {
 			return fmt.Errorf("scan attendance history: %w", err)
 		}
-		if cur == nil || cur.ID != occ {
-			if cur != nil {
-				if err := emit(cur); err != nil {
-					return err
-				}
-			}
-			i, ok := byID[occ]
-			if !ok {
-				cur = nil
-				continue
-			}
-			cur = &OccurrenceRecord{Occurrence: occs[i]}
+		i, ok := byID[occ]
+		if !ok {
+			continue
 		}
-		if n := len(cur.Seen); n == 0 || cur.Seen[n-1].UserID != uint64(uid) {
-			cur.Seen = append(cur.Seen, Seen{UserID: uint64(uid)})
+		rec := OccurrenceRecord{Occurrence: occs[i], Seen: seenOf(uid, chunk, pr, sm, sd, vm, vd)}
+		if err := emit(&rec); err != nil {
+			return err
 		}
-		m := &cur.Seen[len(cur.Seen)-1].Masks
-		setChunk(&m.Present, int(chunk), pr)
-		setChunk(&m.SelfMute, int(chunk), sm)
-		setChunk(&m.SelfDeaf, int(chunk), sd)
-		setChunk(&m.ServerMute, int(chunk), vm)
-		setChunk(&m.ServerDeaf, int(chunk), vd)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load attendance history: %w", err)
-	}
-	if cur != nil {
-		if err := emit(cur); err != nil {
-			return err
-		}
 	}
 	for i := range occs {
 		if !done[i] {

@@ -25,9 +25,9 @@ func TestHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := s.Record(ctx, []store.Sample{
-		{OccurrenceID: ids[0], GuildID: 1, UserID: 5, Chunk: 0, Present: 0b111, SelfDeaf: 0b1},
-		{OccurrenceID: ids[0], GuildID: 1, UserID: 6, Chunk: 0, Present: 0b1},
-		{OccurrenceID: ids[2], GuildID: 1, UserID: 5, Chunk: 0, Present: 0b11},
+		{OccurrenceID: ids[0], UserID: 5, Chunk: 0, Present: 0b111, SelfDeaf: 0b1},
+		{OccurrenceID: ids[0], UserID: 6, Chunk: 0, Present: 0b1},
+		{OccurrenceID: ids[2], UserID: 5, Chunk: 0, Present: 0b11},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func TestHistory(t *testing.T) {
 	}
 	// A real Discord id does not fit in 32 bits: the filter must compare as bigint.
 	const snowflake = 1575858691113222153
-	if err := s.Record(ctx, []store.Sample{{OccurrenceID: ids[1], GuildID: 1, UserID: snowflake, Present: 0b1}}, nil); err != nil {
+	if err := s.Record(ctx, []store.Sample{{OccurrenceID: ids[1], UserID: snowflake, Present: 0b1}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	big, err := s.History(ctx, 1, t0, t0.AddDate(0, 0, 7), snowflake)

@@ -222,7 +222,7 @@ func (s *Store) ImportLegacy(ctx context.Context, t LegacyTarget, src LegacySour
 		return res, err // rolled back by the deferred Rollback
 	}
 
-	if res.ChangedAttendance, err = mergeLegacyAttendance(ctx, tx, gid); err != nil {
+	if res.ChangedAttendance, err = mergeLegacyAttendance(ctx, tx); err != nil {
 		return res, err
 	}
 	if err := exec("merge coverage", &res.ChangedCoverage, `
@@ -246,7 +246,7 @@ func (s *Store) ImportLegacy(ctx context.Context, t LegacyTarget, src LegacySour
 // import a third slower. A plain INSERT fails, though, if the bot records one
 // of these rows meanwhile (an import reaching into a running event); then the
 // work is redone, under a savepoint, the slow and safe way.
-func mergeLegacyAttendance(ctx context.Context, tx pgx.Tx, gid int64) (int64, error) {
+func mergeLegacyAttendance(ctx context.Context, tx pgx.Tx) (int64, error) {
 	sp, err := tx.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("import legacy: merge attendance: %w", err)
@@ -261,10 +261,9 @@ func mergeLegacyAttendance(ctx context.Context, tx pgx.Tx, gid int64) (int64, er
 	var ins pgconn.CommandTag
 	if err == nil {
 		ins, err = sp.Exec(ctx, `
-			INSERT INTO attendance (occurrence_id, guild_id, user_id, chunk, present)
-			SELECT r.occurrence_id, $1, r.user_id, 0, r.present FROM legacy_rows r
-			WHERE NOT EXISTS (SELECT 1 FROM attendance a WHERE a.occurrence_id = r.occurrence_id AND a.user_id = r.user_id AND a.chunk = 0)`,
-			gid)
+			INSERT INTO attendance (occurrence_id, user_id, chunk, present)
+			SELECT r.occurrence_id, r.user_id, 0, r.present FROM legacy_rows r
+			WHERE NOT EXISTS (SELECT 1 FROM attendance a WHERE a.occurrence_id = r.occurrence_id AND a.user_id = r.user_id AND a.chunk = 0)`)
 	}
 	if err == nil {
 		if err := sp.Commit(ctx); err != nil {
@@ -280,10 +279,10 @@ func mergeLegacyAttendance(ctx context.Context, tx pgx.Tx, gid int64) (int64, er
 		return 0, fmt.Errorf("import legacy: merge attendance: %w", err)
 	}
 	tag, err := tx.Exec(ctx, `
-		INSERT INTO attendance AS a (occurrence_id, guild_id, user_id, chunk, present)
-		SELECT r.occurrence_id, $1, r.user_id, 0, r.present FROM legacy_rows r
+		INSERT INTO attendance AS a (occurrence_id, user_id, chunk, present)
+		SELECT r.occurrence_id, r.user_id, 0, r.present FROM legacy_rows r
 		ON CONFLICT (occurrence_id, user_id, chunk) DO UPDATE SET present = a.present | EXCLUDED.present
-		WHERE a.present | EXCLUDED.present <> a.present`, gid)
+		WHERE a.present | EXCLUDED.present <> a.present`)
 	if err != nil {
 		return 0, fmt.Errorf("import legacy: merge attendance: %w", err)
 	}

@@ -41,7 +41,7 @@ func TestImportLegacyMergesWithRecordedHistory(t *testing.T) {
 	if err := s.UpsertMembers(ctx, guild, []store.Member{{UserID: 10, Username: "alexey", DisplayName: "Алексей"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Record(ctx, []store.Sample{{OccurrenceID: occ, GuildID: guild, UserID: 10, Present: 1 << 45}},
+	if err := s.Record(ctx, []store.Sample{{OccurrenceID: occ, UserID: 10, Present: 1 << 45}},
 		[]store.Coverage{{OccurrenceID: occ, Sampled: 1 << 45}}); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestImportLegacyRacesTheBot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = bot.Rollback(ctx) }()
-	if _, err := bot.Exec(ctx, `INSERT INTO attendance (occurrence_id, guild_id, user_id, chunk, present) VALUES ($1, 1, 10, 0, $2)`, occ, int64(1<<45)); err != nil {
+	if _, err := bot.Exec(ctx, `INSERT INTO attendance (occurrence_id, user_id, chunk, present) VALUES ($1, 10, 0, $2)`, occ, int64(1<<45)); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)

@@ -109,8 +109,8 @@ func (q *Queries) MemberData(ctx context.Context, guildID, userID uint64) (Membe
 	}
 	rows, err := q.db.Query(ctx, `
 		SELECT o.id, o.schedule, o.starts_at, o.ends_at, coalesce(o.native_event_id, 0), a.chunk, a.present,
-		       coalesce(a.self_mute, 0), coalesce(a.self_deaf, 0), coalesce(a.server_mute, 0), coalesce(a.server_deaf, 0)
-		FROM attendance a JOIN occurrences o ON o.id = a.occurrence_id
+		       a.self_mute, a.self_deaf, a.server_mute, a.server_deaf
+		FROM attendance_seen a JOIN occurrences o ON o.id = a.occurrence_id
 		WHERE o.guild_id = $1 AND a.user_id = $2 ORDER BY o.starts_at, o.id, a.chunk`, int64(guildID), int64(userID))
 	if err != nil {
 		return d, fmt.Errorf("load the member's attendance: %w", err)
@@ -211,6 +211,11 @@ func (s *Store) DeleteMember(ctx context.Context, guildID, userID uint64, dryRun
 		{"members", `DELETE FROM members WHERE guild_id = $1 AND user_id = $2`},
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Their minutes still in the log are in arrays with everyone
+		// else's: folded into attendance first, they go with its rows.
+		if err := (&Queries{db: tx}).compactGuild(ctx, guildID); err != nil {
+			return err
+		}
 		for _, st := range stmts {
 			tag, err := tx.Exec(ctx, st.sql, int64(guildID), int64(userID))
 			if err != nil {
@@ -310,6 +315,10 @@ var guildTables = []struct{ table, sql string }{
 func (s *Store) PurgeGuild(ctx context.Context, guildID uint64, dryRun bool) (Counts, error) {
 	counts := Counts{}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Compacted first, the log's minutes are counted as attendance.
+		if err := (&Queries{db: tx}).compactGuild(ctx, guildID); err != nil {
+			return err
+		}
 		for _, st := range guildTables {
 			tag, err := tx.Exec(ctx, st.sql, int64(guildID))
 			if err != nil {

@@ -47,8 +47,8 @@ func SeedHistory(ctx context.Context, st *store.Store, h History) (int64, error)
 	}
 	// A stretch of n minutes starting at minute k: bits k .. k+n-1 of chunk 0.
 	tag, err := db.Exec(ctx, `
-		INSERT INTO attendance (occurrence_id, guild_id, user_id, chunk, present)
-		SELECT o.id, o.guild_id, $2 + m, 0, ((1::bigint << n) - 1) << k
+		INSERT INTO attendance (occurrence_id, user_id, chunk, present)
+		SELECT o.id, $2 + m, 0, ((1::bigint << n) - 1) << k
 		FROM occurrences o, generate_series(0, $3 - 1) AS m,
 		     LATERAL (SELECT 10 + floor(random() * 51)::int + 0 * m AS n) AS len, -- per row: it refers to m
 		     LATERAL (SELECT floor(random() * (61 - n))::int AS k) AS off
