@@ -70,7 +70,7 @@ func LoadLedger(ctx context.Context, src Source, g *settings.Guild, from, to tim
 		if rec.End.After(to) {
 			return nil // still running: it would break every streak
 		}
-		ev := judgeEvent(g, rec, l.Members)
+		ev := judgeEvent(g, rec, l.Members, nil)
 		j := judged{ev: LedgerEvent{Start: rec.Start}, attended: map[uint64]int{}}
 		if !rec.Native() {
 			j.ev.Schedule = rec.Schedule

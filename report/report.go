@@ -36,13 +36,12 @@ func Paused(g *settings.Guild, m store.Member) bool {
 // t: not a bot, not paused, a member at that time, and holding a roster
 // role if the guild limits the roster.
 func Expected(g *settings.Guild, m store.Member, t time.Time) bool {
-	if m.Bot || Paused(g, m) {
-		return false
-	}
-	if !m.JoinedAt.IsZero() && m.JoinedAt.After(t) {
-		return false
-	}
-	if !m.LeftAt.IsZero() && !m.LeftAt.After(t) {
+	return onRoster(g, &m) && memberAt(&m, t)
+}
+
+// onRoster is the part of Expected that does not depend on the time.
+func onRoster(g *settings.Guild, m *store.Member) bool {
+	if m.Bot || Paused(g, *m) {
 		return false
 	}
 	if len(g.RosterRoles) == 0 {
@@ -54,6 +53,11 @@ func Expected(g *settings.Guild, m store.Member, t time.Time) bool {
 		}
 	}
 	return false
+}
+
+// memberAt reports whether m was a member of the guild at t.
+func memberAt(m *store.Member, t time.Time) bool {
+	return (m.JoinedAt.IsZero() || !m.JoinedAt.After(t)) && (m.LeftAt.IsZero() || m.LeftAt.After(t))
 }
 
 // Row is one member in one event.
@@ -84,18 +88,19 @@ type Event struct {
 
 // BuildEvent judges one occurrence record, rows in timeline order.
 func BuildEvent(g *settings.Guild, rec store.OccurrenceRecord, members map[uint64]store.Member) Event {
-	ev := judgeEvent(g, rec, members)
+	ev := judgeEvent(g, rec, members, nil)
 	sortRows(ev.Rows)
 	return ev
 }
 
 // judgeEvent is BuildEvent without ordering the rows: a period's totals do
 // not need the order, and sorting a big guild's events was a large part of
-// a week's cost.
-func judgeEvent(g *settings.Guild, rec store.OccurrenceRecord, members map[uint64]store.Member) Event {
+// a week's cost. The rows are appended to rows[:0], so a period can reuse
+// one buffer for all its events.
+func judgeEvent(g *settings.Guild, rec store.OccurrenceRecord, members map[uint64]store.Member, rows []Row) Event {
 	o := rec.Occurrence
 	o.Start, o.End = o.Start.In(g.Location), o.End.In(g.Location)
-	ev := Event{Occurrence: o, Minutes: int(o.End.Sub(o.Start) / time.Minute), Classes: map[attendance.Class]int{}}
+	ev := Event{Occurrence: o, Minutes: int(o.End.Sub(o.Start) / time.Minute), Classes: map[attendance.Class]int{}, Rows: rows[:0]}
 	rules := g.RulesFor(o.Schedule, o.Native())
 	var counts []int
 	for _, s := range corrected(rec) {
@@ -144,7 +149,6 @@ type Total struct {
 	Minutes  int
 	Attended int // events attended (any class but no-show)
 	Expected int // events held while the member was on the roster
-	Classes  map[attendance.Class]int
 	LastSeen time.Time // start of the last attended event; zero if none
 	Excused  int       // events the member was excused from (not expected there)
 }
@@ -203,14 +207,30 @@ func Build(ctx context.Context, src Source, g *settings.Guild, from, to time.Tim
 			if !known {
 				m = store.Member{GuildID: g.ID, UserID: id}
 			}
-			t = &Total{Member: m, Classes: map[attendance.Class]int{}}
+			t = &Total{Member: m}
 			totals[id] = t
 		}
 		return t
 	}
+	// The members the period's absences are counted for: those on the
+	// roster, everyone or the one asked about, each with their total once
+	// it exists. The loop over them runs for every event.
+	type rosterMember struct {
+		m *store.Member
+		t *Total
+	}
+	var roster []rosterMember
+	for i := range ms {
+		if (userID == 0 || ms[i].UserID == userID) && onRoster(g, &ms[i]) {
+			roster = append(roster, rosterMember{m: &ms[i]})
+		}
+	}
+	attended, excused := map[uint64]bool{}, map[uint64]bool{}
+	var rows []Row // one event's, reused when the events keep none
 	err = src.EachOccurrence(ctx, g.ID, from, to, userID, func(rec store.OccurrenceRecord) error {
-		ev := judgeEvent(g, rec, p.Members)
-		attended := map[uint64]bool{}
+		ev := judgeEvent(g, rec, p.Members, rows)
+		clear(attended)
+		clear(excused)
 		for _, r := range ev.Rows {
 			if !r.Class.Attends() {
 				continue
@@ -218,7 +238,6 @@ func Build(ctx context.Context, src Source, g *settings.Guild, from, to time.Tim
 			t := total(r.Member.UserID)
 			t.Minutes += r.Counted
 			t.Attended++
-			t.Classes[r.Class]++
 			if ev.Occurrence.Start.After(t.LastSeen) {
 				t.LastSeen = ev.Occurrence.Start
 			}
@@ -227,31 +246,29 @@ func Build(ctx context.Context, src Source, g *settings.Guild, from, to time.Tim
 				t.Expected++ // came though not on the roster: held for them too
 			}
 		}
-		excused := map[uint64]bool{}
 		for _, id := range rec.Excused {
 			excused[id] = true
 		}
-		for _, m := range ms {
-			if userID != 0 && m.UserID != userID {
+		for i := range roster {
+			r := &roster[i]
+			if !memberAt(r.m, rec.Start) {
 				continue
 			}
-			if excused[m.UserID] && !attended[m.UserID] && Expected(g, m, rec.Start) {
+			if r.t == nil {
+				r.t = total(r.m.UserID)
+			}
+			if excused[r.m.UserID] && !attended[r.m.UserID] {
 				// Excused and away: not expected, not absent. (Excused but
 				// there anyway counts as any attendance.)
-				total(m.UserID).Excused++
+				r.t.Excused++
 				continue
 			}
-			if Expected(g, m, rec.Start) {
-				t := total(m.UserID)
-				t.Expected++
-				if !attended[m.UserID] {
-					t.Classes[attendance.NoShow]++
-				}
-			}
+			r.t.Expected++
 		}
 		if userID == 0 {
 			// The period's totals have what they need; keeping every
 			// event's rows is what made a five-year /absent take 600 MB.
+			rows = ev.Rows
 			ev.Rows, ev.InterestedCame, ev.InterestedMissed, ev.CameUninterested = nil, nil, nil, nil
 		}
 		p.Events = append(p.Events, ev)
@@ -295,7 +312,7 @@ func (p *Period) TotalFor(userID uint64) Total {
 	if !ok {
 		m = store.Member{UserID: userID}
 	}
-	return Total{Member: m, Classes: map[attendance.Class]int{}}
+	return Total{Member: m}
 }
 
 // groupInterest splits people by interest and attendance, with the same
