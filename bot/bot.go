@@ -96,6 +96,7 @@ type Bot struct {
 
 	readyMu sync.Mutex
 	ready   map[snowflake.ID]bool // guilds whose GUILD_CREATE and members arrived since the last READY
+	gens    generations
 	// unset are guilds that arrived without settings: set up later (from
 	// Discord, in any process), they are loaded then (watchSetUp).
 	unset   map[snowflake.ID]bool
@@ -184,6 +185,7 @@ func (b *Bot) Connect(ctx context.Context) error {
 		disgobot.WithLogger(slog.New(newRedactHandler(b.log.Handler(), b.opts.Token)).With(slog.String("component", "disgo"))),
 		gatewayOpt,
 		disgobot.WithCacheConfigOpts(cache.WithCaches(cache.FlagGuilds, cache.FlagMembers, cache.FlagVoiceStates, cache.FlagChannels, cache.FlagRoles, cache.FlagGuildScheduledEvents)),
+		disgobot.WithEventListenerFunc(b.gens.bump),
 		disgobot.WithEventListenerFunc(b.onReady),
 		disgobot.WithEventListenerFunc(b.onResumed),
 		disgobot.WithEventListenerFunc(b.onGuildReady),

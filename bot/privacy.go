@@ -20,6 +20,16 @@ type Privacy struct {
 	// until they leave voice, so the event they are in keeps nothing of
 	// them; joining again starts afresh.
 	forgotten map[uint64]map[uint64]bool
+	// gen grows with every change, so the sampler knows when the members
+	// it leaves out may have changed.
+	gen uint64
+}
+
+// Generation grows whenever Paused may answer differently.
+func (p *Privacy) Generation() uint64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.gen
 }
 
 // NewPrivacy returns an empty cache: every member follows the guild's default.
@@ -44,6 +54,7 @@ func (p *Privacy) Paused(g *settings.Guild, user uint64) bool {
 func (p *Privacy) forget(guild, user uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.gen++
 	if p.forgotten[guild] == nil {
 		p.forgotten[guild] = map[uint64]bool{}
 	}
@@ -58,6 +69,7 @@ func (p *Privacy) leftVoice(guild uint64, inVoice map[uint64]bool) {
 	for u := range p.forgotten[guild] {
 		if !inVoice[u] {
 			delete(p.forgotten[guild], u)
+			p.gen++
 		}
 	}
 }
@@ -74,6 +86,7 @@ func (p *Privacy) anyForgotten(guild uint64) bool {
 func (p *Privacy) Set(guild, user uint64, paused *bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.gen++
 	if paused == nil {
 		delete(p.choices[guild], user)
 		return
@@ -95,6 +108,7 @@ func (p *Privacy) Load(ctx context.Context, st *store.Store, guild uint64) error
 	}
 	p.mu.Lock()
 	p.choices[guild] = choices
+	p.gen++
 	p.mu.Unlock()
 	return nil
 }

@@ -41,6 +41,18 @@ type activeOcc struct {
 	schedule *settings.Schedule // nil for a native event
 	channel  uint64             // a native event's channel
 	reportTo []uint64
+	last     scan // the last read of who is in its channels
+}
+
+// scan is who an occurrence recorded at a tick, and what that depended
+// on: while nothing it depended on changed, the next tick records the
+// same people without reading the cache again.
+type scan struct {
+	valid  bool
+	gen    uint64          // the voice source's and privacy's generations
+	guild  *settings.Guild // the settings it ran under (immutable values)
+	voices []Voice         // in a watched channel, not AFK, not paused
+	minute int             // the minute last queued for them
 }
 
 // Sampler samples who is in the voice channels of running events on every
@@ -167,6 +179,7 @@ func (s *Sampler) overlapsActive(guild uint64, schedule string, occ attendance.O
 func (s *Sampler) sample(now time.Time, a *activeOcc, b *Batch) {
 	gid := a.key.guild
 	if !s.src.Ready(gid) {
+		a.last = scan{}
 		return // the cache may hold people who left: record nothing rather than phantoms
 	}
 	b.occs = append(b.occs, occRef{key: a.key, occ: a.occ})
@@ -178,19 +191,41 @@ func (s *Sampler) sample(now time.Time, a *activeOcc, b *Batch) {
 		s.covered[a.key] = m
 		b.cov = append(b.cov, covSample{key: covKey{a.key, chunk}, bits: bit})
 	}
-	watched := s.watched(a)
-	afk := s.src.AFK(gid)
 	g, _ := s.reg.Get(gid)
-	for _, v := range s.src.Voice(gid) {
+	// The generations are read before the cache: a change that lands
+	// while this tick reads moves them, and the next tick reads again.
+	gen := s.src.Generation(gid) + s.privacy.Generation()
+	if !a.last.valid || a.last.gen != gen || a.last.guild != g {
+		a.last = scan{valid: true, gen: gen, guild: g, voices: s.present(a, g), minute: -1}
+	} else if a.last.minute == minute {
+		// Nobody came, left or changed state since this minute was
+		// queued for them: nothing can be new.
+		s.Present[gid] += len(a.last.voices)
+		return
+	}
+	a.last.minute = minute
+	s.Present[gid] += len(a.last.voices)
+	for _, v := range a.last.voices {
+		s.queue(a.key, v, chunk, bit, b)
+	}
+}
+
+// present reads who is recorded in an occurrence now: in its watched
+// channels, not in the AFK channel, not paused.
+func (s *Sampler) present(a *activeOcc, g *settings.Guild) []Voice {
+	watched := s.watched(a)
+	afk := s.src.AFK(a.key.guild)
+	var out []Voice
+	for _, v := range s.src.Voice(a.key.guild) {
 		if v.Channel == afk || !watched[v.Channel] {
 			continue
 		}
 		if g != nil && s.privacy.Paused(g, v.User) {
 			continue // paused: nothing about them is written, not even here
 		}
-		s.Present[gid]++
-		s.queue(a.key, v, chunk, bit, b)
+		out = append(out, v)
 	}
+	return out
 }
 
 // watched is the set of channels an occurrence records in: its schedule's

@@ -46,6 +46,9 @@ type VoiceSource interface {
 	AFK(guild uint64) uint64
 	// ScheduledEvents lists the guild's Scheduled Events in voice or stage channels.
 	ScheduledEvents(guild uint64) []NativeEvent
+	// Generation grows whenever what Voice, VoiceChannels or AFK answer for
+	// the guild may have changed.
+	Generation(guild uint64) uint64
 }
 
 // cacheVoice reads disgo's cache.
@@ -54,6 +57,8 @@ type cacheVoice struct{ b *Bot }
 func (c cacheVoice) client() *disgobot.Client { return c.b.client }
 
 func (c cacheVoice) Ready(guild uint64) bool { return c.b.gatewayReady(snowflake.ID(guild)) }
+
+func (c cacheVoice) Generation(guild uint64) uint64 { return c.b.gens.of(snowflake.ID(guild)) }
 
 func (c cacheVoice) Voice(guild uint64) []Voice {
 	gid := snowflake.ID(guild)
