@@ -37,7 +37,7 @@ func unavailable(t *testing.T, msg string) {
 // results.json have their shape, never how fast anything was.
 func TestSmoke(t *testing.T) {
 	cfg := Quick()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	c, err := pgx.Connect(ctx, cfg.AdminURL)
 	if err != nil {
@@ -102,8 +102,23 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("absent-heap: %+v", res.AbsentHeap)
 	}
 
+	if want["growth"] {
+		g := res.Growth
+		if g == nil || len(g.Histories) != 2 || len(g.Histories[1].Record) != 2 || len(g.Histories[1].Queries) != 6 || g.Histories[1].Rows == 0 {
+			t.Errorf("growth: %+v", g)
+		} else if _, ok := res.QueryP95MsAllTime["/absent period:all"]; !ok {
+			t.Errorf("query_p95_ms_all_time: %v", res.QueryP95MsAllTime)
+		}
+	}
+
+	if want["shards"] {
+		if sh := res.Shards; sh == nil || len(sh.Processes) != cfg.ShardProcs || sh.MinutesExpected == 0 || sh.MinutesLost != 0 {
+			t.Errorf("shards: %+v", sh)
+		}
+	}
+
 	md := Markdown(res)
-	for _, s := range []string{"# rollcall benchmarks", "## Summary", "## 5. Slash commands"} {
+	for _, s := range []string{"# rollcall benchmarks", "## Summary", "## 5. Slash commands", "## 9. How cost grows"} {
 		if !strings.Contains(md, s) {
 			t.Errorf("report lacks %q", s)
 		}
@@ -118,7 +133,7 @@ func TestSmoke(t *testing.T) {
 	}
 	for _, k := range []string{"ingest_ratio_at_1000", "ingest_ms_at_10000_new_minute", "statements_on_same_minute_tick", "storage_ratio",
 		"query_p95_ms", "render_warm_p50_ms_timeline20", "render_warm_p50_ms_leaderboard50", "ack_p99_ms", "reply_p95_ms", "bot_rss_mb_1000",
-		"tick_p99_ms_while_posts_fail", "absent_all_time_peak_heap_mb", "machine"} {
+		"tick_p99_ms_while_posts_fail", "absent_all_time_peak_heap_mb", "query_p95_ms_all_time", "growth", "shards_100k", "machine"} {
 		if _, ok := keys[k]; !ok {
 			t.Errorf("results.json lacks %q", k)
 		}

@@ -86,21 +86,31 @@ func redact(raw string) string {
 	return u.Redacted()
 }
 
-// schemaSQL reads the repository's schema.sql (embedded in the rollcall
-// binary, which a separate program cannot import): next to the working
-// directory for `go run ./bench`, one up for `go test ./bench`, else
-// beside this source file.
-func schemaSQL() (string, error) {
-	cands := []string{"schema.sql", filepath.Join("..", "schema.sql")}
+// repoRoot is the repository's directory: the working directory for
+// `go run ./bench`, one up for `go test ./bench`, else beside this source
+// file.
+func repoRoot() (string, error) {
+	cands := []string{".", ".."}
 	if _, file, _, ok := runtime.Caller(0); ok {
-		cands = append(cands, filepath.Join(filepath.Dir(file), "..", "schema.sql"))
+		cands = append(cands, filepath.Join(filepath.Dir(file), ".."))
 	}
-	for _, p := range cands {
-		if b, err := os.ReadFile(p); err == nil {
-			return string(b), nil
+	for _, d := range cands {
+		if _, err := os.Stat(filepath.Join(d, "schema.sql")); err == nil {
+			return filepath.Abs(d)
 		}
 	}
 	return "", fmt.Errorf("schema.sql not found (run from the repository root)")
+}
+
+// schemaSQL reads the repository's schema.sql (embedded in the rollcall
+// binary, which a separate program cannot import).
+func schemaSQL() (string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(filepath.Join(root, "schema.sql"))
+	return string(b), err
 }
 
 // stmtCounter is a pgx tracer counting statements sent, i.e. round trips

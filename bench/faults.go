@@ -17,6 +17,7 @@ import (
 	"rollcall/bot"
 	"rollcall/clock"
 	"rollcall/compose"
+	"rollcall/settings"
 	"rollcall/store"
 	"rollcall/store/storetest"
 	"rollcall/view"
@@ -210,27 +211,54 @@ type AbsentHeap struct {
 	Took     Dist    `json:"build"`
 }
 
-func runAbsentHeap(ctx context.Context, cfg Config, res *Results) error {
-	db, err := createDB(ctx, cfg.AdminURL, "absent")
+// seededGuild is a guild's history of days written straight in SQL
+// (storetest.SeedHistory): members members since its first day, four
+// one-hour events a day, cfg.Attending of them at each.
+type seededGuild struct {
+	db    *benchDB
+	st    *store.Store
+	guild *settings.Guild
+	h     storetest.History
+	rows  int64
+}
+
+func (s *seededGuild) close() {
+	s.st.Close()
+	s.db.drop()
+}
+
+// end is when the history ends.
+func (s *seededGuild) end() time.Time { return s.h.From.AddDate(0, 0, s.h.Days) }
+
+func seedGuild(ctx context.Context, cfg Config, name string, days, members int) (*seededGuild, error) {
+	db, err := createDB(ctx, cfg.AdminURL, name)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer db.drop()
 	st, err := db.open(ctx, nil)
 	if err != nil {
-		return err
+		db.drop()
+		return nil, err
 	}
-	defer st.Close()
+	s := &seededGuild{db: db, st: st}
+	ok := false
+	defer func() {
+		if !ok {
+			s.close()
+		}
+	}()
 	const guild = 42
-	from := eventStart.AddDate(0, 0, -cfg.AbsentDays).UTC().Truncate(24 * time.Hour)
-	h := storetest.History{GuildID: guild, Schedule: "БЗС", Members: cfg.AbsentMembers, From: from, Days: cfg.AbsentDays,
+	from := eventStart.AddDate(0, 0, -days).UTC().Truncate(24 * time.Hour)
+	s.h = storetest.History{GuildID: guild, Schedule: "БЗС", Members: members, From: from, Days: days,
 		Hours: []int{4, 9, 13, 18}, Attending: cfg.Attending}
 	t0 := time.Now()
-	rows, err := storetest.SeedHistory(ctx, st, h)
-	if err != nil {
-		return err
+	if s.rows, err = storetest.SeedHistory(ctx, st, s.h); err != nil {
+		return nil, err
 	}
-	cfg.Log.Info("absent history seeded", slog.Int64("rows", rows), slog.Duration("took", time.Since(t0).Round(time.Millisecond)))
+	if _, err := st.Pool().Exec(ctx, `VACUUM ANALYZE`); err != nil {
+		return nil, err
+	}
+	cfg.Log.Info("history seeded", slog.Int("days", days), slog.Int64("rows", s.rows), slog.Duration("took", time.Since(t0).Round(time.Millisecond)))
 	conf, err := parseConfig(fmt.Sprintf(`
 [[guilds]]
 id = "%d"
@@ -242,9 +270,20 @@ report_channels = ["1"]
   voice_channel_names = ["БЗС"]
 `, guild), placeholderToken, db.URL)
 	if err != nil {
+		return nil, err
+	}
+	s.guild = conf.Validated[0]
+	ok = true
+	return s, nil
+}
+
+func runAbsentHeap(ctx context.Context, cfg Config, res *Results) error {
+	sg, err := seedGuild(ctx, cfg, "absent", cfg.AbsentDays, cfg.AbsentMembers)
+	if err != nil {
 		return err
 	}
-	g := conf.Validated[0]
+	defer sg.close()
+	st, g, from, rows, h := sg.st, sg.guild, sg.h.From, sg.rows, sg.h
 	reports := &compose.Reports{Store: st}
 	absent := func() error {
 		_, err := reports.Absent(ctx, g, view.LangOf("en-US"), compose.AbsentOptions{From: from, To: from.AddDate(0, 0, cfg.AbsentDays)})

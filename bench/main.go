@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +49,15 @@ type Config struct {
 	FailingPresent, FailingJobs, FailingMinutes int
 	// Figure 8: days of history and members for /absent period:all.
 	AbsentDays, AbsentMembers int
-	Log                       *slog.Logger
+	// Figure 9: lengths of history, members, sizes recorded, minutes
+	// recorded per size and runs of each query.
+	GrowthDays, GrowthSizes                   []int
+	GrowthMembers, GrowthMinutes, GrowthIters int
+	// Figure 10: guilds, members present across them, processes, shards,
+	// the event's minutes and the time before it for the processes to start.
+	ShardGuilds, ShardPresent, ShardProcs, ShardCount, ShardMinutes int
+	ShardLead                                                       time.Duration
+	Log                                                             *slog.Logger
 }
 
 // DefaultConfig is what `make bench` runs.
@@ -63,6 +72,9 @@ func DefaultConfig() Config {
 		Interactions: 100, InFlight: 10,
 		FailingPresent: 1000, FailingJobs: 20, FailingMinutes: 15,
 		AbsentDays: 5 * 365, AbsentMembers: 500,
+		GrowthDays: []int{365, 5 * 365}, GrowthSizes: []int{10, 100, 1000, 10000, 100000},
+		GrowthMembers: 500, GrowthMinutes: 5, GrowthIters: 20,
+		ShardGuilds: 50, ShardPresent: 100000, ShardProcs: 4, ShardCount: 4, ShardMinutes: 3, ShardLead: 75 * time.Second,
 	}
 }
 
@@ -77,10 +89,12 @@ func Quick() Config {
 	c.Interactions, c.InFlight = 4, 2
 	c.FailingPresent, c.FailingJobs, c.FailingMinutes = 20, 3, 1
 	c.AbsentDays, c.AbsentMembers = 30, 30
+	c.GrowthDays, c.GrowthSizes, c.GrowthMembers, c.GrowthMinutes, c.GrowthIters = []int{7, 14}, []int{5, 20}, 30, 2, 2
+	c.ShardGuilds, c.ShardPresent, c.ShardProcs, c.ShardCount, c.ShardMinutes, c.ShardLead = 4, 40, 2, 2, 1, 15*time.Second
 	return c
 }
 
-var allFigures = []string{"ingest", "storage", "queries", "render", "interactions", "footprint", "posts-failing", "absent-heap"}
+var allFigures = []string{"ingest", "storage", "queries", "render", "interactions", "footprint", "posts-failing", "absent-heap", "growth", "shards"}
 
 func adminURL() string {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
@@ -132,6 +146,12 @@ func main() {
 		os.Exit(2)
 	}
 	cfg.Figures = strings.Split(figs, ",")
+	for _, f := range cfg.Figures {
+		if !slices.Contains(allFigures, f) {
+			fmt.Fprintf(os.Stderr, "bench: -figures: %q is not a figure; the figures are %s\n", f, strings.Join(allFigures, ","))
+			os.Exit(2)
+		}
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
@@ -198,6 +218,8 @@ func Run(ctx context.Context, cfg Config) *Results {
 	step("footprint", func() error { return runFootprint(ctx, cfg, res) })
 	step("posts-failing", func() error { return runPostsFailing(ctx, cfg, res) })
 	step("absent-heap", func() error { return runAbsentHeap(ctx, cfg, res) })
+	step("growth", func() error { return runGrowth(ctx, cfg, res) })
+	step("shards", func() error { return runShards(ctx, cfg, res) })
 	res.finish(time.Since(start))
 	return res
 }

@@ -147,6 +147,67 @@ func Markdown(r *Results) string {
 			thousands(a.Days), a.Members, thousands(a.Events), thousands(int(a.Rows)), fmtNum(a.BeforeMB), fmtNum(a.PeakMB), fmtNum(a.Took.P50))
 	}
 
+	if g := r.Growth; g != nil && len(g.Histories) > 0 {
+		p("## 9. How cost grows\n\n")
+		p("One guild of %d members with four one-hour events a day, its history written straight in SQL, at each length. "+
+			"*Record* is the bare `store.Record` of one tick's new minute for that many present (the write a poll tick makes; "+
+			"the rest of a tick reads disgo's cache, figure 1), median of %d minutes. The queries are what each command runs (figure 3), "+
+			"median and p95 of %d runs.\n\n", g.Members, r.cfg.GrowthMinutes, r.cfg.GrowthIters)
+		header := func(first string) {
+			p("| %s |", first)
+			for _, h := range g.Histories {
+				p(" %s days (%s events, %s rows) |", thousands(h.Days), thousands(h.Events), thousands(int(h.Rows)))
+			}
+			p("\n|---|")
+			for range g.Histories {
+				p("---:|")
+			}
+			p("\n")
+		}
+		header("present: Record ms")
+		for i, rec := range g.Histories[0].Record {
+			p("| %s |", thousands(rec.Present))
+			for _, h := range g.Histories {
+				if i < len(h.Record) {
+					p(" %s |", fmtNum(h.Record[i].Dist.P50))
+				}
+			}
+			p("\n")
+		}
+		p("\n")
+		header("command: p50 / p95 ms")
+		for i, q := range g.Histories[0].Queries {
+			p("| %s |", q.Command)
+			for _, h := range g.Histories {
+				if i < len(h.Queries) {
+					p(" %s / %s |", fmtNum(h.Queries[i].Dist.P50), fmtNum(h.Queries[i].Dist.P95))
+				}
+			}
+			p("\n")
+		}
+		p("\n")
+	}
+
+	if sh := r.Shards; sh != nil {
+		p("## 10. Shards across processes\n\n")
+		p("%s members in voice across %d guilds, served by %d real `rollcall run` processes (the binary of this module, `shard_ids` "+
+			"giving each its shards of %d) against the simulator and one PostgreSQL, through one %d-minute event on real time. "+
+			"Member-minutes recorded: %s of %s (%s lost). Each process's writes are its `rollcall_db_write_duration_seconds`; "+
+			"its peak RSS is VmHWM (Chromium, which draws the reports, is apart).\n\n",
+			thousands(sh.Present), sh.Guilds, len(sh.Processes), sh.ShardCount, sh.EventMinutes,
+			thousands(int(sh.MinutesRecorded)), thousands(int(sh.MinutesExpected)), thousands(int(sh.MinutesLost)))
+		p("| shards | guilds | ticks | writes | mean write ms | slowest write | writes > 1 s | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, x := range sh.Processes {
+			slowest := "≤ " + fmtNum(x.SlowestWriteAtMostS) + " s"
+			if x.SlowestWriteAtMostS < 0 {
+				slowest = "> 10 s"
+			}
+			p("| %v | %d | %d | %d | %s | %s | %d | %s |\n", x.ShardIDs, x.Guilds, x.Ticks, x.Writes, fmtNum(x.WriteMeanMs),
+				slowest, x.WritesOver1s, fmtNum(x.PeakRSSMB))
+		}
+		p("\n")
+	}
+
 	if len(r.Errors) > 0 {
 		p("## Errors\n\n")
 		for _, e := range r.Errors {

@@ -60,25 +60,19 @@ func (t *timedSource) build(ctx context.Context, st *store.Store, g *settings.Gu
 	return p, err
 }
 
-// runQueries times what each slash command runs on the simulated year,
-// round-robin so that a noisy moment hits every command alike.
-func runQueries(ctx context.Context, cfg Config, res *Results, y *yearDB) error {
-	if len(y.occs) == 0 {
-		return fmt.Errorf("the simulated year has no events")
-	}
-	g := y.guild
-	occ := y.occs[len(y.occs)-5] // a recent one, as /event's default is
-	end := y.last
-	member := y.members[len(y.members)/2+1]
-	src := &timedSource{}
-	type query struct {
-		name, what string
-		run        func() (int, error)
-	}
-	qs := []query{
+// query is what one command runs, returning the rows it would show.
+type query struct {
+	name, what string
+	run        func() (int, error)
+}
+
+// commandQueries are what /event (of occ), /week, /member (of member) and
+// /absent run on a guild's history ending at end, timed into src.
+func commandQueries(ctx context.Context, st *store.Store, g *settings.Guild, occ store.Occurrence, end time.Time, member uint64, src *timedSource) []query {
+	return []query{
 		{"/event", "one occurrence, Members and CoverageOf in a snapshot, report.BuildEvent", func() (int, error) {
 			var ev report.Event
-			err := y.st.Snapshot(ctx, func(q *store.Queries) error {
+			err := st.Snapshot(ctx, func(q *store.Queries) error {
 				t0 := time.Now()
 				rec, err := q.OccurrenceRecord(ctx, occ.ID)
 				if err != nil {
@@ -102,39 +96,78 @@ func runQueries(ctx context.Context, cfg Config, res *Results, y *yearDB) error 
 			return len(ev.Rows), err
 		}},
 		{"/week", "report.Build over the last 7 days (leaderboard and never-attended)", func() (int, error) {
-			p, err := src.build(ctx, y.st, g, end.AddDate(0, 0, -7), end, 0)
+			p, err := src.build(ctx, st, g, end.AddDate(0, 0, -7), end, 0)
 			if err != nil {
 				return 0, err
 			}
 			return len(p.Totals), nil
 		}},
 		{"/member", "report.Build for one member over 365 days", func() (int, error) {
-			p, err := src.build(ctx, y.st, g, end.AddDate(-1, 0, 0), end, member)
+			p, err := src.build(ctx, st, g, end.AddDate(-1, 0, 0), end, member)
 			if err != nil {
 				return 0, err
 			}
 			return p.TotalFor(member).Attended, nil
 		}},
 		{"/absent", "report.Build over 30 days, the Never list", func() (int, error) {
-			p, err := src.build(ctx, y.st, g, end.AddDate(0, 0, -30), end, 0)
+			p, err := src.build(ctx, st, g, end.AddDate(0, 0, -30), end, 0)
 			if err != nil {
 				return 0, err
 			}
 			return len(p.Never), nil
 		}},
 	}
+}
+
+// allTimeQueries are /absent period:all and /member period:all over a
+// history from from to end.
+func allTimeQueries(ctx context.Context, st *store.Store, g *settings.Guild, from, end time.Time, member uint64, src *timedSource) []query {
+	return []query{
+		{"/absent period:all", "report.Build over the whole history, the Never list", func() (int, error) {
+			p, err := src.build(ctx, st, g, from, end, 0)
+			if err != nil {
+				return 0, err
+			}
+			return len(p.Never), nil
+		}},
+		{"/member period:all", "report.Build for one member over the whole history", func() (int, error) {
+			p, err := src.build(ctx, st, g, from, end, member)
+			if err != nil {
+				return 0, err
+			}
+			return p.TotalFor(member).Attended, nil
+		}},
+	}
+}
+
+// runQueries times what each slash command runs on the simulated year.
+func runQueries(ctx context.Context, cfg Config, res *Results, y *yearDB) error {
+	if len(y.occs) == 0 {
+		return fmt.Errorf("the simulated year has no events")
+	}
+	occ := y.occs[len(y.occs)-5] // a recent one, as /event's default is
+	member := y.members[len(y.members)/2+1]
+	src := &timedSource{}
+	rows, err := timeQueries(ctx, cfg, commandQueries(ctx, y.st, y.guild, occ, y.last, member, src), src, cfg.QueryIters)
+	res.Queries = append(res.Queries, rows...)
+	return err
+}
+
+// timeQueries runs qs iters times, round-robin so that a noisy moment hits
+// every command alike, after a warm-up.
+func timeQueries(ctx context.Context, cfg Config, qs []query, src *timedSource, iters int) ([]QueryRow, error) {
 	times := make([][]time.Duration, len(qs))
 	dbTimes := make([][]time.Duration, len(qs))
 	rows := make([]int, len(qs))
 	const warmup = 3
-	for i := -warmup; i < cfg.QueryIters; i++ {
+	for i := -warmup; i < iters; i++ {
 		for j, q := range qs {
 			src.db = 0
 			t0 := time.Now()
 			n, err := q.run()
 			d := time.Since(t0)
 			if err != nil {
-				return fmt.Errorf("%s: %w", q.name, err)
+				return nil, fmt.Errorf("%s: %w", q.name, err)
 			}
 			if i >= 0 {
 				times[j] = append(times[j], d)
@@ -143,13 +176,14 @@ func runQueries(ctx context.Context, cfg Config, res *Results, y *yearDB) error 
 			rows[j] = n
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
+	var out []QueryRow
 	for j, q := range qs {
 		r := QueryRow{Command: q.name, What: q.what, Dist: distOf(times[j]), Rows: rows[j], DBP50: distOf(dbTimes[j]).P50}
-		res.Queries = append(res.Queries, r)
+		out = append(out, r)
 		cfg.Log.Info("query", slog.String("command", q.name), slog.Float64("p50_ms", r.Dist.P50), slog.Float64("p95_ms", r.Dist.P95), slog.Float64("db_p50_ms", r.DBP50), slog.Int("rows", r.Rows))
 	}
-	return nil
+	return out, nil
 }
