@@ -55,7 +55,7 @@ type ShardProcess struct {
 	// SlowestWriteAtMostS is the smallest histogram bound that holds every
 	// write: the slowest took at most this long (-1: longer than 10 s).
 	SlowestWriteAtMostS float64 `json:"slowest_write_at_most_s"`
-	PeakRSSMB    float64 `json:"peak_rss_mb"` // VmHWM
+	PeakRSSMB           float64 `json:"peak_rss_mb"` // VmHWM
 }
 
 func runShards(ctx context.Context, cfg Config, res *Results) error {

@@ -147,8 +147,8 @@ func boolInt(b bool) int {
 type Total struct {
 	Member   store.Member
 	Minutes  int
-	Attended int // events attended (any class but no-show)
-	Expected int // events held while the member was on the roster
+	Attended int       // events attended (any class but no-show)
+	Expected int       // events held while the member was on the roster
 	LastSeen time.Time // start of the last attended event; zero if none
 	Excused  int       // events the member was excused from (not expected there)
 }
