@@ -39,7 +39,7 @@ func Markdown(r *Results) string {
 	if len(r.Ingest) > 0 {
 		p("## 1. Ingest: one poll tick\n\n")
 		p("Median ms per tick (statements sent) with that many members in the watched voice channels. " +
-			"*rollcall tick* is `bot.Tick` on the running bot (disgo's cache read, the in-memory dedup, one upsert); " +
+			"*rollcall tick* is `bot.Tick` on the running bot (disgo's cache read, or its reuse while no gateway event touched the guild; the in-memory dedup; one attendance_log insert); " +
 			"*Record* is the bare `store.Record` of the same samples. *Baseline* is the original design: per member a SELECT, " +
 			"then an UPDATE or INSERT, one transaction per tick, Go and pgx, with an index the original lacked. " +
 			"A minute has one *new-minute* tick and eleven *other* ticks.\n\n")
