@@ -157,8 +157,14 @@ func (q *Queries) EndedUncompacted(ctx context.Context, t time.Time) ([]int64, e
 }
 
 // compactGuild compacts every occurrence of a guild, running ones too:
-// before a member's attendance is deleted, so none stays in the log.
+// before a member's attendance is deleted, so none stays in the log. It
+// locks attendance_log until the transaction ends (q must be one): writes
+// in flight finish first and are compacted too, and new ones wait the few
+// milliseconds until the deletion is done; two deletions take turns.
 func (q *Queries) compactGuild(ctx context.Context, guildID uint64) error {
+	if _, err := q.db.Exec(ctx, `LOCK TABLE attendance_log IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		return fmt.Errorf("lock the attendance log: %w", err)
+	}
 	ids, err := collectIDs(ctx, q.db, `
 		SELECT DISTINCT l.occurrence_id FROM attendance_log l JOIN occurrences o ON o.id = l.occurrence_id
 		WHERE o.guild_id = $1 ORDER BY 1`, int64(guildID))

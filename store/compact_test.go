@@ -151,3 +151,63 @@ func TestDeleteMemberReachesTheLog(t *testing.T) {
 		t.Fatalf("after deleting member 10: %+v", r.Seen)
 	}
 }
+
+// A minute being written while a member is deleted (another process's
+// tick, its transaction not yet committed) is deleted too: the deletion
+// waits for it rather than compacting without it.
+func TestDeleteMemberWaitsForAWriteInFlight(t *testing.T) {
+	s := storetest.New(t)
+	ctx := context.Background()
+	start := time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC)
+	occ, err := s.EnsureOccurrence(ctx, 1, "БЗС", start, start.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `INSERT INTO attendance_log (occurrence_id, chunk, user_ids, present) VALUES ($1, 0, '{10,11}', '{3,1}')`, occ); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.DeleteMember(ctx, 1, 10, false)
+		done <- err
+	}()
+	// The deletion waits on the log's lock while the write is open.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting bool
+		if err := s.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE attendance_log%')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the deletion finished while a write of the member was open (err %v)", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the deletion never waited for the open write")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.OccurrenceRecord(ctx, occ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Seen) != 1 || r.Seen[0].UserID != 11 {
+		t.Fatalf("after deleting member 10 during their write: %+v", r.Seen)
+	}
+}
