@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 )
@@ -12,7 +13,7 @@ import (
 // MigrateRiver creates or upgrades River's tables (the durable job queue
 // the posts run on), as part of rollcall's own migrate step. River keeps its
 // own version in river_migration. rollcall's migration lock is held (on
-// a connection of its own) while River migrates: River's steps do not
+// a connection of its own, outside the pool) while River migrates: River's steps do not
 // serialise two processes starting at once on an empty database, and the
 // second would fail creating a type the first just made. River needs a
 // transaction per step (a new enum value cannot be used in the one that
@@ -22,21 +23,18 @@ func (s *Store) MigrateRiver(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate the job queue: %w", err)
 	}
-	conn, err := s.pool.Acquire(ctx)
+	// A connection of its own, not the pool's: River takes the pool's,
+	// and a pool of one connection (pool_max_conns=1) would wait forever.
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return fmt.Errorf("migrate the job queue: %w", err)
 	}
-	defer conn.Release()
+	// Closing the connection releases the lock.
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLock); err != nil {
 		return fmt.Errorf("migrate the job queue: %w", err)
 	}
-	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	// Released on this connection; if that fails, the connection is
-	// closed, which releases it too.
-	if _, uerr := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLock); uerr != nil {
-		_ = conn.Conn().Close(context.WithoutCancel(ctx))
-	}
-	if err != nil {
+	if _, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("migrate the job queue: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -68,6 +69,28 @@ func TestMigrateConcurrentlyOnAnEmptyDatabase(t *testing.T) {
 				t.Fatalf("round %d: %v", round, err)
 			}
 		}
+	}
+}
+
+// The migration lock is held on a connection outside the pool: with a
+// pool of one connection, River's migrations waited for it forever.
+func TestMigrateWithAPoolOfOneConnection(t *testing.T) {
+	u, err := url.Parse(storetest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", "1")
+	u.RawQuery = q.Encode()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := store.Open(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx, storetest.Schema(t)); err != nil {
+		t.Fatal(err)
 	}
 }
 
