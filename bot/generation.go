@@ -10,10 +10,14 @@ import (
 
 // generations count the gateway events that may change what the sampler
 // reads of a guild: its voice states, members, channels, the guild itself.
-// An event of any other kind counts for every guild (it is rare: the bot
-// asks for no message or presence intents). disgo updates its cache before
-// it calls listeners, so a scan that saw the generation unchanged read the
-// same cache as the scan before it (see Sampler.sample).
+// An event of any other kind counts for every guild, except heartbeat acks,
+// which change no cache (the bot asks for no message or presence intents,
+// so the rest are rare). disgo updates its cache before it calls
+// listeners, so a scan that saw the generation unchanged read the same
+// cache as the scan before it (see Sampler.sample). One cache change comes
+// with no event: the member chunks requested when a guild arrives. The
+// guild is ready only once they are all in, and a tick that finds a guild
+// not ready drops its last read.
 type generations struct {
 	mu    sync.Mutex
 	guild map[snowflake.ID]uint64
@@ -34,6 +38,8 @@ func (g *generations) bump(e disgobot.Event) {
 		guild = e.VoiceState.GuildID
 	case *events.GuildVoiceJoin, *events.GuildVoiceMove, *events.GuildVoiceLeave:
 		return // derived from a GuildVoiceStateUpdate, which counts
+	case *events.HeartbeatAck:
+		return
 	case *events.GuildMemberJoin:
 		guild = e.GuildID
 	case *events.GuildMemberUpdate:

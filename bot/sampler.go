@@ -48,11 +48,12 @@ type activeOcc struct {
 // on: while nothing it depended on changed, the next tick records the
 // same people without reading the cache again.
 type scan struct {
-	valid  bool
-	gen    uint64          // the voice source's and privacy's generations
-	guild  *settings.Guild // the settings it ran under (immutable values)
-	voices []Voice         // in a watched channel, not AFK, not paused
-	minute int             // the minute last queued for them
+	valid   bool
+	gen     uint64          // the voice source's and privacy's generations
+	guild   *settings.Guild // the settings it ran under (immutable values)
+	channel uint64          // a native event's channel (it may move)
+	voices  []Voice         // in a watched channel, not AFK, not paused
+	minute  int             // the minute last queued for them
 }
 
 // Sampler samples who is in the voice channels of running events on every
@@ -195,8 +196,8 @@ func (s *Sampler) sample(now time.Time, a *activeOcc, b *Batch) {
 	// The generations are read before the cache: a change that lands
 	// while this tick reads moves them, and the next tick reads again.
 	gen := s.src.Generation(gid) + s.privacy.Generation()
-	if !a.last.valid || a.last.gen != gen || a.last.guild != g {
-		a.last = scan{valid: true, gen: gen, guild: g, voices: s.present(a, g), minute: -1}
+	if !a.last.valid || a.last.gen != gen || a.last.guild != g || a.last.channel != a.channel {
+		a.last = scan{valid: true, gen: gen, guild: g, channel: a.channel, voices: s.present(a, g), minute: -1}
 	} else if a.last.minute == minute {
 		// Nobody came, left or changed state since this minute was
 		// queued for them: nothing can be new.
