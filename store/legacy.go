@@ -243,9 +243,10 @@ func (s *Store) ImportLegacy(ctx context.Context, t LegacyTarget, src LegacySour
 //
 // An UPDATE of existing rows and a plain INSERT of the missing ones, rather
 // than one INSERT ... ON CONFLICT: speculative insertion made a million-row
-// import a third slower. A plain INSERT fails, though, if the bot records one
-// of these rows meanwhile (an import reaching into a running event); then the
-// work is redone, under a savepoint, the slow and safe way.
+// import a third slower. A plain INSERT fails, though, if a compaction
+// creates one of these rows meanwhile (the daily job, or a member deleted,
+// folding an event's log into attendance); then the work is redone, under
+// a savepoint, the slow and safe way.
 func mergeLegacyAttendance(ctx context.Context, tx pgx.Tx) (int64, error) {
 	sp, err := tx.Begin(ctx)
 	if err != nil {
