@@ -114,8 +114,11 @@ func (q *Queries) Compact(ctx context.Context, occurrenceIDs []int64) (int64, er
 	if len(occurrenceIDs) == 0 {
 		return 0, nil
 	}
-	// In key order, so two compactions of the same rows lock them in the
-	// same order and cannot deadlock.
+	// Attendance rows are written in key order, so two compactions of the
+	// same events lock them in the same order. The log rows are locked in
+	// the order the DELETE finds them; the compactions that could overlap
+	// are the daily job (once a day, in one process) and deletions, which
+	// lock the whole log first (compactGuild).
 	tag, err := q.db.Exec(ctx, `
 		WITH gone AS (
 		    DELETE FROM attendance_log WHERE occurrence_id = ANY($1::bigint[])
