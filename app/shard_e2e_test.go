@@ -235,6 +235,61 @@ func TestE2EShardLeasesShareAndHandOver(t *testing.T) {
 	}
 }
 
+// A shard handed over while it is still opening (its IDENTIFY waiting for
+// the rate limit) is given up, not opened anyway: disgo would hold its shard
+// manager locked until the IDENTIFY went out, then keep reconnecting a
+// connection nothing owns. Here shard 1's identify slot is taken for about
+// ten seconds, and a second process appears a round after this one leased
+// both shards.
+func TestE2EShardHandOverWhileOpening(t *testing.T) {
+	clk := clock.NewFake(at(15, 59, 50))
+	w, gs := shardWorld(t, clk.Now, 6, 2)
+	h := apptest.New(t, w, clk, shardConfig("poll_interval = \"5s\"\nshards = \"auto\"\nshard_lease = \"3s\"", gs, "10m", "16:00"))
+	st := h.Store()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// Shard 1's bucket (1 % max_concurrency 2) identified "5 s from now":
+	// its IDENTIFY must wait about 10 s.
+	if _, err := st.Pool().Exec(ctx, `INSERT INTO identify_slots (bucket, at) VALUES (1, now() + interval '5 seconds')`); err != nil {
+		t.Fatal(err)
+	}
+	// Another live process ("a-" sorts before the harness's "test-"), once
+	// this one holds both shards: its share drops to shard 0.
+	ghost := make(chan struct{})
+	go func() {
+		defer close(ghost)
+		for ctx.Err() == nil {
+			var n int
+			if err := st.Pool().QueryRow(ctx, `SELECT count(*) FROM shard_leases WHERE holder LIKE 'test-%' AND expires_at > now()`).Scan(&n); err == nil && n == 2 {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		for ctx.Err() == nil {
+			_, _ = st.Pool().Exec(ctx, `INSERT INTO shard_members (holder, shard_count, seen_at) VALUES ('a-ghost', 2, now())
+				ON CONFLICT (holder) DO UPDATE SET seen_at = now()`)
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+	start := time.Now()
+	h.Start()
+	waitHolds(t, h, gs, 2, 0)
+	if !strings.Contains(h.Logs.Text(), `msg="shard handed over" shard_id=1`) {
+		t.Fatalf("shard 1 was not handed over:\n%s", h.Logs.Text())
+	}
+	// Past the time shard 1's IDENTIFY would have gone out, and a reconnect after.
+	for time.Since(start) < 15*time.Second {
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, a := range w.Sim.IdentifyAttempts() {
+		if a.Shard[0] == 1 {
+			t.Errorf("shard 1 identified at %s (%.1f s after the start), after this process handed it over", a.Time.Format("15:04:05.000"), a.Time.Sub(start).Seconds())
+		}
+	}
+	cancel()
+	<-ghost
+}
+
 // leases are the shards each holder has a live lease on, from the database.
 func leases(t *testing.T, st *store.Store, count int) map[string][]int {
 	t.Helper()

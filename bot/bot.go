@@ -104,12 +104,14 @@ type Bot struct {
 	// readyShards are the shards whose READY arrived (shard 0 without sharding).
 	readyShards map[int]bool
 
-	// Sharding: the shard count, the shards held and being opened, and the
-	// identify limiter shared with every process.
+	// Sharding: the shard count, the shards held, those being opened (with
+	// the cancel of each opening), and the identify limiter shared with
+	// every process.
 	shardMu    sync.RWMutex
 	shardCount int
 	held       map[int]bool
-	opening    map[int]bool
+	opening    map[int]context.CancelFunc
+	opens      sync.WaitGroup
 	limiter    *pgIdentifyLimiter
 
 	running atomic.Bool
@@ -138,7 +140,7 @@ func New(opts Options) (*Bot, error) {
 		opts: opts, reg: opts.Settings, store: opts.Store, clock: opts.Clock, log: opts.Logger,
 		connected: make(chan struct{}),
 		ready:     map[snowflake.ID]bool{}, session: map[snowflake.ID]bool{}, unset: map[snowflake.ID]bool{},
-		readyShards: map[int]bool{}, held: map[int]bool{}, opening: map[int]bool{},
+		readyShards: map[int]bool{}, held: map[int]bool{}, opening: map[int]context.CancelFunc{},
 		Stats: &Stats{},
 	}
 	b.recorder = &Recorder{Store: opts.Store, Poster: opts.Poster, Log: opts.Logger.With(slog.String("component", "recorder")),
@@ -263,24 +265,31 @@ func (b *Bot) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := b.openGateway(ctx); err != nil {
+	// The shards' upkeep and their openings end only once Run is done with
+	// them: after the work below, before the client closes.
+	shardCtx, stopShards := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopShards()
+	if err := b.openGateway(ctx, shardCtx); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return err
 	}
-	shardCtx, stopShards := context.WithCancel(context.WithoutCancel(ctx))
 	shardsDone := make(chan struct{})
 	if b.opts.Sharding.Enabled() {
 		go func() { defer close(shardsDone); b.maintainShards(shardCtx) }()
 	} else {
 		close(shardsDone)
 	}
-	defer func() { stopShards(); <-shardsDone }()
 	defer func() {
-		closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		b.client.Close(closeCtx)
+		// No shard may be opening when the client closes: disgo closes a
+		// shard under its shard manager's lock, and a shard still opening
+		// holds its connection until its IDENTIFY went out.
+		stopShards()
+		<-shardsDone
+		b.opens.Wait()
+		b.closeClient()
+		b.releaseShards()
 	}()
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
@@ -320,16 +329,16 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 }
 
-// openGateway connects the gateway, retrying with backoff; sharded, it
-// learns the shard count and opens the first shards (the static ones, or
-// those leased at once).
-func (b *Bot) openGateway(ctx context.Context) error {
+// openGateway connects the gateway, retrying with backoff until ctx ends;
+// sharded, it learns the shard count and opens the first shards (the
+// static ones, or those leased at once) for as long as shardCtx lasts.
+func (b *Bot) openGateway(ctx, shardCtx context.Context) error {
 	wait := connectBackoff
 	for attempt := 1; ; attempt++ {
 		var err error
 		if b.opts.Sharding.Enabled() {
 			if err = b.resolveShards(ctx); err == nil {
-				b.shardsOnce(ctx)
+				b.shardsOnce(shardCtx)
 				return nil
 			}
 		} else if err = b.client.OpenGateway(ctx); err == nil {
@@ -345,6 +354,23 @@ func (b *Bot) openGateway(ctx context.Context) error {
 			return ctx.Err()
 		}
 		wait = min(wait*2, maxConnectBackoff)
+	}
+}
+
+// closeClient closes the Discord connections, waiting at most 10 s: disgo
+// closes a shard under its shard manager's lock, and a shard that is
+// reconnecting by itself holds its connection until its IDENTIFY goes out,
+// which may be a while with many shards. The process exits anyway; Discord
+// ends a session whose connection is gone.
+func (b *Bot) closeClient() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	closed := make(chan struct{})
+	go func() { defer close(closed); b.client.Close(ctx) }()
+	select {
+	case <-closed:
+	case <-ctx.Done():
+		b.log.Warn("the Discord connections did not close within 10 s; leaving them to the process's exit")
 	}
 }
 

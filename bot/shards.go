@@ -209,25 +209,30 @@ func (b *Bot) lease() time.Duration {
 
 // maintainShards keeps the shards this process should run open: the
 // static ones, or the ones it holds a lease on (claimed, renewed, handed
-// over when another process starts), until ctx ends; then it gives its
-// leases up so the others take over at once.
+// over when another process starts), until ctx ends.
 func (b *Bot) maintainShards(ctx context.Context) {
 	t := time.NewTicker(b.shardRound()) // network coordination: real time
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			if b.opts.Sharding.Dynamic() {
-				rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				if err := b.store.ReleaseShards(rctx, b.opts.Sharding.Holder); err != nil {
-					b.log.Warn("give up shard leases", slog.Any("error", err))
-				}
-				cancel()
-			}
 			return
 		case <-t.C:
 			b.shardsOnce(ctx)
 		}
+	}
+}
+
+// releaseShards gives the leases up once this process's connections are
+// closed, so the others take over at once rather than after a lease.
+func (b *Bot) releaseShards() {
+	if !b.opts.Sharding.Dynamic() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := b.store.ReleaseShards(ctx, b.opts.Sharding.Holder); err != nil {
+		b.log.Warn("give up shard leases", slog.Any("error", err))
 	}
 }
 
@@ -266,12 +271,26 @@ func (b *Bot) shardsOnce(ctx context.Context) {
 		}
 	}
 	b.held = next
+	var closeNow []int
+	for _, id := range closing {
+		if stop, ok := b.opening[id]; ok {
+			// Still opening: end the opening, which then closes the shard
+			// (see openShard). Closing it here would wait, with disgo's
+			// shard manager locked, until its IDENTIFY went out, and disgo
+			// would then reconnect it for no one.
+			stop()
+		} else {
+			closeNow = append(closeNow, id)
+		}
+	}
 	b.shardMu.Unlock()
 	for _, id := range closing {
 		b.Stats.ShardsHandedOver.Add(1)
 		b.log.Info("shard handed over", slog.Int("shard_id", id))
-		b.client.ShardManager.CloseShard(ctx, id)
 		b.forgetShard(id)
+	}
+	for _, id := range closeNow {
+		b.client.ShardManager.CloseShard(ctx, id)
 	}
 	for _, id := range open {
 		b.Stats.ShardsTaken.Add(1)
@@ -284,21 +303,40 @@ func (b *Bot) shardsOnce(ctx context.Context) {
 		if sh := b.client.ShardManager.Shard(id); sh != nil {
 			continue
 		}
-		b.shardMu.Lock()
-		busy := b.opening[id]
-		b.opening[id] = true
-		b.shardMu.Unlock()
-		if busy {
-			continue
-		}
-		go func() {
-			defer func() { b.shardMu.Lock(); delete(b.opening, id); b.shardMu.Unlock() }()
-			if err := b.client.ShardManager.OpenShard(ctx, id); err != nil {
-				b.log.Warn("open shard; retrying at the next round", slog.Int("shard_id", id), slog.Any("error", err))
-				b.client.ShardManager.CloseShard(context.WithoutCancel(ctx), id)
-			}
-		}()
+		b.openShard(ctx, id)
 	}
+}
+
+// openShard opens a held shard in the background unless it is being opened
+// already. An opening ends early when the shard is handed over; a shard
+// not held once its opening ends (failed, or handed over meanwhile) is
+// closed again, and a failed one is opened at the next round.
+func (b *Bot) openShard(ctx context.Context, id int) {
+	b.shardMu.Lock()
+	if _, busy := b.opening[id]; busy {
+		b.shardMu.Unlock()
+		return
+	}
+	octx, stop := context.WithCancel(ctx)
+	b.opening[id] = stop
+	b.opens.Add(1)
+	b.shardMu.Unlock()
+	go func() {
+		defer b.opens.Done()
+		defer stop()
+		err := b.client.ShardManager.OpenShard(octx, id)
+		b.shardMu.Lock()
+		delete(b.opening, id)
+		keep := err == nil && b.held[id]
+		b.shardMu.Unlock()
+		if keep {
+			return
+		}
+		if err != nil && octx.Err() == nil {
+			b.log.Warn("open shard; retrying at the next round", slog.Int("shard_id", id), slog.Any("error", err))
+		}
+		b.client.ShardManager.CloseShard(context.WithoutCancel(ctx), id)
+	}()
 }
 
 // forgetShard drops what this process knew of a shard's guilds.
