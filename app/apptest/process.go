@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -160,7 +161,19 @@ func StartProcess(t testing.TB, sim *discordsim.Server, cfgText, dbURL string, a
 					tail = append(tail, clip(l))
 				}
 			}
-			t.Logf("process %d log (tail, without debug lines):\n%s", cmd.Process.Pid, strings.Join(tail, "\n"))
+			// The whole log, debug lines too, outlives the test's directory.
+			where := "not kept: "
+			if f, err := os.CreateTemp("", fmt.Sprintf("rollcall-%s-%d-*.log", strings.ReplaceAll(t.Name(), "/", "_"), cmd.Process.Pid)); err != nil {
+				where += err.Error()
+			} else {
+				_, err := f.WriteString(strings.Join(lines, "\n") + "\n")
+				if err = errors.Join(err, f.Close()); err != nil {
+					where += err.Error()
+				} else {
+					where = f.Name()
+				}
+			}
+			t.Logf("process %d log (tail, without debug lines; the whole log is in %s):\n%s", cmd.Process.Pid, where, strings.Join(tail, "\n"))
 		}
 	})
 	return p
