@@ -196,7 +196,7 @@ func runPostsFailing(ctx context.Context, cfg Config, res *Results) error {
 }
 
 // AbsentHeap is figure 8: three /absent period:all at once, through the
-// report pipeline (one snapshot each, report.Build, the message), over
+// report pipeline (one snapshot each, report.BuildAbsent, the message), over
 // years of a guild's history.
 type AbsentHeap struct {
 	Days    int   `json:"days"`

@@ -141,7 +141,7 @@ func Markdown(r *Results) string {
 
 	if a := r.AbsentHeap; a != nil {
 		p("## 8. /absent over years: the heap\n\n")
-		p("Three `/absent period:all` at once through the report pipeline (a snapshot each, `report.Build`, the message) over %s days "+
+		p("Three `/absent period:all` at once through the report pipeline (a snapshot each, `report.BuildAbsent`, the message) over %s days "+
 			"of %d members: %s events, %s attendance rows. Go's live heap was %s MB before and peaked at %s MB while they ran; "+
 			"each took %s ms (median).\n\n",
 			thousands(a.Days), a.Members, thousands(a.Events), thousands(int(a.Rows)), fmtNum(a.BeforeMB), fmtNum(a.PeakMB), fmtNum(a.Took.P50))

@@ -42,6 +42,18 @@ func (t *timedSource) EachOccurrence(ctx context.Context, guildID uint64, from, 
 	return err
 }
 
+func (t *timedSource) EachOccurrenceAmong(ctx context.Context, guildID uint64, from, to time.Time, among func() []uint64, fn func(store.OccurrenceRecord) error) error {
+	t0 := time.Now()
+	var judging time.Duration
+	err := t.q.EachOccurrenceAmong(ctx, guildID, from, to, among, func(r store.OccurrenceRecord) error {
+		j0 := time.Now()
+		defer func() { judging += time.Since(j0) }()
+		return fn(r)
+	})
+	t.db += time.Since(t0) - judging
+	return err
+}
+
 func (t *timedSource) Members(ctx context.Context, guildID uint64) ([]store.Member, error) {
 	t0 := time.Now()
 	defer func() { t.db += time.Since(t0) }()
@@ -55,6 +67,18 @@ func (t *timedSource) build(ctx context.Context, st *store.Store, g *settings.Gu
 		t.q = q
 		var err error
 		p, err = report.Build(ctx, t, g, from, to, user)
+		return err
+	})
+	return p, err
+}
+
+// absent runs report.BuildAbsent in a snapshot, as /absent does.
+func (t *timedSource) absent(ctx context.Context, st *store.Store, g *settings.Guild, from, to time.Time) (*report.Period, error) {
+	var p *report.Period
+	err := st.Snapshot(ctx, func(q *store.Queries) error {
+		t.q = q
+		var err error
+		p, err = report.BuildAbsent(ctx, t, g, from, to)
 		return err
 	})
 	return p, err
@@ -109,8 +133,8 @@ func commandQueries(ctx context.Context, st *store.Store, g *settings.Guild, occ
 			}
 			return p.TotalFor(member).Attended, nil
 		}},
-		{"/absent", "report.Build over 30 days, the Never list", func() (int, error) {
-			p, err := src.build(ctx, st, g, end.AddDate(0, 0, -30), end, 0)
+		{"/absent", "report.BuildAbsent over 30 days, the Never list", func() (int, error) {
+			p, err := src.absent(ctx, st, g, end.AddDate(0, 0, -30), end)
 			if err != nil {
 				return 0, err
 			}
@@ -123,8 +147,8 @@ func commandQueries(ctx context.Context, st *store.Store, g *settings.Guild, occ
 // history from from to end.
 func allTimeQueries(ctx context.Context, st *store.Store, g *settings.Guild, from, end time.Time, member uint64, src *timedSource) []query {
 	return []query{
-		{"/absent period:all", "report.Build over the whole history, the Never list", func() (int, error) {
-			p, err := src.build(ctx, st, g, from, end, 0)
+		{"/absent period:all", "report.BuildAbsent over the whole history, the Never list", func() (int, error) {
+			p, err := src.absent(ctx, st, g, from, end)
 			if err != nil {
 				return 0, err
 			}

@@ -190,10 +190,9 @@ func (r *Results) finish(took time.Duration) {
 		func(v float64) bool { return v <= 0.5 }, storageNote(r.Storage))
 	for _, q := range r.Queries {
 		r.QueryP95Ms[q.Command] = q.Dist.P95
-		why := "the rest is judging every member of every event in Go (report.Build)"
+		why := "the rest is judging the events in Go (package report)"
 		if q.DBP50 > q.Dist.P50/2 {
-			why = "the SQL reads every member's masks of the period (one row of arrays per event) for Go to judge; " +
-				"asking PostgreSQL only for the members with a counted minute (the rules are bit operations) would cut both halves"
+			why = "most of the time is in PostgreSQL"
 		}
 		judge(3, "query p95: "+q.Command, "≤ 20 ms", ptr(q.Dist.P95), " ms", func(v float64) bool { return v <= 20 },
 			fmt.Sprintf("%s; of the %s ms median, %s ms is SQL: %s. See bench/README.md.", q.What, fmtNum(q.Dist.P50), fmtNum(q.DBP50), why))

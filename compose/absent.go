@@ -9,6 +9,7 @@ import (
 	"github.com/disgoorg/disgo/discord"
 
 	"rollcall/render"
+	"rollcall/report"
 	"rollcall/settings"
 	"rollcall/store"
 	"rollcall/view"
@@ -27,7 +28,12 @@ type AbsentOptions struct {
 
 // Absent is who was expected and never came: /absent.
 func (r *Reports) Absent(ctx context.Context, g *settings.Guild, l view.Lang, o AbsentOptions) (Message, error) {
-	p, err := r.period(ctx, g, o.From, o.To, 0)
+	var p *report.Period
+	err := r.Store.Snapshot(ctx, func(q *store.Queries) error {
+		var err error
+		p, err = report.BuildAbsent(ctx, q, g, o.From, o.To)
+		return err
+	})
 	if err != nil {
 		return Message{}, err
 	}

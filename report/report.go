@@ -76,7 +76,7 @@ type Event struct {
 	Participants int
 	Total        int
 	Median       float64
-	Classes      map[attendance.Class]int
+	Classes      map[attendance.Class]int // nil when nobody came
 	// Native events only: who marked "Interested" and came, who did not
 	// come, and who came without marking it. By name.
 	InterestedCame, InterestedMissed, CameUninterested []store.Member
@@ -100,7 +100,7 @@ func BuildEvent(g *settings.Guild, rec store.OccurrenceRecord, members map[uint6
 func judgeEvent(g *settings.Guild, rec store.OccurrenceRecord, members map[uint64]store.Member, rows []Row) Event {
 	o := rec.Occurrence
 	o.Start, o.End = o.Start.In(g.Location), o.End.In(g.Location)
-	ev := Event{Occurrence: o, Minutes: int(o.End.Sub(o.Start) / time.Minute), Classes: map[attendance.Class]int{}, Rows: rows[:0]}
+	ev := Event{Occurrence: o, Minutes: int(o.End.Sub(o.Start) / time.Minute), Rows: rows[:0]}
 	rules := g.RulesFor(o.Schedule, o.Native())
 	var counts []int
 	for _, s := range corrected(rec) {
@@ -114,6 +114,11 @@ func judgeEvent(g *settings.Guild, rec store.OccurrenceRecord, members map[uint6
 		class, n := rules.Classify(s.Masks, ev.Minutes)
 		ev.Rows = append(ev.Rows, Row{Member: m, Masks: s.Masks, Class: class, Counted: n})
 		if class.Attends() {
+			if ev.Classes == nil {
+				// Only events someone came to need one: a member's year
+				// is mostly events without them.
+				ev.Classes = map[attendance.Class]int{}
+			}
 			ev.Classes[class]++
 			counts = append(counts, n)
 			ev.Total += n
@@ -188,101 +193,201 @@ func (p *Period) Held() int { return len(p.Events) }
 // roster still decides Expected), and each event keeps that member's row and
 // interest; otherwise events keep only their figures.
 func Build(ctx context.Context, src Source, g *settings.Guild, from, to time.Time, userID uint64) (*Period, error) {
+	b, err := newBuilder(ctx, src, g, from, to, userID, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := src.EachOccurrence(ctx, g.ID, from, to, userID, b.add); err != nil {
+		return nil, err
+	}
+	return b.finish(), nil
+}
+
+// AbsentSource is a Source that can load fewer members as it goes:
+// *store.Queries.
+type AbsentSource interface {
+	Source
+	EachOccurrenceAmong(ctx context.Context, guildID uint64, from, to time.Time, among func() []uint64, fn func(store.OccurrenceRecord) error) error
+}
+
+// BuildAbsent is Build for who never came: it fills Never (with each one's
+// Expected and Excused in TotalFor), Excused, Paused and the events, and
+// stops loading a member's attendance once they attended. So Totals stay
+// empty, TotalFor is right only for the members of Never and Excused, and
+// the events carry no figures. /absent over years reads a few events of
+// most members rather than every event of all of them.
+func BuildAbsent(ctx context.Context, src AbsentSource, g *settings.Guild, from, to time.Time) (*Period, error) {
+	b, err := newBuilder(ctx, src, g, from, to, 0, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := src.EachOccurrenceAmong(ctx, g.ID, from, to, b.undecided, b.add); err != nil {
+		return nil, err
+	}
+	return b.finish(), nil
+}
+
+// builder accumulates a Period from its events, in any order.
+type builder struct {
+	g      *settings.Guild
+	userID uint64
+	// absent: only who never came matters (BuildAbsent).
+	absent bool
+	p      *Period
+	totals map[uint64]*Total
+	// roster are the members the period's absences are counted for: those
+	// on the roster, everyone or the one asked about, each with their
+	// total once it exists. The loop over them runs for every event; with
+	// absent, roster[:pending] are those who have not attended yet, the
+	// only ones it runs for, and at holds each member's index.
+	roster            []rosterMember
+	pending           int
+	at                map[uint64]int
+	attended, excused map[uint64]bool
+	rows              []Row // one event's, reused when the events keep none
+}
+
+type rosterMember struct {
+	m *store.Member
+	t *Total
+}
+
+func newBuilder(ctx context.Context, src Source, g *settings.Guild, from, to time.Time, userID uint64, absent bool) (*builder, error) {
 	ms, err := src.Members(ctx, g.ID)
 	if err != nil {
 		return nil, err
 	}
-	p := &Period{From: from.In(g.Location), To: to.In(g.Location), Members: make(map[uint64]store.Member, len(ms))}
+	b := &builder{g: g, userID: userID, absent: absent, totals: map[uint64]*Total{},
+		attended: map[uint64]bool{}, excused: map[uint64]bool{}, at: map[uint64]int{},
+		p: &Period{From: from.In(g.Location), To: to.In(g.Location), Members: make(map[uint64]store.Member, len(ms))}}
 	for _, m := range ms {
-		p.Members[m.UserID] = m
+		b.p.Members[m.UserID] = m
 		if !m.Bot && m.LeftAt.IsZero() && Paused(g, m) {
-			p.Paused++
+			b.p.Paused++
 		}
 	}
-	totals := map[uint64]*Total{}
-	total := func(id uint64) *Total {
-		t, ok := totals[id]
-		if !ok {
-			m, known := p.Members[id]
-			if !known {
-				m = store.Member{GuildID: g.ID, UserID: id}
-			}
-			t = &Total{Member: m}
-			totals[id] = t
-		}
-		return t
-	}
-	// The members the period's absences are counted for: those on the
-	// roster, everyone or the one asked about, each with their total once
-	// it exists. The loop over them runs for every event.
-	type rosterMember struct {
-		m *store.Member
-		t *Total
-	}
-	var roster []rosterMember
 	for i := range ms {
 		if (userID == 0 || ms[i].UserID == userID) && onRoster(g, &ms[i]) {
-			roster = append(roster, rosterMember{m: &ms[i]})
+			b.at[ms[i].UserID] = len(b.roster)
+			b.roster = append(b.roster, rosterMember{m: &ms[i]})
 		}
 	}
-	attended, excused := map[uint64]bool{}, map[uint64]bool{}
-	var rows []Row // one event's, reused when the events keep none
-	err = src.EachOccurrence(ctx, g.ID, from, to, userID, func(rec store.OccurrenceRecord) error {
-		ev := judgeEvent(g, rec, p.Members, rows)
-		clear(attended)
-		clear(excused)
-		for _, r := range ev.Rows {
-			if !r.Class.Attends() {
-				continue
-			}
-			t := total(r.Member.UserID)
-			t.Minutes += r.Counted
-			t.Attended++
-			if ev.Occurrence.Start.After(t.LastSeen) {
-				t.LastSeen = ev.Occurrence.Start
-			}
-			attended[r.Member.UserID] = true
-			if !Expected(g, r.Member, rec.Start) {
-				t.Expected++ // came though not on the roster: held for them too
-			}
+	b.pending = len(b.roster)
+	return b, nil
+}
+
+func (b *builder) total(id uint64) *Total {
+	t, ok := b.totals[id]
+	if !ok {
+		m, known := b.p.Members[id]
+		if !known {
+			m = store.Member{GuildID: b.g.ID, UserID: id}
 		}
-		for _, id := range rec.Excused {
-			excused[id] = true
-		}
-		for i := range roster {
-			r := &roster[i]
-			if !memberAt(r.m, rec.Start) {
-				continue
-			}
-			if r.t == nil {
-				r.t = total(r.m.UserID)
-			}
-			if excused[r.m.UserID] && !attended[r.m.UserID] {
-				// Excused and away: not expected, not absent. (Excused but
-				// there anyway counts as any attendance.)
-				r.t.Excused++
-				continue
-			}
-			r.t.Expected++
-		}
-		if userID == 0 {
-			// The period's totals have what they need; keeping every
-			// event's rows is what made a five-year /absent take 600 MB.
-			rows = ev.Rows
-			ev.Rows, ev.InterestedCame, ev.InterestedMissed, ev.CameUninterested = nil, nil, nil, nil
-		}
-		p.Events = append(p.Events, ev)
+		t = &Total{Member: m}
+		b.totals[id] = t
+	}
+	return t
+}
+
+// undecided are the members who may still turn out never to have come:
+// for BuildAbsent's source, nil (everyone) until the first event is in.
+func (b *builder) undecided() []uint64 {
+	if len(b.p.Events) == 0 {
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	slices.SortStableFunc(p.Events, func(a, b Event) int { return a.Occurrence.Start.Compare(b.Occurrence.Start) })
-	p.byUser = make(map[uint64]Total, len(totals))
-	for id, t := range totals {
+	out := make([]uint64, b.pending)
+	for i, r := range b.roster[:b.pending] {
+		out[i] = r.m.UserID
+	}
+	return out
+}
+
+// add judges one event into the period.
+func (b *builder) add(rec store.OccurrenceRecord) error {
+	g := b.g
+	ev := judgeEvent(g, rec, b.p.Members, b.rows)
+	clear(b.attended)
+	clear(b.excused)
+	for _, r := range ev.Rows {
+		if !r.Class.Attends() {
+			continue
+		}
+		t := b.total(r.Member.UserID)
+		t.Minutes += r.Counted
+		t.Attended++
+		if ev.Occurrence.Start.After(t.LastSeen) {
+			t.LastSeen = ev.Occurrence.Start
+		}
+		b.attended[r.Member.UserID] = true
+		if !Expected(g, r.Member, rec.Start) {
+			t.Expected++ // came though not on the roster: held for them too
+		}
+	}
+	for _, id := range rec.Excused {
+		b.excused[id] = true
+	}
+	counted := b.roster
+	if b.absent {
+		counted = b.roster[:b.pending]
+		// Those who came before are not absent whatever happens: only
+		// whether they were excused and away still counts.
+		for id := range b.excused {
+			if i, ok := b.at[id]; ok && i >= b.pending {
+				if r := &b.roster[i]; memberAt(r.m, rec.Start) && !b.attended[id] {
+					b.total(id).Excused++
+				}
+			}
+		}
+	}
+	for i := range counted {
+		r := &counted[i]
+		if !memberAt(r.m, rec.Start) {
+			continue
+		}
+		if r.t == nil {
+			r.t = b.total(r.m.UserID)
+		}
+		if b.excused[r.m.UserID] && !b.attended[r.m.UserID] {
+			// Excused and away: not expected, not absent. (Excused but
+			// there anyway counts as any attendance.)
+			r.t.Excused++
+			continue
+		}
+		r.t.Expected++
+	}
+	if b.absent {
+		// Who came leaves the pending part of the roster.
+		for i := 0; i < b.pending; {
+			if id := b.roster[i].m.UserID; b.attended[id] {
+				b.pending--
+				b.roster[i], b.roster[b.pending] = b.roster[b.pending], b.roster[i]
+				b.at[b.roster[i].m.UserID], b.at[id] = i, b.pending
+				continue
+			}
+			i++
+		}
+		ev = Event{Occurrence: ev.Occurrence, Minutes: ev.Minutes}
+	} else if b.userID == 0 {
+		// The period's totals have what they need; keeping every
+		// event's rows is what made a five-year /absent take 600 MB.
+		b.rows = ev.Rows
+		ev.Rows, ev.InterestedCame, ev.InterestedMissed, ev.CameUninterested = nil, nil, nil, nil
+	}
+	b.p.Events = append(b.p.Events, ev)
+	return nil
+}
+
+// finish orders the events and the lists.
+func (b *builder) finish() *Period {
+	p := b.p
+	p.Events = sortEvents(p.Events)
+	p.byUser = make(map[uint64]Total, len(b.totals))
+	for id, t := range b.totals {
 		p.byUser[id] = *t
 		if t.Attended > 0 {
-			p.Totals = append(p.Totals, *t)
+			if !b.absent {
+				p.Totals = append(p.Totals, *t)
+			}
 		} else if t.Expected > 0 {
 			p.Never = append(p.Never, t.Member)
 		}
@@ -300,7 +405,30 @@ func Build(ctx context.Context, src Source, g *settings.Guild, from, to time.Tim
 	slices.SortFunc(p.Excused, func(a, b Total) int {
 		return strings.Compare(strings.ToLower(a.Member.Name()), strings.ToLower(b.Member.Name()))
 	})
-	return p, nil
+	return p
+}
+
+// sortEvents returns the events in time order, those at the same time by
+// schedule. It sorts their positions and moves each event once: sorting
+// the events themselves moved them many times, which was a large part of
+// /member on a year.
+func sortEvents(evs []Event) []Event {
+	before := func(a, b *Event) int {
+		if c := a.Occurrence.Start.Compare(b.Occurrence.Start); c != 0 {
+			return c
+		}
+		return cmp.Or(strings.Compare(a.Occurrence.Schedule, b.Occurrence.Schedule), cmp.Compare(a.Occurrence.ID, b.Occurrence.ID))
+	}
+	order := make([]int, len(evs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return before(&evs[a], &evs[b]) })
+	sorted := make([]Event, len(evs))
+	for to, from := range order {
+		sorted[to] = evs[from]
+	}
+	return sorted
 }
 
 // TotalFor returns the member's total in p (zero figures if absent).

@@ -5,8 +5,11 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"rollcall/attendance"
 	"rollcall/config"
@@ -183,5 +186,140 @@ func TestDeafenedRuleRecomputesHistory(t *testing.T) {
 		if got := p.TotalFor(3).Minutes; got != tc.want {
 			t.Errorf("count_self_deafened=%v: %d minutes, want %d", tc.g.Schedules[0].Rules.CountSelfDeafened, got, tc.want)
 		}
+	}
+}
+
+// BuildAbsent stops loading members once they came; whatever it skips, its
+// never-attended list, their figures and the excused list are Build's.
+// A hundred events (batches of 16, 64 and the rest), members who come often,
+// rarely or never, a late joiner, a leaver, a bot, deafened minutes that do
+// not count, excuses (of members who came before, and one event) and
+// corrections (adding minutes to a member never recorded, removing all of
+// a rare attender's).
+func TestBuildAbsentAgreesWithBuild(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	g := guildConfig(t, "")
+	ber := g.Location
+	start := time.Date(2026, 6, 1, 20, 0, 0, 0, ber)
+	const events = 100
+	var ms []store.Member
+	for id := uint64(1); id <= 24; id++ {
+		m := store.Member{UserID: id, Username: fmt.Sprintf("user%02d", id), JoinedAt: start.AddDate(0, -1, 0), Bot: id == 24}
+		if id == 20 {
+			m.JoinedAt = start.AddDate(0, 0, 40).Add(time.Hour) // from the 42nd event
+		}
+		ms = append(ms, m)
+	}
+	if err := st.UpsertMembers(ctx, 1, ms); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkLeft(ctx, 1, 21, start.AddDate(0, 0, 30).Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// How often each comes: 1-8 often, 9-14 rarely (some only deafened,
+	// which does not count), 15-23 never.
+	chance := func(id uint64) float64 {
+		switch {
+		case id <= 8 || id == 24:
+			return 0.6
+		case id <= 14:
+			return 0.04
+		}
+		return 0
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var occs []int64
+	for d := range events {
+		at := start.AddDate(0, 0, d)
+		id, err := st.EnsureOccurrence(ctx, 1, "raid", at, at.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		occs = append(occs, id)
+		var samples []store.Sample
+		for uid := uint64(1); uid <= 24; uid++ {
+			if rng.Float64() >= chance(uid) {
+				continue
+			}
+			present := uint64(1)<<(10+rng.IntN(50)) - 1
+			var deaf uint64
+			if uid >= 12 {
+				deaf = present // there, but deafened throughout: a no-show here
+			}
+			samples = append(samples, store.Sample{OccurrenceID: id, UserID: uid, Present: present, SelfDeaf: deaf})
+		}
+		if err := st.Record(ctx, samples, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(st.Tx(ctx, func(q *store.Queries, _ pgx.Tx) error {
+		change := store.Change{Action: "test"}
+		for _, e := range []store.Excuse{
+			{UserID: 3, OccurrenceID: occs[50]},                                     // came often before
+			{UserID: 5, From: start.AddDate(0, 0, 60), To: start.AddDate(0, 0, 65)}, // a week off, late on
+			{UserID: 16, OccurrenceID: occs[2]},                                     // never comes
+			{UserID: 17, From: start, To: start.AddDate(0, 0, events)},              // excused from everything
+		} {
+			e.GuildID, e.AuthorID, e.CreatedAt = 1, 99, start
+			if _, err := q.AddExcuse(ctx, e, change); err != nil {
+				return err
+			}
+		}
+		for _, c := range []store.Correction{
+			{OccurrenceID: occs[90], UserID: 18, From: 0, To: 30, Add: true}, // never recorded, came in the last batch
+			{OccurrenceID: occs[5], UserID: 9, From: 0, To: 60, Add: false},
+		} {
+			c.GuildID, c.AuthorID = 1, 99
+			if _, err := q.AddCorrection(ctx, c, change); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	from, to := start, start.AddDate(0, 0, events)
+	want, err := report.Build(ctx, st, g, from, to, 0)
+	must(err)
+	got, err := report.BuildAbsent(ctx, st, g, from, to)
+	must(err)
+	names := func(ms []store.Member) []string {
+		var out []string
+		for _, m := range ms {
+			out = append(out, m.Username)
+		}
+		return out
+	}
+	if !slices.Equal(names(got.Never), names(want.Never)) {
+		t.Errorf("never attended: %v, Build says %v", names(got.Never), names(want.Never))
+	}
+	if len(want.Never) < 8 || slices.Contains(names(want.Never), "user18") {
+		t.Fatalf("the test's world is not what it means to be: never %v", names(want.Never))
+	}
+	for _, m := range want.Never {
+		if g, w := got.TotalFor(m.UserID), want.TotalFor(m.UserID); g.Expected != w.Expected || g.Excused != w.Excused {
+			t.Errorf("%s: expected at %d, excused from %d; Build says %d and %d", m.Username, g.Expected, g.Excused, w.Expected, w.Excused)
+		}
+	}
+	excused := func(ts []report.Total) []string {
+		var out []string
+		for _, t := range ts {
+			out = append(out, fmt.Sprintf("%s:%d", t.Member.Username, t.Excused))
+		}
+		return out
+	}
+	if !slices.Equal(excused(got.Excused), excused(want.Excused)) {
+		t.Errorf("excused: %v, Build says %v", excused(got.Excused), excused(want.Excused))
+	}
+	if len(want.Excused) < 3 {
+		t.Fatalf("the test's world is not what it means to be: excused %v", excused(want.Excused))
+	}
+	if got.Held() != want.Held() || got.Paused != want.Paused {
+		t.Errorf("held %d, paused %d; Build says %d and %d", got.Held(), got.Paused, want.Held(), want.Paused)
 	}
 }
