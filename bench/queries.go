@@ -60,6 +60,12 @@ func (t *timedSource) Members(ctx context.Context, guildID uint64) ([]store.Memb
 	return t.q.Members(ctx, guildID)
 }
 
+func (t *timedSource) Member(ctx context.Context, guildID, userID uint64) (store.Member, error) {
+	t0 := time.Now()
+	defer func() { t.db += time.Since(t0) }()
+	return t.q.Member(ctx, guildID, userID)
+}
+
 // build runs report.Build in a snapshot, as the commands do.
 func (t *timedSource) build(ctx context.Context, st *store.Store, g *settings.Guild, from, to time.Time, user uint64) (*report.Period, error) {
 	var p *report.Period

@@ -7,6 +7,7 @@ package report
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +22,8 @@ import (
 type Source interface {
 	EachOccurrence(ctx context.Context, guildID uint64, from, to time.Time, userID uint64, fn func(store.OccurrenceRecord) error) error
 	Members(ctx context.Context, guildID uint64) ([]store.Member, error)
+	// Member is one member; store.ErrNotFound if rollcall never saw them.
+	Member(ctx context.Context, guildID, userID uint64) (store.Member, error)
 }
 
 // Paused reports whether a member chose not to be recorded (or the guild
@@ -178,7 +181,8 @@ type Period struct {
 	// not come to, by name, with their figures (Total.Excused).
 	Excused []Total
 	// Paused counts the current members who paused recording (or never
-	// opted in): moderators see only how many.
+	// opted in): moderators see only how many. Not counted in a one-member
+	// period.
 	Paused  int
 	Members map[uint64]store.Member
 	byUser  map[uint64]Total
@@ -253,7 +257,19 @@ type rosterMember struct {
 }
 
 func newBuilder(ctx context.Context, src Source, g *settings.Guild, from, to time.Time, userID uint64, absent bool) (*builder, error) {
-	ms, err := src.Members(ctx, g.ID)
+	var ms []store.Member
+	var err error
+	if userID == 0 {
+		ms, err = src.Members(ctx, g.ID)
+	} else {
+		// One member's period needs only them (Paused stays 0).
+		var m store.Member
+		if m, err = src.Member(ctx, g.ID, userID); err == nil {
+			ms = []store.Member{m}
+		} else if errors.Is(err, store.ErrNotFound) {
+			err = nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

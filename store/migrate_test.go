@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"rollcall/store"
 	"rollcall/store/storetest"
@@ -101,6 +102,24 @@ func TestUpgradeFromRelease1KeepsData(t *testing.T) {
 	}
 	if posted, err := s.Posted(ctx, store.Post{Kind: "event", Ref: "1", ChannelID: 5, GuildID: 1}); err != nil || !posted {
 		t.Errorf("the posted report was forgotten: %v, %v", posted, err)
+	}
+	// attendance was rebuilt (migration 10) with its constraints.
+	for _, c := range []struct{ sql, code string }{
+		{`INSERT INTO attendance (occurrence_id, user_id, chunk, present) VALUES ($1, 10, 0, 1)`, "23505"},        // the primary key
+		{`INSERT INTO attendance (occurrence_id, user_id, chunk, present) VALUES ($1, 12, 23, 1)`, "23514"},       // chunk 0 to 22
+		{`INSERT INTO attendance (occurrence_id, user_id, chunk, present) VALUES ($1 + 1000, 12, 0, 1)`, "23503"}, // an occurrence
+	} {
+		var pe *pgconn.PgError
+		if _, err := s.Pool().Exec(ctx, c.sql, occ); !errors.As(err, &pe) || pe.Code != c.code {
+			t.Errorf("%s: %v, want SQLSTATE %s", c.sql, err, c.code)
+		}
+	}
+	if _, err := s.Pool().Exec(ctx, `DELETE FROM occurrences WHERE id = $1`, occ); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM attendance_seen WHERE occurrence_id = $1`, occ).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d attendance rows of a deleted occurrence (%v), want none", left, err)
 	}
 }
 
