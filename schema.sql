@@ -321,6 +321,11 @@ GROUP BY l.occurrence_id, x.user_id, l.chunk;
 -- per row, less than the 8 saved.
 -- Compaction appends in key order, so the primary key's pages are kept
 -- full.
+-- Locked first: a process of the previous release still running must not
+-- write rows (a compaction, a member's deletion) between the copy and the
+-- drop. Its write fails once the table is replaced, and a compaction's log
+-- rows stay in the log for the next one.
+LOCK TABLE attendance IN ACCESS EXCLUSIVE MODE;
 CREATE TABLE attendance_rebuilt (
     occurrence_id bigint   NOT NULL,
     user_id       bigint   NOT NULL,
@@ -342,6 +347,7 @@ ALTER TABLE attendance
     ADD CONSTRAINT attendance_occurrence_id_fkey FOREIGN KEY (occurrence_id) REFERENCES occurrences (id) ON DELETE CASCADE,
     ADD CONSTRAINT attendance_chunk_check CHECK (chunk BETWEEN 0 AND 22);
 CREATE INDEX attendance_member ON attendance (user_id);
+ANALYZE attendance;
 CREATE VIEW attendance_seen AS
 SELECT occurrence_id, user_id, chunk, present,
        coalesce(self_mute, 0) AS self_mute, coalesce(self_deaf, 0) AS self_deaf,

@@ -75,6 +75,9 @@ func (l *pgIdentifyLimiter) Wait(ctx context.Context, shardID int) error {
 	l.mu.Unlock()
 	for {
 		wait, err := l.store.TakeIdentifySlot(ctx, bucket, identifyInterval)
+		if ctx.Err() != nil {
+			return ctx.Err() // the opening was cancelled (handed over, or shutdown)
+		}
 		if err != nil {
 			// The database is down: wait a whole interval rather than
 			// risk Discord's invalid session.
@@ -223,8 +226,9 @@ func (b *Bot) maintainShards(ctx context.Context) {
 	}
 }
 
-// releaseShards gives the leases up once this process's connections are
-// closed, so the others take over at once rather than after a lease.
+// releaseShards gives the leases up at shutdown, after the connections
+// were closed (or their close gave up after 10 s), so the others take over
+// at once rather than after a lease.
 func (b *Bot) releaseShards() {
 	if !b.opts.Sharding.Dynamic() {
 		return
@@ -287,10 +291,12 @@ func (b *Bot) shardsOnce(ctx context.Context) {
 	for _, id := range closing {
 		b.Stats.ShardsHandedOver.Add(1)
 		b.log.Info("shard handed over", slog.Int("shard_id", id))
-		b.forgetShard(id)
 	}
 	for _, id := range closeNow {
+		// Closed first, then forgotten: an event it sends meanwhile would
+		// otherwise mark it ready again.
 		b.client.ShardManager.CloseShard(ctx, id)
+		b.forgetShard(id)
 	}
 	for _, id := range open {
 		b.Stats.ShardsTaken.Add(1)
@@ -336,6 +342,12 @@ func (b *Bot) openShard(ctx context.Context, id int) {
 			b.log.Warn("open shard; retrying at the next round", slog.Int("shard_id", id), slog.Any("error", err))
 		}
 		b.client.ShardManager.CloseShard(context.WithoutCancel(ctx), id)
+		b.shardMu.RLock()
+		held := b.held[id]
+		b.shardMu.RUnlock()
+		if !held {
+			b.forgetShard(id) // handed over while it opened
+		}
 	}()
 }
 

@@ -27,14 +27,9 @@ type WeekOptions struct {
 	CSV bool
 }
 
-// period loads and judges [from, to) in one snapshot; userID as report.Build.
-func (r *Reports) period(ctx context.Context, g *settings.Guild, from, to time.Time, userID uint64) (*report.Period, error) {
-	p, _, err := r.periodAndLedger(ctx, g, from, to, userID, time.Time{})
-	return p, err
-}
-
-// periodAndLedger is period, and with streaksAt non-zero the ledger of the
-// year before it (for streaks), in the same snapshot.
+// periodAndLedger loads and judges [from, to) in one snapshot (userID as
+// report.Build), and with streaksAt non-zero the ledger of the year before
+// it (for streaks), in the same snapshot.
 func (r *Reports) periodAndLedger(ctx context.Context, g *settings.Guild, from, to time.Time, userID uint64, streaksAt time.Time) (*report.Period, *report.Ledger, error) {
 	var p *report.Period
 	var l *report.Ledger

@@ -217,8 +217,8 @@ type AbsentSource interface {
 // BuildAbsent is Build for who never came: it fills Never (with each one's
 // Expected and Excused in TotalFor), Excused, Paused and the events, and
 // stops loading a member's attendance once they attended. So Totals stay
-// empty, TotalFor is right only for the members of Never and Excused, and
-// the events carry no figures. /absent over years reads a few events of
+// empty, TotalFor is whole only for the members of Never (for those of
+// Excused only its Excused count is), and the events carry no figures. /absent over years reads a few events of
 // most members rather than every event of all of them.
 func BuildAbsent(ctx context.Context, src AbsentSource, g *settings.Guild, from, to time.Time) (*Period, error) {
 	b, err := newBuilder(ctx, src, g, from, to, 0, true)
@@ -382,6 +382,7 @@ func (b *builder) add(rec store.OccurrenceRecord) error {
 			}
 			i++
 		}
+		b.rows = ev.Rows
 		ev = Event{Occurrence: ev.Occurrence, Minutes: ev.Minutes}
 	} else if b.userID == 0 {
 		// The period's totals have what they need; keeping every

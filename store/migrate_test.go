@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -153,5 +154,71 @@ func TestMigrateRefusesANewerDatabase(t *testing.T) {
 	}
 	if v, _ := s.SchemaVersion(ctx); v != ours+1 {
 		t.Errorf("schema version %d after the refusal, want %d", v, ours+1)
+	}
+}
+
+// Migration 10 rebuilds attendance. A process of the previous release that
+// is still running may be writing to it (a compaction, a deletion): the
+// rebuild waits for that write and keeps it, rather than copying the table
+// without it and then dropping it.
+func TestMigration10KeepsAWriteInFlight(t *testing.T) {
+	ctx := context.Background()
+	full := storetest.Schema(t)
+	at := strings.Index(full, "\n-- migrate: 10\n")
+	if at < 0 {
+		t.Fatal("schema.sql has no migration 10")
+	}
+	s, err := store.Open(ctx, storetest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx, full[:at]); err != nil {
+		t.Fatal(err)
+	}
+	var occ int64
+	if err := s.Pool().QueryRow(ctx, `INSERT INTO occurrences (guild_id, schedule, starts_at, ends_at)
+		VALUES (1, 'raid', '2026-11-27T16:00:00Z', '2026-11-27T17:00:00Z') RETURNING id`).Scan(&occ); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `INSERT INTO attendance (occurrence_id, user_id, chunk, present) VALUES ($1, 10, 0, 7)`, occ); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Migrate(ctx, full) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting bool
+		if err := s.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("migration 10 finished while a write to attendance was open (err %v)", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("migration 10 never waited for the open write")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM attendance WHERE occurrence_id = $1 AND user_id = 10 AND present = 7`, occ).Scan(&n); err != nil || n != 1 {
+		t.Errorf("the row written while migration 10 waited: %d after it (%v), want 1", n, err)
 	}
 }
