@@ -114,14 +114,19 @@ func scanCorrection(r pgx.CollectableRow) (Correction, error) {
 	return c, err
 }
 
-// correctionsOf returns the corrections in force of the occurrences, each
-// in the order they were made.
-func (q *Queries) correctionsOf(ctx context.Context, occIDs []int64) (map[int64][]Correction, error) {
+// correctionsOf returns the corrections in force of the occurrences, which
+// belong to one guild, each in the order they were made, by occurrence id.
+// It asks for the guild's span of ids rather than the list, which for a
+// year is cheaper to send and to plan: the map may hold occurrences that
+// are not in occs.
+func (q *Queries) correctionsOf(ctx context.Context, occs []Occurrence) (map[int64][]Correction, error) {
 	out := map[int64][]Correction{}
-	if len(occIDs) == 0 {
+	if len(occs) == 0 {
 		return out, nil
 	}
-	rows, err := q.db.Query(ctx, correctionSelect+` WHERE occurrence_id = ANY($1::bigint[]) AND undone_at IS NULL ORDER BY id`, occIDs)
+	lo, hi := idSpan(occs)
+	rows, err := q.db.Query(ctx, correctionSelect+` WHERE guild_id = $1 AND occurrence_id BETWEEN $2 AND $3 AND undone_at IS NULL ORDER BY id`,
+		int64(occs[0].GuildID), lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("load corrections: %w", err)
 	}
@@ -212,16 +217,17 @@ func scanExcuse(r pgx.CollectableRow) (Excuse, error) {
 	return e, err
 }
 
-// excusesOf returns the excuses in force that may cover the occurrences:
-// those of one of them, and the ranges overlapping their span.
-func (q *Queries) excusesOf(ctx context.Context, guildID uint64, occs []Occurrence) ([]Excuse, error) {
+// excusesOf returns the excuses in force that may cover the occurrences,
+// which belong to one guild: those of an occurrence in their span of ids,
+// and the ranges overlapping their span of time. Excuse.Covers tells which
+// occurrence each covers.
+func (q *Queries) excusesOf(ctx context.Context, occs []Occurrence) ([]Excuse, error) {
 	if len(occs) == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, len(occs))
+	lo, hi := idSpan(occs)
 	from, to := occs[0].Start, occs[0].Start
-	for i, o := range occs {
-		ids[i] = o.ID
+	for _, o := range occs {
 		if o.Start.Before(from) {
 			from = o.Start
 		}
@@ -230,7 +236,7 @@ func (q *Queries) excusesOf(ctx context.Context, guildID uint64, occs []Occurren
 		}
 	}
 	rows, err := q.db.Query(ctx, excuseSelect+` WHERE guild_id = $1 AND undone_at IS NULL
-		AND (occurrence_id = ANY($2::bigint[]) OR (starts_at <= $4 AND ends_at > $3)) ORDER BY id`, int64(guildID), ids, from, to)
+		AND (occurrence_id BETWEEN $2 AND $3 OR (starts_at <= $5 AND ends_at > $4)) ORDER BY id`, int64(occs[0].GuildID), lo, hi, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("load excuses: %w", err)
 	}

@@ -50,11 +50,17 @@ func (q *Queries) OccurrenceRecord(ctx context.Context, id int64) (OccurrenceRec
 	if err != nil {
 		return OccurrenceRecord{}, err
 	}
-	recs, err := q.records(ctx, []Occurrence{o}, 0, seenSelect+`WHERE a.occurrence_id = $1`+seenGroup, id)
+	occs := []Occurrence{o}
+	notes, err := q.notesOf(ctx, occs)
 	if err != nil {
 		return OccurrenceRecord{}, err
 	}
-	return recs[0], nil
+	var rec OccurrenceRecord
+	err = q.stream(ctx, occs, notes, 0, func(r OccurrenceRecord) error {
+		rec = r
+		return nil
+	}, seenSelect+`WHERE a.occurrence_id = $1`+seenGroup, id)
+	return rec, err
 }
 
 // EachOccurrence calls fn with each of a guild's occurrences starting in
@@ -62,36 +68,47 @@ func (q *Queries) OccurrenceRecord(ctx context.Context, id int64) (OccurrenceRec
 // holds one occurrence's rows at a time, however long the period. With
 // userID non-zero only that member's attendance is loaded (occurrences are
 // all returned: "held" counts need them). Occurrences come in row-id order,
-// not time order. Two statements (three when the period holds native
+// not time order. Four statements (five when the period holds native
 // events); run it in a Snapshot so they agree.
 func (q *Queries) EachOccurrence(ctx context.Context, guildID uint64, from, to time.Time, userID uint64, fn func(OccurrenceRecord) error) error {
 	occs, err := q.Occurrences(ctx, guildID, from, to)
 	if err != nil || len(occs) == 0 {
 		return err
 	}
-	ids := make([]int64, len(occs))
-	for i, o := range occs {
-		ids[i] = o.ID
+	notes, err := q.notesOf(ctx, occs)
+	if err != nil {
+		return err
 	}
 	// Two statements rather than one with "($2 = 0 OR user_id = $2)": pgx
 	// prepares statements, and after five runs Postgres may switch to a
 	// generic plan that reads every row of the period even for one member.
 	if userID == 0 {
-		return q.stream(ctx, occs, 0, fn, seenOfAll, ids)
+		return q.stream(ctx, occs, notes, 0, fn, seenOfAll, occurrenceIDs(occs))
 	}
-	return q.stream(ctx, occs, userID, fn, seenOfSome, pgx.QueryExecModeExec, []int64{int64(userID)}, ids)
+	lo, hi := idSpan(occs)
+	return q.stream(ctx, occs, notes, userID, fn, seenOfOne, pgx.QueryExecModeDescribeExec, int64(userID), lo, hi)
 }
 
 // seenOfAll is seenSelect for everyone in the occurrences $1.
 const seenOfAll = seenSelect + `WHERE a.occurrence_id = ANY($1::bigint[])` + seenGroup
 
+// seenOfOne is seenSelect for the member $1 in the occurrences with ids
+// from $2 to $3: the member's index, then the span, which is cheaper to
+// plan than a year's list of ids. The span may hold occurrences of other
+// guilds or outside the period; stream skips their rows. Run it with
+// pgx.QueryExecModeDescribeExec, planned for its values each time (the
+// generic plan walks the primary key over the whole span) and read in
+// binary: a member's year is a few hundred rows of arrays, and pgx's text
+// arrays cost twice as much to decode.
+const seenOfOne = seenSelect + `WHERE a.user_id = $1 AND a.occurrence_id BETWEEN $2 AND $3` + seenGroup
+
 // seenOfSome is seenSelect for the members $1 in the occurrences $2. Run
-// it with pgx.QueryExecModeExec, planned for its arrays each time, so that
-// PostgreSQL picks per statement between the members' index (a member's
-// rows of all time, the period's kept) and the primary key (one look-up
-// per member and occurrence). The plan cached for arrays of unknown size
+// it with pgx.QueryExecModeDescribeExec (see seenOfOne), so that
+// PostgreSQL picks per statement between the members' index (their rows
+// of all time, the period's kept) and the primary key (one look-up per
+// member and occurrence). The plan cached for arrays of unknown size
 // combined both indexes and read the primary key of the whole period: 18
-// ms for a member's year, where either index alone takes 4 to 5.
+// ms for one member's year, where either index alone takes 4 to 5.
 const seenOfSome = seenSelect + `WHERE a.user_id = ANY($1::bigint[]) AND a.occurrence_id = ANY($2::bigint[])` + seenGroup
 
 // amongBatches are the sizes of EachOccurrenceAmong's first batches of
@@ -114,7 +131,10 @@ func (q *Queries) EachOccurrenceAmong(ctx context.Context, guildID uint64, from,
 	if err != nil {
 		return err
 	}
-	excused, err := q.excusesOf(ctx, guildID, occs)
+	if len(occs) == 0 {
+		return nil
+	}
+	notes, err := q.notesOf(ctx, occs)
 	if err != nil {
 		return err
 	}
@@ -125,13 +145,10 @@ func (q *Queries) EachOccurrenceAmong(ctx context.Context, guildID uint64, from,
 		}
 		batch := occs[:n]
 		occs = occs[len(batch):]
-		ids := make([]int64, len(batch))
-		for j, o := range batch {
-			ids[j] = o.ID
-		}
+		ids := occurrenceIDs(batch)
 		users := among()
 		if users == nil {
-			if err := q.stream(ctx, batch, 0, fn, seenOfAll, ids); err != nil {
+			if err := q.stream(ctx, batch, notes, 0, fn, seenOfAll, ids); err != nil {
 				return err
 			}
 			continue
@@ -140,26 +157,59 @@ func (q *Queries) EachOccurrenceAmong(ctx context.Context, guildID uint64, from,
 		for _, u := range users {
 			load = append(load, int64(u))
 		}
-		for _, e := range excused {
+		for _, e := range notes.excuses {
 			if slices.ContainsFunc(batch, e.Covers) {
 				load = append(load, int64(e.UserID))
 			}
 		}
 		slices.Sort(load)
-		if err := q.stream(ctx, batch, 0, fn, seenOfSome, pgx.QueryExecModeExec, slices.Compact(load), ids); err != nil {
+		if err := q.stream(ctx, batch, notes, 0, fn, seenOfSome, pgx.QueryExecModeDescribeExec, slices.Compact(load), ids); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (q *Queries) records(ctx context.Context, occs []Occurrence, userID uint64, sql string, args ...any) ([]OccurrenceRecord, error) {
-	var out []OccurrenceRecord
-	err := q.stream(ctx, occs, userID, func(r OccurrenceRecord) error {
-		out = append(out, r)
-		return nil
-	}, sql, args...)
-	return out, err
+// notes are what stream attaches to a period's occurrences besides who was
+// seen: who was interested in its native events, and the corrections and
+// excuses in force. They are loaded once per period, however many batches
+// read its attendance.
+type notes struct {
+	interested  map[uint64][]uint64 // by native event id
+	corrections map[int64][]Correction
+	excuses     []Excuse
+}
+
+// notesOf loads the notes of occs, which belong to one guild.
+func (q *Queries) notesOf(ctx context.Context, occs []Occurrence) (notes, error) {
+	var n notes
+	var err error
+	if n.interested, err = q.interestedOf(ctx, occs); err != nil {
+		return n, err
+	}
+	if n.corrections, err = q.correctionsOf(ctx, occs); err != nil {
+		return n, err
+	}
+	n.excuses, err = q.excusesOf(ctx, occs)
+	return n, err
+}
+
+// occurrenceIDs returns the ids of occs, in their order.
+func occurrenceIDs(occs []Occurrence) []int64 {
+	ids := make([]int64, len(occs))
+	for i, o := range occs {
+		ids[i] = o.ID
+	}
+	return ids
+}
+
+// idSpan returns the lowest and highest id of occs, which are not empty.
+func idSpan(occs []Occurrence) (lo, hi int64) {
+	lo, hi = occs[0].ID, occs[0].ID
+	for _, o := range occs[1:] {
+		lo, hi = min(lo, o.ID), max(hi, o.ID)
+	}
+	return lo, hi
 }
 
 // seenSelect and seenGroup frame a query of attendance_seen that returns
@@ -203,40 +253,27 @@ func seenOf(uid []int64, chunk []int16, pr, sm, sd, vm, vd []int64) []Seen {
 }
 
 // stream reads attendance as seenSelect frames it and calls fn for each of
-// occs once its rows are read; occurrences without rows come last. A row of an occurrence not in occs (one the list did not
-// include) is skipped rather than attributed to another.
-func (q *Queries) stream(ctx context.Context, occs []Occurrence, userID uint64, fn func(OccurrenceRecord) error, sql string, args ...any) error {
+// occs once its rows are read, with its notes (of userID only, if not
+// zero); occurrences without rows come last. A row of an occurrence not in
+// occs is skipped rather than attributed to another.
+func (q *Queries) stream(ctx context.Context, occs []Occurrence, n notes, userID uint64, fn func(OccurrenceRecord) error, sql string, args ...any) error {
 	byID := make(map[int64]int, len(occs))
-	ids := make([]int64, len(occs))
 	for i, o := range occs {
 		byID[o.ID] = i
-		ids[i] = o.ID
-	}
-	interested, err := q.interestedOf(ctx, occs)
-	if err != nil {
-		return err
-	}
-	corrections, err := q.correctionsOf(ctx, ids)
-	if err != nil {
-		return err
-	}
-	excuses, err := q.excusesOf(ctx, occs[0].GuildID, occs)
-	if err != nil {
-		return err
 	}
 	done := make([]bool, len(occs))
 	emit := func(rec *OccurrenceRecord) error {
 		i := byID[rec.ID]
 		done[i] = true
 		if rec.Native() {
-			rec.Interested = interested[rec.NativeEventID]
+			rec.Interested = n.interested[rec.NativeEventID]
 		}
-		for _, c := range corrections[rec.ID] {
+		for _, c := range n.corrections[rec.ID] {
 			if userID == 0 || c.UserID == userID {
 				rec.Corrections = append(rec.Corrections, c)
 			}
 		}
-		for _, e := range excuses {
+		for _, e := range n.excuses {
 			if (userID == 0 || e.UserID == userID) && e.Covers(rec.Occurrence) {
 				rec.Excused = append(rec.Excused, e.UserID)
 			}

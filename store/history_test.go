@@ -2,8 +2,11 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"rollcall/store"
 	"rollcall/store/storetest"
@@ -55,4 +58,87 @@ func TestHistory(t *testing.T) {
 	if err != nil || len(big) != 3 || len(big[1].Seen) != 1 || big[1].Seen[0].UserID != snowflake || len(big[0].Seen) != 0 {
 		t.Fatalf("member %d only: %+v %v", uint64(snowflake), big, err)
 	}
+}
+
+// A period is read by its span of occurrence ids where that is cheaper
+// than their list: what else falls in the span, another guild's events and
+// the guild's own outside the period, with their attendance, corrections
+// and excuses, stays out of every record.
+func TestHistoryKeepsToThePeriodsOccurrences(t *testing.T) {
+	s := storetest.New(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC)
+	const member = 5
+	occ := func(guild uint64, day int) int64 {
+		t.Helper()
+		id, err := s.EnsureOccurrence(ctx, guild, "x", t0.AddDate(0, 0, day), t0.AddDate(0, 0, day).Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	// Ids interleave: in, other guild, outside the period, in, other guild.
+	in0, other0, outside, in1, other1 := occ(1, 0), occ(2, 0), occ(1, 30), occ(1, 1), occ(2, 1)
+	want := map[int64]int{in0: 1, in1: 2} // minutes recorded in the period's events
+	var samples []store.Sample
+	for id, minutes := range map[int64]int{in0: 1, other0: 7, outside: 9, in1: 2, other1: 11} {
+		samples = append(samples, store.Sample{OccurrenceID: id, UserID: member, Present: 1<<minutes - 1})
+	}
+	if err := s.Record(ctx, samples, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{other0, outside, other1} {
+		guild := uint64(2)
+		if id == outside {
+			guild = 1
+		}
+		err := s.Tx(ctx, func(q *store.Queries, _ pgx.Tx) error {
+			if _, err := q.AddCorrection(ctx, store.Correction{OccurrenceID: id, GuildID: guild, UserID: member, From: 0, To: 30, Add: true,
+				Reason: "r", CreatedAt: t0}, store.Change{Action: "correct"}); err != nil {
+				return err
+			}
+			_, err := q.AddExcuse(ctx, store.Excuse{GuildID: guild, UserID: member, OccurrenceID: id, Reason: "r", CreatedAt: t0},
+				store.Change{Action: "excuse add"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(how string, recs []store.OccurrenceRecord) {
+		t.Helper()
+		if len(recs) != len(want) {
+			t.Fatalf("%s: %d records, want %d: %+v", how, len(recs), len(want), recs)
+		}
+		for _, r := range recs {
+			n, ok := want[r.ID]
+			switch {
+			case !ok:
+				t.Errorf("%s: occurrence %d is not in the period", how, r.ID)
+			case len(r.Seen) != 1 || r.Seen[0].UserID != member || r.Seen[0].Masks.Present.Count() != n:
+				t.Errorf("%s: occurrence %d seen %+v, want member %d for %d minutes", how, r.ID, r.Seen, member, n)
+			case len(r.Corrections) != 0 || len(r.Excused) != 0:
+				t.Errorf("%s: occurrence %d has corrections %+v and excused %v of other events", how, r.ID, r.Corrections, r.Excused)
+			}
+		}
+	}
+	from, to := t0, t0.AddDate(0, 0, 7)
+	for _, user := range []uint64{0, member} {
+		h, err := s.History(ctx, 1, from, to, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(fmt.Sprintf("History of member %d", user), h)
+	}
+	var among []store.OccurrenceRecord
+	err := s.Snapshot(ctx, func(q *store.Queries) error {
+		return q.EachOccurrenceAmong(ctx, 1, from, to, func() []uint64 { return []uint64{member} }, func(r store.OccurrenceRecord) error {
+			among = append(among, r)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("EachOccurrenceAmong", among)
 }
