@@ -177,26 +177,7 @@ func TestDeleteMemberWaitsForAWriteInFlight(t *testing.T) {
 		done <- err
 	}()
 	// The deletion waits on the log's lock while the write is open.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var waiting bool
-		if err := s.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE attendance_log%')`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("the deletion finished while a write of the member was open (err %v)", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the deletion never waited for the open write")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	storetest.WaitForLock(t, s, "LOCK TABLE attendance_log", done, "the deletion of a member with an open write")
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}

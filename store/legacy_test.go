@@ -142,20 +142,7 @@ func TestImportLegacyRacesTheBot(t *testing.T) {
 		done <- err
 	}()
 	// Wait until the import blocks on the bot's row, then let the bot commit.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var waiting int
-		if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the import never waited for the bot's row")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	storetest.WaitForLock(t, s, "", done, "the import of a row the bot is writing")
 	if err := bot.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -191,26 +190,7 @@ func TestMigration10KeepsAWriteInFlight(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Migrate(ctx, full) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var waiting bool
-		if err := s.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("migration 10 finished while a write to attendance was open (err %v)", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("migration 10 never waited for the open write")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	storetest.WaitForLock(t, s, "", done, "migration 10 with a write to attendance open")
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}

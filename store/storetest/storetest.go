@@ -124,3 +124,32 @@ func New(t testing.TB) *store.Store {
 	}
 	return s
 }
+
+// WaitForLock returns once a session of s's database waits on a lock, one
+// running a statement that starts with prefix if prefix is not empty. It
+// fails the test if done receives first (what was to wait did not) or
+// after ten seconds; what names the waiting statement in the messages.
+func WaitForLock(t testing.TB, s *store.Store, prefix string, done <-chan error, what string) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting bool
+		if err := s.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND starts_with(query, $1))`, prefix).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			return
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("%s finished without waiting for the lock (err %v)", what, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never waited for the lock", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
