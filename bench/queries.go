@@ -31,21 +31,23 @@ type timedSource struct {
 }
 
 func (t *timedSource) EachOccurrence(ctx context.Context, guildID uint64, from, to time.Time, userID uint64, fn func(store.OccurrenceRecord) error) error {
-	t0 := time.Now()
-	var judging time.Duration
-	err := t.q.EachOccurrence(ctx, guildID, from, to, userID, func(r store.OccurrenceRecord) error {
-		j0 := time.Now()
-		defer func() { judging += time.Since(j0) }()
-		return fn(r)
+	return t.stream(fn, func(fn func(store.OccurrenceRecord) error) error {
+		return t.q.EachOccurrence(ctx, guildID, from, to, userID, fn)
 	})
-	t.db += time.Since(t0) - judging
-	return err
 }
 
 func (t *timedSource) EachOccurrenceAmong(ctx context.Context, guildID uint64, from, to time.Time, among func() []uint64, fn func(store.OccurrenceRecord) error) error {
+	return t.stream(fn, func(fn func(store.OccurrenceRecord) error) error {
+		return t.q.EachOccurrenceAmong(ctx, guildID, from, to, among, fn)
+	})
+}
+
+// stream times read, a streaming read calling fn, less the time fn takes:
+// that is judging, not the database.
+func (t *timedSource) stream(fn func(store.OccurrenceRecord) error, read func(func(store.OccurrenceRecord) error) error) error {
 	t0 := time.Now()
 	var judging time.Duration
-	err := t.q.EachOccurrenceAmong(ctx, guildID, from, to, among, func(r store.OccurrenceRecord) error {
+	err := read(func(r store.OccurrenceRecord) error {
 		j0 := time.Now()
 		defer func() { judging += time.Since(j0) }()
 		return fn(r)
