@@ -6,10 +6,11 @@ package view
 
 import (
 	"fmt"
-
-	"rollcall/attendance"
+	"strconv"
 	"strings"
 	"time"
+
+	"rollcall/attendance"
 )
 
 // Lang is a reply language.
@@ -54,7 +55,104 @@ func (l Lang) T(key string, args ...any) string {
 	if !ok {
 		return key
 	}
-	return fmt.Sprintf(f, args...)
+	return fmt.Sprintf(plurals(f, args), args...)
+}
+
+// plurals replaces each {{one|other}} (English) or {{one|few|many}}
+// (Russian) in the format f with the form for the number the verb just
+// before it prints, spaces between: "%d {{day|days}}", "%d
+// {{день|дня|дней}}". The forms carry the words whose ending follows the
+// number too ("%d {{counted minute makes|counted minutes make}}"). A
+// marker with no number before it takes the last form. It works on the
+// format, not on what it prints, so a name or a reason that happens to
+// hold braces is shown as written.
+func plurals(f string, args []any) string {
+	if !strings.Contains(f, "{{") {
+		return f
+	}
+	var b strings.Builder
+	next, last := 0, -1 // the argument of the next verb; of the one just before, or -1
+	for i := 0; i < len(f); {
+		switch {
+		case strings.HasPrefix(f[i:], "%%"):
+			b.WriteString("%%")
+			i, last = i+2, -1
+		case f[i] == '%':
+			j := i + 1
+			if j < len(f) && f[j] == '[' {
+				if k := strings.IndexByte(f[j:], ']'); k > 0 {
+					if n, err := strconv.Atoi(f[j+1 : j+k]); err == nil {
+						next = n - 1
+					}
+					j += k + 1
+				}
+			}
+			for j < len(f) && strings.IndexByte("+-# 0123456789.", f[j]) >= 0 {
+				j++
+			}
+			j = min(j+1, len(f)) // the verb
+			b.WriteString(f[i:j])
+			i, last, next = j, next, next+1
+		case strings.HasPrefix(f[i:], "{{") && strings.Contains(f[i:], "}}"):
+			k := strings.Index(f[i:], "}}")
+			forms := strings.Split(f[i+2:i+k], "|")
+			n := -1
+			if last >= 0 && last < len(args) {
+				n = count(args[last])
+			}
+			b.WriteString(forms[pluralForm(n, len(forms))])
+			i, last = i+k+2, -1
+		default:
+			if f[i] != ' ' {
+				last = -1
+			}
+			b.WriteByte(f[i])
+			i++
+		}
+	}
+	return b.String()
+}
+
+// count is a as a count, or -1 if it is not a whole number.
+func count(a any) int {
+	switch v := a.(type) {
+	case int:
+		return v
+	case int64:
+		return int(v)
+	case int32:
+		return int(v)
+	case uint64:
+		return int(v)
+	case uint:
+		return int(v)
+	}
+	return -1
+}
+
+// pluralForm picks which of forms forms suits n: of two, English's (one,
+// other); of three, Russian's (1, 21, 101: one; 2–4, 22–24: few; the rest,
+// 11–14 included: many).
+func pluralForm(n, forms int) int {
+	last := forms - 1
+	switch {
+	case n < 0:
+		return last
+	case forms == 2:
+		if n == 1 {
+			return 0
+		}
+		return 1
+	case forms == 3:
+		switch {
+		case n%10 == 1 && n%100 != 11:
+			return 0
+		case n%10 >= 2 && n%10 <= 4 && (n%100 < 12 || n%100 > 14):
+			return 1
+		}
+		return 2
+	}
+	return last
 }
 
 var (
@@ -109,10 +207,10 @@ func (l Lang) Week(from, to time.Time) string {
 
 func midnight(t time.Time) bool { return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 }
 
-// Duration writes a delay as "12 min" or "3h 05m".
+// Duration writes a delay as "12 min" or "3h 05m" ("12 мин", "3 ч 05 мин").
 func (l Lang) Duration(d time.Duration) string {
 	if d < time.Hour {
 		return l.T("minutes_short", int(d.Minutes()))
 	}
-	return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
+	return l.T("hours_minutes", int(d.Hours()), int(d.Minutes())%60)
 }

@@ -22,6 +22,7 @@ var messages = map[Lang]map[string]string{
 		"nobody":           "Nobody attended.",
 		"rank_line":        "%d. **%s**%s — %d min · %d/%d events (%.0f%%)",
 		"minutes_short":    "%d min",
+		"hours_minutes":    "%dh %02dm",
 		"minutes":          "minutes",
 
 		// Slash commands: names, descriptions and option descriptions
@@ -130,6 +131,7 @@ var messages = map[Lang]map[string]string{
 		"nobody":           "Никто не пришёл.",
 		"rank_line":        "%d. **%s**%s — %d мин · %d/%d событий (%.0f%%)",
 		"minutes_short":    "%d мин",
+		"hours_minutes":    "%d ч %02d мин",
 		"minutes":          "минуты",
 
 		"cmd_event":       "событие",

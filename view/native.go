@@ -18,7 +18,7 @@ func init() {
 		"interested_missed": "Interested, did not come",
 		"came_uninterested": "Came without marking interest",
 		"nobody_list":       "—",
-		"held_split":        "%d (%d scheduled · %d Discord events)",
+		"held_split":        "%d (%d scheduled · %d {{Discord event|Discord events}})",
 		"member_native":     "Discord events (%d)",
 	} {
 		messages[EN][k] = v
@@ -28,7 +28,7 @@ func init() {
 		"interested_missed": "Интересовались, но не пришли",
 		"came_uninterested": "Пришли без отметки «Интересно»",
 		"nobody_list":       "—",
-		"held_split":        "%d (%d по расписанию · %d событий Discord)",
+		"held_split":        "%d (%d по расписанию · %d {{событие|события|событий}} Discord)",
 		"member_native":     "События Discord (%d)",
 	} {
 		messages[RU][k] = v

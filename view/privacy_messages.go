@@ -11,7 +11,7 @@ func init() {
 }
 
 var privacyEN = map[string]string{
-	"paused_count": "%d members have paused recording and are left out.",
+	"paused_count": "%d {{member has paused recording and is|members have paused recording and are}} left out.",
 
 	"cmd_privacy":         "privacy",
 	"cmd_privacy_desc":    "What rollcall keeps about you here: see it, export it, pause it, delete it",
@@ -37,16 +37,16 @@ var privacyEN = map[string]string{
 	"pv_paused_state":     "paused (/privacy resume starts it)",
 	"pv_retention":        "Kept",
 	"pv_keep_all":         "until deleted",
-	"pv_keep_days":        "%d days, then deleted",
+	"pv_keep_days":        "%d {{day|days}}, then deleted",
 	"pv_show_how":         "/privacy export gives you all of it; /privacy delete removes it.",
 	"pv_policy":           "Privacy policy: %s",
 	"pv_policy_ask":       "Ask the bot's owner for its privacy policy.",
 	"pv_export_done":      "Everything rollcall stores about you here, as it is stored:",
 	"pv_paused":           "Recording paused: from now on nothing about your voice presence here is written, and reports leave you out. /privacy resume starts it again.",
 	"pv_resumed":          "Recording on again: you are counted at events from now on.",
-	"pv_delete_confirm":   "Delete everything about you in this server? That is %d attendance rows, %d Discord event interests and your name on %d settings changes (anonymised). Your past attendance cannot be restored. If you join an event again you are recorded afresh (use /privacy pause to stop that).",
+	"pv_delete_confirm":   "Delete everything about you in this server? That is %d {{attendance row|attendance rows}}, %d {{Discord event interest|Discord event interests}} and your name on %d {{settings change|settings changes}} (anonymised). Your past attendance cannot be restored. If you join an event again you are recorded afresh (use /privacy pause to stop that).",
 	"pv_delete_yes":       "Delete my data",
-	"pv_deleted":          "Done: %d attendance rows and %d interests deleted, your settings changes anonymised (%s).",
+	"pv_deleted":          "Done: %d {{attendance row|attendance rows}} and %d {{interest|interests}} deleted, your settings changes anonymised (%s).",
 }
 
 var privacyRU = map[string]string{
@@ -81,14 +81,14 @@ var privacyRU = map[string]string{
 	"pv_paused_state":     "приостановлена (/приватность продолжить включит её)",
 	"pv_retention":        "Хранится",
 	"pv_keep_all":         "пока не удалят",
-	"pv_keep_days":        "%d дней, затем удаляется",
+	"pv_keep_days":        "%d {{день|дня|дней}}, затем удаляется",
 	"pv_show_how":         "/приватность выгрузить отдаст всё это; /приватность удалить удалит.",
 	"pv_policy":           "Политика конфиденциальности: %s",
 	"pv_policy_ask":       "Политику конфиденциальности спросите у владельца бота.",
 	"pv_export_done":      "Всё, что rollcall хранит о вас здесь, как оно хранится:",
 	"pv_paused":           "Запись приостановлена: с этого момента о вашем присутствии в голосе здесь ничего не сохраняется, и отчёты вас не упоминают. /приватность продолжить включит её снова.",
 	"pv_resumed":          "Запись снова включена: с этого момента вас учитывают на событиях.",
-	"pv_delete_confirm":   "Удалить всё о вас на этом сервере? Это %d записей посещаемости, %d отметок «Интересно» и ваше имя в %d изменениях настроек (будет обезличено). Прошлую посещаемость не вернуть. Если снова придёте на событие, вас начнут записывать заново (чтобы этого не было, используйте /приватность пауза).",
+	"pv_delete_confirm":   "Удалить всё о вас на этом сервере? Это %d {{запись|записи|записей}} посещаемости, %d {{отметка|отметки|отметок}} «Интересно» и ваше имя в %d {{изменении|изменениях|изменениях}} настроек (будет обезличено). Прошлую посещаемость не вернуть. Если снова придёте на событие, вас начнут записывать заново (чтобы этого не было, используйте /приватность пауза).",
 	"pv_delete_yes":       "Удалить мои данные",
-	"pv_deleted":          "Готово: удалено %d записей посещаемости и %d отметок, ваши изменения настроек обезличены (%s).",
+	"pv_deleted":          "Готово: удалено записей посещаемости — %d, отметок — %d; ваши изменения настроек обезличены (%s).",
 }

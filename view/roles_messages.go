@@ -19,12 +19,12 @@ func init() {
 }
 
 // RuleText says a rule's conditions: "attended at least 3 of the last 4
-// БЗС events and 120 minutes in 14 days".
+// events of БЗС and had at least 120 counted minutes in 14 days".
 func (l Lang) RuleText(r settings.RoleRule) string {
 	var parts []string
 	sched := ""
 	if r.Schedule != "" {
-		sched = " " + r.Schedule
+		sched = l.T("rr_of_schedule", r.Schedule)
 	}
 	if r.Attended > 0 {
 		parts = append(parts, l.T("rr_attended", r.Attended, r.OfLast, sched))
@@ -85,11 +85,12 @@ var rolesEN = map[string]string{
 	"rco_rule_schedule_desc":     "Count only this schedule's events (for attended_at_least and streak)",
 	"rco_manage_existing_desc":   "Also take the role from members who got it by hand (default: only from those rollcall gave it)",
 
-	"rr_attended":        "attended at least %d of the last %d%s events",
-	"rr_minutes":         "had at least %d counted minutes in %d days",
-	"rr_streak":          "came to %d%s events in a row",
-	"rr_inactive":        "attended no event in %d days",
+	"rr_attended":        "attended at least %d of the last %d {{event|events}}%s",
+	"rr_minutes":         "had at least %d {{counted minute|counted minutes}} in %d {{day|days}}",
+	"rr_streak":          "came to %d {{event|events}}%s in a row",
+	"rr_inactive":        "attended no event in %d {{day|days}}",
 	"rr_and":             " and ",
+	"rr_of_schedule":     " of %s",
 	"rr_manage_existing": "(also manages holders rollcall did not give it to)",
 
 	"rl_title":         "Role rules",
@@ -106,7 +107,7 @@ var rolesEN = map[string]string{
 	"rl_everyone":      "@everyone is every member's role: pick another role.",
 	"rl_too_high":      "%s is not below the bot's highest role (%s), so Discord would refuse every change: move rollcall's role above it in Server Settings → Roles, then add the rule.",
 	"rl_no_manage":     "Note: the bot lacks Manage Roles here, so the rule is paused until it has it.",
-	"rl_confirm":       "This rule would change the roles of %d members at once (%d gain, %d lose). Apply it?",
+	"rl_confirm":       "This rule would change the roles of %d {{member|members}} at once (%d gain, %d lose). Apply it?",
 	"rl_confirm_yes":   "Apply the rule",
 	"rl_expired":       "The settings changed since this was asked: run /rollcall roles add again.",
 	"rl_preview_title": "Role rules, if evaluated now",
@@ -142,11 +143,12 @@ var rolesRU = map[string]string{
 	"rco_rule_schedule_desc":     "Считать только события этого расписания (для был_не_меньше и подряд)",
 	"rco_manage_existing_desc":   "Снимать роль и с тех, кому её дали вручную (по умолчанию — только с тех, кому её дал rollcall)",
 
-	"rr_attended":        "были не меньше чем на %d из последних %d событий%s",
-	"rr_minutes":         "набрали не меньше %d засчитанных минут за %d дн.",
-	"rr_streak":          "были на %d событиях%s подряд",
+	"rr_attended":        "были не меньше чем на %d из последних %d {{события|событий|событий}}%s",
+	"rr_minutes":         "набрали не меньше %d {{засчитанной минуты|засчитанных минут|засчитанных минут}} за %d дн.",
+	"rr_streak":          "были на %d {{событии|событиях|событиях}}%s подряд",
 	"rr_inactive":        "не были ни на одном событии %d дн.",
 	"rr_and":             " и ",
+	"rr_of_schedule":     " %s",
 	"rr_manage_existing": "(управляет и теми, кому роль дал не rollcall)",
 
 	"rl_title":         "Правила ролей",
@@ -163,7 +165,7 @@ var rolesRU = map[string]string{
 	"rl_everyone":      "@everyone есть у всех: выберите другую роль.",
 	"rl_too_high":      "%s не ниже самой высокой роли бота (%s), и Discord отклонит любое изменение: поднимите роль rollcall выше неё в Настройках сервера → Роли, затем добавьте правило.",
 	"rl_no_manage":     "Обратите внимание: у бота здесь нет права «Управлять ролями», правило на паузе, пока его нет.",
-	"rl_confirm":       "Это правило сразу изменит роли %d участников (получат %d, потеряют %d). Применить?",
+	"rl_confirm":       "Это правило сразу изменит роли %d {{участника|участников|участников}} (получат %d, потеряют %d). Применить?",
 	"rl_confirm_yes":   "Применить правило",
 	"rl_expired":       "Настройки изменились с тех пор: запустите /rollcall роли добавить ещё раз.",
 	"rl_preview_title": "Правила ролей, если проверить сейчас",
