@@ -361,3 +361,31 @@ FROM attendance_log l,
      unnest(l.user_ids, l.present, l.self_mute, l.self_deaf, l.server_mute, l.server_deaf)
          AS x(user_id, present, self_mute, self_deaf, server_mute, server_deaf)
 GROUP BY l.occurrence_id, x.user_id, l.chunk;
+
+-- migrate: 11
+
+-- One member's rows of attendance_seen in a guild's occurrences with ids
+-- from from_id to to_id (compacted rows of other guilds' occurrences in
+-- that span come too; callers skip them). attendance_seen unnests every
+-- log row it reads and only then drops the other members: for one member
+-- that was most of /member's time while an event of a big guild waited in
+-- the log for the daily compaction. Here each log row of the guild is
+-- searched for the member's positions instead. SQL, STABLE and not STRICT,
+-- so the planner inlines it and plans it for its arguments.
+CREATE FUNCTION attendance_seen_of(guild bigint, member bigint, from_id bigint, to_id bigint)
+RETURNS TABLE (occurrence_id bigint, user_id bigint, chunk smallint, present bigint,
+               self_mute bigint, self_deaf bigint, server_mute bigint, server_deaf bigint)
+LANGUAGE sql STABLE AS $$
+SELECT a.occurrence_id, a.user_id, a.chunk, a.present,
+       coalesce(a.self_mute, 0), coalesce(a.self_deaf, 0), coalesce(a.server_mute, 0), coalesce(a.server_deaf, 0)
+FROM attendance a
+WHERE a.user_id = member AND a.occurrence_id BETWEEN from_id AND to_id
+UNION ALL
+SELECT l.occurrence_id, member, l.chunk, bit_or(l.present[p]),
+       coalesce(bit_or(l.self_mute[p]), 0), coalesce(bit_or(l.self_deaf[p]), 0),
+       coalesce(bit_or(l.server_mute[p]), 0), coalesce(bit_or(l.server_deaf[p]), 0)
+FROM attendance_log l, unnest(array_positions(l.user_ids, member)) AS p
+WHERE l.occurrence_id BETWEEN from_id AND to_id
+  AND EXISTS (SELECT 1 FROM occurrences o WHERE o.id = l.occurrence_id AND o.guild_id = guild)
+GROUP BY l.occurrence_id, l.chunk
+$$;

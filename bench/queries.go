@@ -180,9 +180,52 @@ func runQueries(ctx context.Context, cfg Config, res *Results, y *yearDB) error 
 	occ := y.occs[len(y.occs)-5] // a recent one, as /event's default is
 	member := y.members[len(y.members)/2+1]
 	src := &timedSource{}
-	rows, err := timeQueries(ctx, cfg, commandQueries(ctx, y.st, y.guild, occ, y.last, member, src), src, cfg.QueryIters)
+	qs := commandQueries(ctx, y.st, y.guild, occ, y.last, member, src)
+	today, err := eventInLog(ctx, y, member)
+	if err != nil {
+		return err
+	}
+	qs = append(qs, query{"/member, today in the log", fmt.Sprintf("/member's read, with today's %d-present event not yet compacted", logPresent), func() (int, error) {
+		p, err := src.build(ctx, y.st, y.guild, y.last.AddDate(-1, 0, 0), today.End, member)
+		if err != nil {
+			return 0, err
+		}
+		return p.TotalFor(member).Attended, nil
+	}})
+	rows, err := timeQueries(ctx, cfg, qs, src, cfg.QueryIters)
 	res.Queries = append(res.Queries, rows...)
 	return err
+}
+
+// logPresent is how many are present in eventInLog's event.
+const logPresent = 1000
+
+// eventInLog records an hour-long event starting at the end of the year,
+// logPresent members present (member among them) for every minute, and
+// leaves it in attendance_log as the day's events wait there for the daily
+// compaction: 60 rows of logPresent members each. The other queries end
+// before it.
+func eventInLog(ctx context.Context, y *yearDB, member uint64) (store.Occurrence, error) {
+	o := store.Occurrence{GuildID: y.guild.ID, Schedule: "log", Start: y.last, End: y.last.Add(time.Hour)}
+	var err error
+	if o.ID, err = y.st.EnsureOccurrence(ctx, o.GuildID, o.Schedule, o.Start, o.End); err != nil {
+		return o, err
+	}
+	users := append([]uint64{member}, y.members...)
+	for u := uint64(900000000000000000); len(users) < logPresent; u++ {
+		users = append(users, u)
+	}
+	users = users[:logPresent]
+	for minute := range 60 {
+		samples := make([]store.Sample, len(users))
+		for i, u := range users {
+			samples[i] = store.Sample{OccurrenceID: o.ID, UserID: u, Present: 1 << minute}
+		}
+		if err := y.st.Record(ctx, samples, []store.Coverage{{OccurrenceID: o.ID, Sampled: 1 << minute}}); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
 }
 
 // timeQueries runs qs iters times, round-robin so that a noisy moment hits

@@ -86,21 +86,23 @@ func (q *Queries) EachOccurrence(ctx context.Context, guildID uint64, from, to t
 		return q.stream(ctx, occs, notes, 0, fn, seenOfAll, occurrenceIDs(occs))
 	}
 	lo, hi := idSpan(occs)
-	return q.stream(ctx, occs, notes, userID, fn, seenOfOne, pgx.QueryExecModeDescribeExec, int64(userID), lo, hi)
+	return q.stream(ctx, occs, notes, userID, fn, seenOfOne, pgx.QueryExecModeDescribeExec, int64(guildID), int64(userID), lo, hi)
 }
 
 // seenOfAll is seenSelect for everyone in the occurrences $1.
 const seenOfAll = seenSelect + `WHERE a.occurrence_id = ANY($1::bigint[])` + seenGroup
 
-// seenOfOne is seenSelect for the member $1 in the occurrences with ids
-// from $2 to $3: the member's index, then the span, which is cheaper to
-// plan than a year's list of ids. The span may hold occurrences of other
-// guilds or outside the period; stream skips their rows. Run it with
-// pgx.QueryExecModeDescribeExec, planned for its values each time (the
-// generic plan walks the primary key over the whole span) and read in
-// binary: a member's year is a few hundred rows of arrays, and pgx's text
-// arrays cost twice as much to decode.
-const seenOfOne = seenSelect + `WHERE a.user_id = $1 AND a.occurrence_id BETWEEN $2 AND $3` + seenGroup
+// seenOfOne is seenSelect for the member $2 in the guild $1's occurrences
+// with ids from $3 to $4, through attendance_seen_of (schema.sql): the
+// member's index, then the span, which is cheaper to plan than a year's
+// list of ids, and the log searched for the member rather than unnested.
+// The span may hold occurrences of other guilds or outside the period;
+// stream skips their rows. Run it with pgx.QueryExecModeDescribeExec,
+// planned for its values each time (the generic plan walks the primary key
+// over the whole span) and read in binary: a member's year is a few
+// hundred rows of arrays, and pgx's text arrays cost twice as much to
+// decode.
+const seenOfOne = seenColumns + `FROM attendance_seen_of($1, $2, $3, $4) a` + seenGroup
 
 // seenOfSome is seenSelect for the members $1 in the occurrences $2. Run
 // it with pgx.QueryExecModeDescribeExec (see seenOfOne), so that
@@ -217,13 +219,14 @@ func idSpan(occs []Occurrence) (lo, hi int64) {
 // arrays: a year of a big guild is a few thousand rows to decode rather
 // than a few hundred thousand. The arrays are in no particular order, the
 // same for all of them (every aggregate of a group reads its rows in one
-// order).
+// order). seenColumns is the SELECT list, for a source with the view's
+// columns.
 const (
-	seenSelect = `
+	seenColumns = `
 		SELECT a.occurrence_id, array_agg(a.user_id), array_agg(a.chunk), array_agg(a.present),
-		       array_agg(a.self_mute), array_agg(a.self_deaf), array_agg(a.server_mute), array_agg(a.server_deaf)
-		FROM attendance_seen a `
-	seenGroup = `
+		       array_agg(a.self_mute), array_agg(a.self_deaf), array_agg(a.server_mute), array_agg(a.server_deaf) `
+	seenSelect = seenColumns + `FROM attendance_seen a `
+	seenGroup  = `
 		GROUP BY a.occurrence_id ORDER BY a.occurrence_id`
 )
 

@@ -3,11 +3,13 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"rollcall/attendance"
 	"rollcall/store"
 	"rollcall/store/storetest"
 )
@@ -141,4 +143,98 @@ func TestHistoryKeepsToThePeriodsOccurrences(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("EachOccurrenceAmong", among)
+}
+
+// One member's history (attendance_seen_of) shows exactly what everyone's
+// (the attendance_seen view) shows of that member, and so does their data
+// export: compacted rows, log rows, both for one chunk, a member twice in
+// one log row, voice states, and another guild's events and log between.
+func TestOneMembersHistoryAgreesWithEveryones(t *testing.T) {
+	s := storetest.New(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC)
+	var mine []int64
+	for d := range 3 {
+		for _, guild := range []uint64{1, 2} {
+			id, err := s.EnsureOccurrence(ctx, guild, "x", t0.AddDate(0, 0, d), t0.AddDate(0, 0, d).Add(2*time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if guild == 1 {
+				mine = append(mine, id)
+			}
+			var samples []store.Sample
+			for u := uint64(10); u < 13; u++ {
+				k := id*7 + int64(u)
+				samples = append(samples,
+					store.Sample{OccurrenceID: id, UserID: u, Chunk: 0, Present: uint64(k), SelfMute: uint64(k % 3), ServerDeaf: uint64(k % 5)},
+					store.Sample{OccurrenceID: id, UserID: u, Chunk: 1, Present: uint64(k) << 3, SelfDeaf: uint64(k % 2)})
+			}
+			if err := s.Record(ctx, samples, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The first two events of the guild compacted, then more recorded in
+	// the second: one chunk in attendance and in the log.
+	if _, err := s.Compact(ctx, mine[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(ctx, []store.Sample{{OccurrenceID: mine[1], UserID: 10, Chunk: 0, Present: 1 << 40, ServerMute: 1 << 40}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO attendance_log (occurrence_id, chunk, user_ids, present, self_mute)
+		VALUES ($1, 0, '{11,12,11}', '{256,1,512}', '{0,0,512}')`, mine[2]); err != nil {
+		t.Fatal(err)
+	}
+
+	from, to := t0, t0.AddDate(0, 0, 3)
+	all, err := s.History(ctx, 1, from, to, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for u := uint64(10); u < 14; u++ { // 13 was never seen
+		want := map[int64]attendance.Masks{}
+		for _, r := range all {
+			for _, seen := range r.Seen {
+				if seen.UserID == u {
+					want[r.ID] = seen.Masks
+				}
+			}
+		}
+		one, err := s.History(ctx, 1, from, to, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int64]attendance.Masks{}
+		for _, r := range one {
+			for _, seen := range r.Seen {
+				if seen.UserID != u {
+					t.Errorf("member %d's history has member %d in occurrence %d", u, seen.UserID, r.ID)
+				}
+				got[r.ID] = seen.Masks
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("member %d alone:\n%+v\nin everyone's:\n%+v", u, got, want)
+		}
+		var d store.MemberData
+		if err := s.Snapshot(ctx, func(q *store.Queries) error {
+			var err error
+			d, err = q.MemberData(ctx, 1, u)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		exported := map[int64]attendance.Masks{}
+		for _, a := range d.Attendance {
+			exported[a.Occurrence.ID] = a.Seen.Masks
+		}
+		if !reflect.DeepEqual(exported, want) {
+			t.Errorf("member %d's export:\n%+v\nin everyone's history:\n%+v", u, exported, want)
+		}
+	}
+	if m := all[2].Seen[1].Masks; all[2].Seen[1].UserID != 11 || !m.Present.Has(8) || !m.Present.Has(9) || !m.SelfMute.Has(9) {
+		t.Errorf("member 11 twice in a log row: %+v, want minutes 8 and 9 present and 9 muted, OR-ed with the rest", all[2].Seen[1])
+	}
 }

@@ -110,11 +110,8 @@ func (q *Queries) MemberData(ctx context.Context, guildID, userID uint64) (Membe
 	rows, err := q.db.Query(ctx, `
 		SELECT o.id, o.schedule, o.starts_at, o.ends_at, coalesce(o.native_event_id, 0), a.chunk, a.present,
 		       a.self_mute, a.self_deaf, a.server_mute, a.server_deaf
-		FROM attendance_seen a JOIN occurrences o ON o.id = a.occurrence_id
-		WHERE o.guild_id = $1 AND a.user_id = $2
-		  -- As an array, so the filter reaches inside the view's grouping of
-		  -- the log (a join does not): only this guild's log is read.
-		  AND a.occurrence_id = ANY(ARRAY(SELECT id FROM occurrences WHERE guild_id = $1))
+		FROM attendance_seen_of($1, $2, 0, 9223372036854775807) a JOIN occurrences o ON o.id = a.occurrence_id
+		WHERE o.guild_id = $1
 		ORDER BY o.starts_at, o.id, a.chunk`, int64(guildID), int64(userID))
 	if err != nil {
 		return d, fmt.Errorf("load the member's attendance: %w", err)
