@@ -18,8 +18,8 @@ type QueryRow struct {
 	What    string `json:"what"`
 	Dist    Dist   `json:"dist"`
 	Rows    int    `json:"result_rows"` // rows, totals or names the command shows
-	// DBP50 is the median time spent in the store's statements (History,
-	// Members, CoverageOf); the rest is judging in Go.
+	// DBP50 is the median time spent in the store's statements (the
+	// reads timedSource times); the rest is judging in Go.
 	DBP50 float64 `json:"db_p50_ms"`
 }
 
@@ -31,14 +31,14 @@ type timedSource struct {
 }
 
 func (t *timedSource) EachOccurrence(ctx context.Context, guildID uint64, from, to time.Time, userID uint64, fn func(store.OccurrenceRecord) error) error {
-	return t.stream(fn, func(fn func(store.OccurrenceRecord) error) error {
-		return t.q.EachOccurrence(ctx, guildID, from, to, userID, fn)
+	return t.stream(fn, func(timed func(store.OccurrenceRecord) error) error {
+		return t.q.EachOccurrence(ctx, guildID, from, to, userID, timed)
 	})
 }
 
 func (t *timedSource) EachOccurrenceAmong(ctx context.Context, guildID uint64, from, to time.Time, among func() []uint64, fn func(store.OccurrenceRecord) error) error {
-	return t.stream(fn, func(fn func(store.OccurrenceRecord) error) error {
-		return t.q.EachOccurrenceAmong(ctx, guildID, from, to, among, fn)
+	return t.stream(fn, func(timed func(store.OccurrenceRecord) error) error {
+		return t.q.EachOccurrenceAmong(ctx, guildID, from, to, among, timed)
 	})
 }
 

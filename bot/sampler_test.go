@@ -36,7 +36,8 @@ func (m *memVoice) join(user uint64) {
 }
 
 // testRegistry is one guild, 1100000000000000001, with a daily event at
-// 12:00 UTC in the channels named БЗС, and more of its settings.
+// 12:00 UTC in the channels named БЗС, and more of its guild-level
+// settings (TOML keys of [[guilds]]).
 func testRegistry(t *testing.T, more string) *settings.Registry {
 	t.Helper()
 	cfg, err := config.Parse(`
@@ -145,7 +146,7 @@ func (m *movingEvent) ScheduledEvents(uint64) []NativeEvent {
 // the event's channel, before it read the cache's generation. The reused
 // read of the old channel used to stand until the next gateway event.
 func TestSamplerFollowsANativeEventThatMoves(t *testing.T) {
-	const guild, event, first, second = 1100000000000000001, 1100000000000000009, 7, 8
+	const event, first, second = 1100000000000000009, 7, 8
 	reg := testRegistry(t, "native_events = true")
 	at := func(min, sec int) time.Time { return time.Date(2026, 12, 1, 18, min, sec, 0, time.UTC) }
 	src := &movingEvent{event: NativeEvent{ID: event, Channel: first, Title: "Рейд", Status: discord.ScheduledEventStatusActive,

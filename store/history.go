@@ -60,7 +60,10 @@ func (q *Queries) OccurrenceRecord(ctx context.Context, id int64) (OccurrenceRec
 		rec = r
 		return nil
 	}, seenSelect+`WHERE a.occurrence_id = $1`+seenGroup, id)
-	return rec, err
+	if err != nil {
+		return OccurrenceRecord{}, err
+	}
+	return rec, nil
 }
 
 // EachOccurrence calls fn with each of a guild's occurrences starting in

@@ -65,7 +65,7 @@ func TestHistory(t *testing.T) {
 // A period is read by its span of occurrence ids where that is cheaper
 // than their list: what else falls in the span, another guild's events and
 // the guild's own outside the period, with their attendance, corrections
-// and excuses, stays out of every record.
+// and excuses, stays out of every record, and the period's own come in.
 func TestHistoryKeepsToThePeriodsOccurrences(t *testing.T) {
 	s := storetest.New(t)
 	ctx := context.Background()
@@ -89,9 +89,10 @@ func TestHistoryKeepsToThePeriodsOccurrences(t *testing.T) {
 	if err := s.Record(ctx, samples, nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []int64{other0, outside, other1} {
+	// A correction and an excuse for each event, the period's first too.
+	for _, id := range []int64{in0, other0, outside, other1} {
 		guild := uint64(2)
-		if id == outside {
+		if id == outside || id == in0 {
 			guild = 1
 		}
 		err := s.Tx(ctx, func(q *store.Queries, _ pgx.Tx) error {
@@ -107,6 +108,19 @@ func TestHistoryKeepsToThePeriodsOccurrences(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Leaves: the other guild's over the whole period, this guild's over
+	// the event outside it only.
+	for _, leave := range []store.Excuse{
+		{GuildID: 2, UserID: member, From: t0.AddDate(0, 0, -1), To: t0.AddDate(0, 0, 7), Reason: "leave", CreatedAt: t0},
+		{GuildID: 1, UserID: member, From: t0.AddDate(0, 0, 29), To: t0.AddDate(0, 0, 31), Reason: "leave", CreatedAt: t0},
+	} {
+		if err := s.Tx(ctx, func(q *store.Queries, _ pgx.Tx) error {
+			_, err := q.AddExcuse(ctx, leave, store.Change{Action: "excuse add"})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	check := func(how string, recs []store.OccurrenceRecord) {
 		t.Helper()
 		if len(recs) != len(want) {
@@ -119,7 +133,9 @@ func TestHistoryKeepsToThePeriodsOccurrences(t *testing.T) {
 				t.Errorf("%s: occurrence %d is not in the period", how, r.ID)
 			case len(r.Seen) != 1 || r.Seen[0].UserID != member || r.Seen[0].Masks.Present.Count() != n:
 				t.Errorf("%s: occurrence %d seen %+v, want member %d for %d minutes", how, r.ID, r.Seen, member, n)
-			case len(r.Corrections) != 0 || len(r.Excused) != 0:
+			case r.ID == in0 && (len(r.Corrections) != 1 || r.Corrections[0].OccurrenceID != in0 || len(r.Excused) != 1 || r.Excused[0] != member):
+				t.Errorf("%s: the period's first event has corrections %+v and excused %v; want its own correction and member %d", how, r.Corrections, r.Excused, member)
+			case r.ID != in0 && (len(r.Corrections) != 0 || len(r.Excused) != 0):
 				t.Errorf("%s: occurrence %d has corrections %+v and excused %v of other events", how, r.ID, r.Corrections, r.Excused)
 			}
 		}

@@ -6,6 +6,7 @@ package view
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -46,7 +47,8 @@ func PostLang(setting, guildLocale string) Lang {
 // Input is the words of an input error.
 func (l Lang) Input(e *attendance.InputError) string { return l.T(e.Key, e.Args...) }
 
-// T formats the message key in l, falling back to English.
+// T formats the message key in l, falling back to English, with the
+// forms of its counted words chosen (plurals).
 func (l Lang) T(key string, args ...any) string {
 	f, ok := messages[l][key]
 	if !ok {
@@ -65,7 +67,10 @@ func (l Lang) T(key string, args ...any) string {
 // number too ("%d {{counted minute makes|counted minutes make}}"). A
 // marker with no number before it takes the last form. It works on the
 // format, not on what it prints, so a name or a reason that happens to
-// hold braces is shown as written.
+// hold braces is shown as written. It reads the verbs the messages use:
+// flags, width and precision as digits, an index [n] right after the %;
+// not * widths, not an index after the width, not verbs inside a form
+// (TestMessagePluralsFollowANumber keeps such markers out of the tables).
 func plurals(f string, args []any) string {
 	if !strings.Contains(f, "{{") {
 		return f
@@ -113,19 +118,14 @@ func plurals(f string, args []any) string {
 	return b.String()
 }
 
-// count is a as a count, or -1 if it is not a whole number.
+// count is a as a count, or -1 if it is not an integer.
 func count(a any) int {
-	switch v := a.(type) {
-	case int:
-		return v
-	case int64:
-		return int(v)
-	case int32:
-		return int(v)
-	case uint64:
-		return int(v)
-	case uint:
-		return int(v)
+	v := reflect.ValueOf(a)
+	switch {
+	case v.CanInt():
+		return int(v.Int())
+	case v.CanUint():
+		return int(v.Uint())
 	}
 	return -1
 }

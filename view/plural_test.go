@@ -27,23 +27,23 @@ func TestPluralForms(t *testing.T) {
 		}
 	}
 	cases := []struct {
+		name string
 		f    string
 		args []any
 		want string
 	}{
-		// Each marker follows its own verb; an explicit index counts too.
-		{"%d {{day|days}} and %d {{hour|hours}}", []any{1, 3}, "1 day and 3 hours"},
-		{"%[2]d {{event|events}} of %[1]s", []any{"БЗС", 1}, "1 event of БЗС"},
-		{"%02d {{minute|minutes}}", []any{1}, "01 minute"},
-		// No number just before: the last form.
-		{"%d%% {{row|rows}}", []any{1}, "1% rows"},
-		{"%s {{row|rows}}", []any{"1"}, "1 rows"},
-		// What the arguments hold is printed as written, braces and all.
-		{"%s: %d {{день|дня|дней}}", []any{"{{а|б|в}}", 2}, "{{а|б|в}}: 2 дня"},
+		{"each marker its own verb", "%d {{day|days}} and %d {{hour|hours}}", []any{1, 3}, "1 day and 3 hours"},
+		{"an explicit index", "%[2]d {{event|events}} of %[1]s", []any{"БЗС", 1}, "1 event of БЗС"},
+		{"a width", "%02d {{minute|minutes}}", []any{1}, "01 minute"},
+		{"another integer type", "%d {{minute|minutes}}", []any{uint32(1)}, "1 minute"},
+		{"a percent sign between: the last form", "%d%% {{row|rows}}", []any{1}, "1% rows"},
+		{"a string before: the last form", "%s {{row|rows}}", []any{"1"}, "1 rows"},
+		{"arguments printed as written", "%s: %d {{день|дня|дней}}", []any{"{{а|б|в}}", 2}, "{{а|б|в}}: 2 дня"},
+		{"no closing braces", "%d {{day|days", []any{1}, "1 {{day|days"},
 	}
 	for _, c := range cases {
 		if got := fmt.Sprintf(plurals(c.f, c.args), c.args...); got != c.want {
-			t.Errorf("%q with %v: %q, want %q", c.f, c.args, got, c.want)
+			t.Errorf("%s: %q with %v: %q, want %q", c.name, c.f, c.args, got, c.want)
 		}
 	}
 }
@@ -70,22 +70,22 @@ func TestMessagePluralsFollowANumber(t *testing.T) {
 
 // Real messages, as members read them.
 func TestMessagesDeclineCounts(t *testing.T) {
-	cases := []struct{ got, want string }{
-		{RU.T("pv_keep_days", 21), "21 день, затем удаляется"},
-		{RU.T("pv_keep_days", 3), "3 дня, затем удаляется"},
-		{EN.T("pv_keep_days", 1), "1 day, then deleted"},
-		{RU.T("mr_min", 1), "Чтобы событие засчитали, нужно не меньше 1 засчитанной минуты."},
-		{EN.T("mr_min", 1), "At least 1 counted minute makes attendance."},
-		{RU.Duration(3*time.Hour + 5*time.Minute), "3 ч 05 мин"},
-		{EN.Duration(3*time.Hour + 5*time.Minute), "3h 05m"},
-		{RU.Duration(12 * time.Minute), "12 мин"},
-		{RU.RuleText(settings.RoleRule{Streak: 1, Schedule: "БЗС"}), "были на 1 событии БЗС подряд"},
-		{EN.RuleText(settings.RoleRule{Attended: 1, OfLast: 1, Schedule: "БЗС"}), "attended at least 1 of the last 1 event of БЗС"},
-		{RU.RuleText(settings.RoleRule{Attended: 3, OfLast: 4}), "были не меньше чем на 3 из последних 4 событий"},
+	cases := []struct{ name, got, want string }{
+		{"21 days", RU.T("pv_keep_days", 21), "21 день, затем удаляется"},
+		{"3 days", RU.T("pv_keep_days", 3), "3 дня, затем удаляется"},
+		{"1 day in English", EN.T("pv_keep_days", 1), "1 day, then deleted"},
+		{"genitive after не меньше", RU.T("mr_min", 1), "Чтобы событие засчитали, нужно не меньше 1 засчитанной минуты."},
+		{"the verb agrees in English", EN.T("mr_min", 1), "At least 1 counted minute makes attendance."},
+		{"hours in Russian", RU.Duration(3*time.Hour + 5*time.Minute), "3 ч 05 мин"},
+		{"hours in English", EN.Duration(3*time.Hour + 5*time.Minute), "3h 05m"},
+		{"minutes in Russian", RU.Duration(12 * time.Minute), "12 мин"},
+		{"prepositional after на", RU.RuleText(settings.RoleRule{Streak: 1, Schedule: "БЗС"}), "были на 1 событии БЗС подряд"},
+		{"a schedule after the count", EN.RuleText(settings.RoleRule{Attended: 1, OfLast: 1, Schedule: "БЗС"}), "attended at least 1 of the last 1 event of БЗС"},
+		{"genitive after из", RU.RuleText(settings.RoleRule{Attended: 3, OfLast: 4}), "были не меньше чем на 3 из последних 4 событий"},
 	}
 	for _, c := range cases {
 		if c.got != c.want {
-			t.Errorf("%q, want %q", c.got, c.want)
+			t.Errorf("%s: %q, want %q", c.name, c.got, c.want)
 		}
 	}
 }

@@ -98,7 +98,7 @@ var rollcallEN = map[string]string{
 	"rc_delete_confirm":   "Remove **%s** and delete its %d {{recorded event with its|recorded events with all their}} attendance? This cannot be undone.",
 	"rc_delete_yes":       "Delete it and its history",
 	"rc_cancel":           "Cancel",
-	"rc_deleted":          "**%s** and its %d {{recorded event were|recorded events were}} deleted.",
+	"rc_deleted":          "**%s** and its %d {{recorded event|recorded events}} were deleted.",
 	"rc_cancelled":        "Nothing was deleted.",
 	"rc_list_none":        "No events yet: add one with /rollcall schedule add.",
 	"rc_list_title":       "Events",
