@@ -371,7 +371,10 @@ GROUP BY l.occurrence_id, x.user_id, l.chunk;
 -- that was most of /member's time while an event of a big guild waited in
 -- the log for the daily compaction. Here each log row of the guild is
 -- searched for the member's positions instead. SQL, STABLE and not STRICT,
--- so the planner inlines it and plans it for its arguments.
+-- so the planner inlines it. "occurrence_id + 0" keeps the span off the
+-- primary key: a plan cached for unknown arguments would otherwise walk the
+-- key over the span and look for the member in every row of it (11 ms for
+-- a year), where the member's index reads only their rows.
 CREATE FUNCTION attendance_seen_of(guild bigint, member bigint, from_id bigint, to_id bigint)
 RETURNS TABLE (occurrence_id bigint, user_id bigint, chunk smallint, present bigint,
                self_mute bigint, self_deaf bigint, server_mute bigint, server_deaf bigint)
@@ -379,7 +382,7 @@ LANGUAGE sql STABLE AS $$
 SELECT a.occurrence_id, a.user_id, a.chunk, a.present,
        coalesce(a.self_mute, 0), coalesce(a.self_deaf, 0), coalesce(a.server_mute, 0), coalesce(a.server_deaf, 0)
 FROM attendance a
-WHERE a.user_id = member AND a.occurrence_id BETWEEN from_id AND to_id
+WHERE a.user_id = member AND a.occurrence_id + 0 BETWEEN from_id AND to_id
 UNION ALL
 SELECT l.occurrence_id, member, l.chunk, bit_or(l.present[p]),
        coalesce(bit_or(l.self_mute[p]), 0), coalesce(bit_or(l.self_deaf[p]), 0),

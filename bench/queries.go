@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"rollcall/report"
@@ -181,7 +182,7 @@ func runQueries(ctx context.Context, cfg Config, res *Results, y *yearDB) error 
 	member := y.members[len(y.members)/2+1]
 	src := &timedSource{}
 	qs := commandQueries(ctx, y.st, y.guild, occ, y.last, member, src)
-	today, err := eventInLog(ctx, y, member)
+	today, err := eventInLog(ctx, y)
 	if err != nil {
 		return err
 	}
@@ -201,17 +202,17 @@ func runQueries(ctx context.Context, cfg Config, res *Results, y *yearDB) error 
 const logPresent = 1000
 
 // eventInLog records an hour-long event starting at the end of the year,
-// logPresent members present (member among them) for every minute, and
-// leaves it in attendance_log as the day's events wait there for the daily
-// compaction: 60 rows of logPresent members each. The other queries end
-// before it.
-func eventInLog(ctx context.Context, y *yearDB, member uint64) (store.Occurrence, error) {
+// every minute with the year's members and others present, logPresent in
+// all, and leaves it in attendance_log as the day's events wait there for
+// the daily compaction: 60 rows of logPresent members each. The other
+// queries end before it.
+func eventInLog(ctx context.Context, y *yearDB) (store.Occurrence, error) {
 	o := store.Occurrence{GuildID: y.guild.ID, Schedule: "log", Start: y.last, End: y.last.Add(time.Hour)}
 	var err error
 	if o.ID, err = y.st.EnsureOccurrence(ctx, o.GuildID, o.Schedule, o.Start, o.End); err != nil {
 		return o, err
 	}
-	users := append([]uint64{member}, y.members...)
+	users := slices.Clone(y.members)
 	for u := uint64(900000000000000000); len(users) < logPresent; u++ {
 		users = append(users, u)
 	}

@@ -89,7 +89,7 @@ func (q *Queries) EachOccurrence(ctx context.Context, guildID uint64, from, to t
 		return q.stream(ctx, occs, notes, 0, fn, seenOfAll, occurrenceIDs(occs))
 	}
 	lo, hi := idSpan(occs)
-	return q.stream(ctx, occs, notes, userID, fn, seenOfOne, pgx.QueryExecModeDescribeExec, int64(guildID), int64(userID), lo, hi)
+	return q.stream(ctx, occs, notes, userID, fn, seenOfOne, int64(guildID), int64(userID), lo, hi)
 }
 
 // seenOfAll is seenSelect for everyone in the occurrences $1.
@@ -97,19 +97,17 @@ const seenOfAll = seenSelect + `WHERE a.occurrence_id = ANY($1::bigint[])` + see
 
 // seenOfOne is seenSelect for the member $2 in the guild $1's occurrences
 // with ids from $3 to $4, through attendance_seen_of (schema.sql): the
-// member's index, then the span, which is cheaper to plan than a year's
-// list of ids, and the log searched for the member rather than unnested.
-// The span may hold occurrences of other guilds or outside the period;
-// stream skips their rows. Run it with pgx.QueryExecModeDescribeExec,
-// planned for its values each time (the generic plan walks the primary key
-// over the whole span) and read in binary: a member's year is a few
-// hundred rows of arrays, and pgx's text arrays cost twice as much to
-// decode.
+// member's index, then the span, and the log searched for the member
+// rather than unnested. The span may hold occurrences of other guilds or
+// outside the period; stream skips their rows. It has one good plan
+// whatever its arguments, so pgx prepares it once and PostgreSQL may cache
+// the plan: a year's list of ids cost more to send and plan than the read.
 const seenOfOne = seenColumns + `FROM attendance_seen_of($1, $2, $3, $4) a` + seenGroup
 
 // seenOfSome is seenSelect for the members $1 in the occurrences $2. Run
-// it with pgx.QueryExecModeDescribeExec (see seenOfOne), so that
-// PostgreSQL picks per statement between the members' index (their rows
+// it with pgx.QueryExecModeDescribeExec: planned for its values each time,
+// and answered in binary (pgx's text arrays cost twice as much to decode),
+// so that PostgreSQL picks per statement between the members' index (their rows
 // of all time, the period's kept) and the primary key (one look-up per
 // member and occurrence). The plan cached for arrays of unknown size
 // combined both indexes and read the primary key of the whole period: 18
